@@ -1,0 +1,16 @@
+//! Candor's domain: the content a trust center publishes and the rules about it.
+//!
+//! Nothing here does I/O or is async. The web layer and the store call these types and functions;
+//! tests exercise them without a database.
+
+pub mod content;
+pub mod contentdir;
+pub mod fields;
+pub mod markdown;
+pub mod slug;
+
+pub use content::{
+    CertStatus, Certification, Control, Cookie, CookieCategory, Faq, Kind, Page, Policy, Profile,
+    Section, Subprocessor, Visibility,
+};
+pub use slug::Slug;

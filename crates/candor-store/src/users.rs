@@ -1,0 +1,341 @@
+//! Back-office users, their server-side sessions and single-use account links.
+
+use crate::{get, now, OrgId, Store, StoreError, StoreResult};
+use sqlx::any::AnyRow;
+
+/// Back-office roles. The identity work adds more; these two exist from the start.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// Everything, including managing users.
+    Owner,
+    /// Everything except managing users.
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Owner => "owner",
+            Role::Admin => "admin",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "owner" => Some(Role::Owner),
+            "admin" => Some(Role::Admin),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct User {
+    pub id: i64,
+    pub org_id: OrgId,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub has_password: bool,
+    pub disabled: bool,
+    pub created_at: i64,
+    pub last_login_at: Option<i64>,
+}
+
+/// A signed-in back-office session.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Session {
+    pub user: User,
+    pub csrf_token: String,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+}
+
+const USER_COLUMNS: &str = "u.id, u.org_id, u.email, u.name, u.role, u.password_hash, u.disabled_at, u.created_at, u.last_login_at";
+
+fn user_from_row(row: &AnyRow) -> StoreResult<User> {
+    let role: String = get(row, "role")?;
+    Ok(User {
+        id: get(row, "id")?,
+        org_id: get(row, "org_id")?,
+        email: get(row, "email")?,
+        name: get(row, "name")?,
+        role: Role::parse(&role)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown role {role}")))?,
+        has_password: get::<Option<String>>(row, "password_hash")?.is_some(),
+        disabled: get::<Option<i64>>(row, "disabled_at")?.is_some(),
+        created_at: get(row, "created_at")?,
+        last_login_at: get(row, "last_login_at")?,
+    })
+}
+
+impl Store {
+    /// Creates a user without a password; they set one through a setup link.
+    pub async fn create_user(
+        &self,
+        org: OrgId,
+        email: &str,
+        name: &str,
+        role: Role,
+    ) -> StoreResult<User> {
+        let email = email.trim().to_lowercase();
+        let exists = self.user_by_email(org, &email).await?.is_some();
+        if exists {
+            return Err(StoreError::Conflict(format!("user {email}")));
+        }
+        sqlx::query(
+            "INSERT INTO users (org_id, email, name, role, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(org)
+        .bind(&email)
+        .bind(name)
+        .bind(role.as_str())
+        .bind(now())
+        .execute(&self.pool)
+        .await?;
+        self.user_by_email(org, &email)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("user {email}")))
+    }
+
+    pub async fn users(&self, org: OrgId) -> StoreResult<Vec<User>> {
+        let sql = format!(
+            "SELECT {USER_COLUMNS} FROM users u WHERE u.org_id = $1 ORDER BY u.created_at, u.id"
+        );
+        let rows = sqlx::query(&sql).bind(org).fetch_all(&self.pool).await?;
+        rows.iter().map(user_from_row).collect()
+    }
+
+    pub async fn user_by_email(&self, org: OrgId, email: &str) -> StoreResult<Option<User>> {
+        let sql =
+            format!("SELECT {USER_COLUMNS} FROM users u WHERE u.org_id = $1 AND u.email = $2");
+        let row = sqlx::query(&sql)
+            .bind(org)
+            .bind(email.trim().to_lowercase())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    pub async fn user(&self, org: OrgId, id: i64) -> StoreResult<Option<User>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.org_id = $1 AND u.id = $2");
+        let row = sqlx::query(&sql)
+            .bind(org)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    /// The stored password hash of an enabled user, for login.
+    pub async fn password_hash(&self, user_id: i64) -> StoreResult<Option<String>> {
+        let row =
+            sqlx::query("SELECT password_hash FROM users WHERE id = $1 AND disabled_at IS NULL")
+                .bind(user_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(match row {
+            Some(r) => get(&r, "password_hash")?,
+            None => None,
+        })
+    }
+
+    /// Sets a new password hash and ends all of the user's sessions.
+    pub async fn set_password(&self, user_id: i64, hash: &str) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .bind(hash)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Disables (or re-enables) a user; disabling ends their sessions.
+    pub async fn set_disabled(&self, org: OrgId, user_id: i64, disabled: bool) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query("UPDATE users SET disabled_at = $1 WHERE id = $2 AND org_id = $3")
+            .bind(disabled.then(now))
+            .bind(user_id)
+            .bind(org)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("user {user_id}")));
+        }
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Stores a single-use link (setup or reset) by the digest of its token.
+    pub async fn create_user_link(
+        &self,
+        user_id: i64,
+        token_hash: &str,
+        purpose: &str,
+        ttl_secs: i64,
+    ) -> StoreResult<()> {
+        sqlx::query("INSERT INTO user_links (token_hash, user_id, purpose, expires_at) VALUES ($1, $2, $3, $4)")
+            .bind(token_hash)
+            .bind(user_id)
+            .bind(purpose)
+            .bind(now() + ttl_secs)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The user a still-valid, unused link belongs to, without using it up.
+    pub async fn peek_user_link(
+        &self,
+        token_hash: &str,
+        purpose: &str,
+    ) -> StoreResult<Option<User>> {
+        let sql = format!(
+            "SELECT {USER_COLUMNS} FROM user_links l JOIN users u ON u.id = l.user_id \
+             WHERE l.token_hash = $1 AND l.purpose = $2 AND l.used_at IS NULL AND l.expires_at > $3 AND u.disabled_at IS NULL"
+        );
+        let row = sqlx::query(&sql)
+            .bind(token_hash)
+            .bind(purpose)
+            .bind(now())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    /// Uses a link up and sets the password, atomically: a link works once.
+    pub async fn redeem_user_link(
+        &self,
+        token_hash: &str,
+        purpose: &str,
+        password_hash: &str,
+    ) -> StoreResult<Option<User>> {
+        let mut tx = self.pool.begin().await?;
+        let sql = format!(
+            "SELECT {USER_COLUMNS} FROM user_links l JOIN users u ON u.id = l.user_id \
+             WHERE l.token_hash = $1 AND l.purpose = $2 AND l.used_at IS NULL AND l.expires_at > $3 AND u.disabled_at IS NULL"
+        );
+        let Some(row) = sqlx::query(&sql)
+            .bind(token_hash)
+            .bind(purpose)
+            .bind(now())
+            .fetch_optional(&mut *tx)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let user = user_from_row(&row)?;
+        let used = sqlx::query(
+            "UPDATE user_links SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL",
+        )
+        .bind(now())
+        .bind(token_hash)
+        .execute(&mut *tx)
+        .await?;
+        if used.rows_affected() != 1 {
+            return Ok(None);
+        }
+        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .bind(password_hash)
+            .bind(user.id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(user.id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Some(user))
+    }
+
+    /// Records a new session under the digest of its id.
+    pub async fn create_session(
+        &self,
+        id_hash: &str,
+        user_id: i64,
+        csrf_token: &str,
+        user_agent: &str,
+        ip: &str,
+    ) -> StoreResult<()> {
+        let t = now();
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, last_seen_at, user_agent, ip) VALUES ($1, $2, $3, $4, $4, $5, $6)",
+        )
+        .bind(id_hash)
+        .bind(user_id)
+        .bind(csrf_token)
+        .bind(t)
+        .bind(user_agent)
+        .bind(ip)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE users SET last_login_at = $1 WHERE id = $2")
+            .bind(t)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The live session with this id digest. Sessions idle longer than `idle_secs` or older than
+    /// `absolute_secs` are deleted and not returned; a live one has its last use refreshed.
+    pub async fn session(
+        &self,
+        id_hash: &str,
+        idle_secs: i64,
+        absolute_secs: i64,
+    ) -> StoreResult<Option<Session>> {
+        let sql = format!(
+            "SELECT {USER_COLUMNS}, s.csrf_token, s.created_at AS s_created, s.last_seen_at \
+             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1"
+        );
+        let Some(row) = sqlx::query(&sql)
+            .bind(id_hash)
+            .fetch_optional(&self.pool)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let user = user_from_row(&row)?;
+        let created: i64 = get(&row, "s_created")?;
+        let last_seen: i64 = get(&row, "last_seen_at")?;
+        let t = now();
+        if user.disabled || t - last_seen > idle_secs || t - created > absolute_secs {
+            self.delete_session(id_hash).await?;
+            return Ok(None);
+        }
+        // Refresh at most once a minute to keep writes off every request.
+        if t - last_seen >= 60 {
+            sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2")
+                .bind(t)
+                .bind(id_hash)
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(Some(Session {
+            user,
+            csrf_token: get(&row, "csrf_token")?,
+            created_at: created,
+            last_seen_at: last_seen,
+        }))
+    }
+
+    pub async fn delete_session(&self, id_hash: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+            .bind(id_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,327 @@
+//! Configuration: one typed struct, read from `candor.toml` and then `CANDOR_*` environment
+//! variables, checked at start-up. Every key is documented in `docs/CONFIGURATION.md`.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Where the SQLite database (and later blobs and keys) live.
+    pub data_dir: PathBuf,
+    /// `sqlite://...` or `postgres://...`; never logged with its password.
+    pub database_url: String,
+    /// The address visitors use, for absolute links (feeds, sitemap, setup links) and the CSRF
+    /// Origin check.
+    pub public_url: String,
+    pub log_format: LogFormat,
+    pub log_level: String,
+    /// CSP `frame-ancestors` value: who may embed the site in a frame.
+    pub frame_ancestors: String,
+    /// Mark cookies `Secure` and send HSTS (set when served over TLS or behind a TLS proxy).
+    pub secure_cookies: bool,
+    pub session_idle_minutes: i64,
+    pub session_absolute_hours: i64,
+    /// Load the demo trust center into an empty database.
+    pub demo: bool,
+}
+
+/// The file form: every key optional, unknown keys rejected.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<String>,
+    data_dir: Option<String>,
+    database_url: Option<String>,
+    public_url: Option<String>,
+    log_format: Option<String>,
+    log_level: Option<String>,
+    frame_ancestors: Option<String>,
+    secure_cookies: Option<bool>,
+    session_idle_minutes: Option<i64>,
+    session_absolute_hours: Option<i64>,
+    demo: Option<bool>,
+}
+
+/// Configuration keys, each also settable as `CANDOR_<KEY>` in upper case.
+pub const KEYS: [&str; 11] = [
+    "listen",
+    "data_dir",
+    "database_url",
+    "public_url",
+    "log_format",
+    "log_level",
+    "frame_ancestors",
+    "secure_cookies",
+    "session_idle_minutes",
+    "session_absolute_hours",
+    "demo",
+];
+
+/// Environment variables with the `CANDOR_` prefix that are not configuration keys.
+const OTHER_ENV: [&str; 3] = [
+    "CANDOR_CONFIG",
+    "CANDOR_TEST_POSTGRES_URL",
+    "CANDOR_TEST_PG",
+];
+
+/// Every problem found, each naming the key and the fix.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration is not valid:\n  - {}", .0.join("\n  - "))]
+pub struct ConfigError(pub Vec<String>);
+
+impl Config {
+    /// Reads `file` (if it exists, or if it was asked for explicitly) and then the environment.
+    pub fn load(
+        file: Option<&Path>,
+        env: &BTreeMap<String, String>,
+    ) -> Result<Config, ConfigError> {
+        let mut problems = vec![];
+        let default_path = PathBuf::from("candor.toml");
+        let (path, required) = match file {
+            Some(p) => (p.to_path_buf(), true),
+            None => match env.get("CANDOR_CONFIG") {
+                Some(p) => (PathBuf::from(p), true),
+                None => (default_path, false),
+            },
+        };
+        let mut fc = match std::fs::read_to_string(&path) {
+            Ok(text) => match toml::from_str::<FileConfig>(&text) {
+                Ok(fc) => fc,
+                Err(e) => {
+                    problems.push(format!("{}: {}", path.display(), e.message()));
+                    FileConfig::default()
+                }
+            },
+            Err(e) if required || e.kind() != std::io::ErrorKind::NotFound => {
+                problems.push(format!(
+                    "cannot read configuration file {}: {e}",
+                    path.display()
+                ));
+                FileConfig::default()
+            }
+            Err(_) => FileConfig::default(),
+        };
+        for (name, value) in env.iter().filter(|(k, _)| k.starts_with("CANDOR_")) {
+            if OTHER_ENV.contains(&name.as_str()) {
+                continue;
+            }
+            let key = name["CANDOR_".len()..].to_ascii_lowercase();
+            let v = Some(value.clone());
+            let flag = |problems: &mut Vec<String>| match value.as_str() {
+                "true" | "1" | "yes" => Some(true),
+                "false" | "0" | "no" => Some(false),
+                _ => {
+                    problems.push(format!(
+                        "{name}={value:?} is not true or false; set it to true or false"
+                    ));
+                    None
+                }
+            };
+            let int = |problems: &mut Vec<String>| match value.parse::<i64>() {
+                Ok(n) => Some(n),
+                Err(_) => {
+                    problems.push(format!("{name}={value:?} is not a whole number"));
+                    None
+                }
+            };
+            match key.as_str() {
+                "listen" => fc.listen = v,
+                "data_dir" => fc.data_dir = v,
+                "database_url" => fc.database_url = v,
+                "public_url" => fc.public_url = v,
+                "log_format" => fc.log_format = v,
+                "log_level" => fc.log_level = v,
+                "frame_ancestors" => fc.frame_ancestors = v,
+                "secure_cookies" => fc.secure_cookies = flag(&mut problems).or(fc.secure_cookies),
+                "session_idle_minutes" => {
+                    fc.session_idle_minutes = int(&mut problems).or(fc.session_idle_minutes)
+                }
+                "session_absolute_hours" => {
+                    fc.session_absolute_hours = int(&mut problems).or(fc.session_absolute_hours)
+                }
+                "demo" => fc.demo = flag(&mut problems).or(fc.demo),
+                _ => problems.push(format!(
+                    "{name} is not a Candor setting; remove it or use one of: {}",
+                    KEYS.iter()
+                        .map(|k| format!("CANDOR_{}", k.to_uppercase()))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
+            }
+        }
+        let listen_text = fc.listen.unwrap_or_else(|| "127.0.0.1:8080".into());
+        let listen = listen_text.parse::<SocketAddr>().unwrap_or_else(|_| {
+            problems.push(format!("listen = {listen_text:?} is not an address; write it as IP:PORT, e.g. 127.0.0.1:8080 or 0.0.0.0:80"));
+            SocketAddr::from(([127, 0, 0, 1], 8080))
+        });
+        let data_dir = PathBuf::from(fc.data_dir.unwrap_or_else(|| "./candor-data".into()));
+        let database_url = fc
+            .database_url
+            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("candor.db").display()));
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
+            problems.push(format!(
+                "database_url = {:?} is not supported; use sqlite://path/to/candor.db or postgres://user@host/db",
+                candor_store::redact_url(&database_url)
+            ));
+        }
+        let public_url = fc
+            .public_url
+            .unwrap_or_else(|| format!("http://{listen}"))
+            .trim_end_matches('/')
+            .to_owned();
+        match url::Url::parse(&public_url) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.path() == "/" && u.query().is_none() => {}
+            _ => problems.push(format!(
+                "public_url = {public_url:?} is not a site address; write the scheme and host only, e.g. https://trust.example.com"
+            )),
+        }
+        let log_format = match fc.log_format.as_deref().unwrap_or("pretty") {
+            "pretty" => LogFormat::Pretty,
+            "json" => LogFormat::Json,
+            other => {
+                problems.push(format!(
+                    "log_format = {other:?} is not known; use \"pretty\" or \"json\""
+                ));
+                LogFormat::Pretty
+            }
+        };
+        let log_level = fc.log_level.unwrap_or_else(|| "info".into());
+        if tracing_level_ok(&log_level).is_err() {
+            problems.push(format!(
+                "log_level = {log_level:?} is not a level; use error, warn, info, debug or trace"
+            ));
+        }
+        let frame_ancestors = fc.frame_ancestors.unwrap_or_else(|| "'none'".into());
+        if frame_ancestors.contains([';', ',', '\n', '\r']) {
+            problems.push(
+                "frame_ancestors must be a space-separated CSP source list without ; or ,".into(),
+            );
+        }
+        let session_idle_minutes = fc.session_idle_minutes.unwrap_or(30);
+        let session_absolute_hours = fc.session_absolute_hours.unwrap_or(12);
+        if !(1..=24 * 60).contains(&session_idle_minutes) {
+            problems.push(format!(
+                "session_idle_minutes = {session_idle_minutes} must be between 1 and 1440"
+            ));
+        }
+        if !(1..=24 * 30).contains(&session_absolute_hours) {
+            problems.push(format!(
+                "session_absolute_hours = {session_absolute_hours} must be between 1 and 720"
+            ));
+        }
+        if !problems.is_empty() {
+            return Err(ConfigError(problems));
+        }
+        Ok(Config {
+            listen,
+            data_dir,
+            database_url,
+            secure_cookies: fc
+                .secure_cookies
+                .unwrap_or(public_url.starts_with("https://")),
+            public_url,
+            log_format,
+            log_level,
+            frame_ancestors,
+            session_idle_minutes,
+            session_absolute_hours,
+            demo: fc.demo.unwrap_or(true),
+        })
+    }
+
+    /// Defaults for tests and embedding.
+    pub fn for_tests(database_url: &str) -> Config {
+        let mut env = BTreeMap::new();
+        env.insert("CANDOR_DATABASE_URL".to_owned(), database_url.to_owned());
+        Config::load(Some(Path::new("/dev/null")), &env).expect("test config is valid")
+    }
+}
+
+fn tracing_level_ok(s: &str) -> Result<(), ()> {
+    match s {
+        "error" | "warn" | "info" | "debug" | "trace" => Ok(()),
+        _ if s.contains('=') => Ok(()),
+        _ => Err(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults() {
+        let c = Config::load(None, &env(&[])).unwrap();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.database_url, "sqlite://./candor-data/candor.db");
+        assert!(!c.secure_cookies);
+    }
+
+    #[test]
+    fn every_problem_is_named() {
+        let e = Config::load(
+            None,
+            &env(&[
+                ("CANDOR_LISTEN", "nowhere"),
+                ("CANDOR_DEMO", "maybe"),
+                ("CANDOR_COLOUR", "red"),
+                ("CANDOR_DATABASE_URL", "mysql://x"),
+            ]),
+        )
+        .unwrap_err();
+        let all = e.0.join("\n");
+        assert!(
+            all.contains("CANDOR_DEMO=\"maybe\" is not true or false"),
+            "{all}"
+        );
+        assert!(
+            all.contains("CANDOR_COLOUR is not a Candor setting"),
+            "{all}"
+        );
+        assert!(
+            all.contains("listen = \"nowhere\" is not an address"),
+            "{all}"
+        );
+        assert!(
+            all.contains("database_url = \"mysql://x\" is not supported"),
+            "{all}"
+        );
+    }
+
+    #[test]
+    fn file_keys_are_checked() {
+        let dir = std::env::temp_dir().join(format!("candor-cfg-{}", std::process::id()));
+        std::fs::write(&dir, "listen = \"0.0.0.0:9000\"\nlisen = \"x\"\n").unwrap();
+        let e = Config::load(Some(&dir), &env(&[])).unwrap_err();
+        assert!(e.0[0].contains("unknown field `lisen`"), "{:?}", e.0);
+        std::fs::write(
+            &dir,
+            "listen = \"0.0.0.0:9000\"\npublic_url = \"https://trust.example.com/\"\n",
+        )
+        .unwrap();
+        let c = Config::load(Some(&dir), &env(&[])).unwrap();
+        assert_eq!(c.public_url, "https://trust.example.com");
+        assert!(c.secure_cookies);
+        std::fs::remove_file(dir).unwrap();
+    }
+}

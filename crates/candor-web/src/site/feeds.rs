@@ -1,0 +1,162 @@
+//! Machine-readable views: trust.json, the Atom feed, the sitemap, robots.txt and brand CSS.
+
+use super::content::Published;
+use super::search::escape_into;
+use candor_core::markdown::to_safe_html;
+use chrono::NaiveDate;
+use serde_json::json;
+
+/// `trust.json` schema version; documented in docs/TRUST_JSON.md. Bump on breaking changes.
+pub const TRUST_JSON_VERSION: u32 = 1;
+
+/// The brand colour as a CSS custom property. A stylesheet, not an inline style, so the CSP can
+/// forbid inline styles.
+pub fn brand_css(color: &str) -> String {
+    format!(":root {{ --brand: {color}; }}\n")
+}
+
+pub fn trust_json(p: &Published, base: &str, today: NaiveDate) -> String {
+    let prof = &p.profile.body;
+    let doc = json!({
+        "schema_version": TRUST_JSON_VERSION,
+        "generated_on": today.to_string(),
+        "url": base,
+        "organization": {
+            "name": prof.name, "tagline": prof.tagline, "description_markdown": prof.description,
+            "website": prof.website, "logo_url": prof.logo_url, "brand_color": prof.brand_color,
+            "contacts": {"security": prof.security_email, "privacy": prof.privacy_email, "support": prof.support_email},
+            "hosting_regions": prof.hosting_regions, "updated": p.profile.updated.to_string(),
+        },
+        "sections": p.sections.iter().map(|s| json!({
+            "slug": s.section.slug, "title": s.section.body.title, "summary": s.section.body.summary,
+            "intro_markdown": s.section.body.body, "updated": s.section.updated.to_string(),
+            "url": format!("{base}/s/{}", s.section.slug),
+            "controls": s.controls.iter().map(|c| json!({
+                "slug": c.slug, "title": c.body.title, "body_markdown": c.body.body,
+                "updated": c.updated.to_string(), "url": format!("{base}/s/{}#{}", s.section.slug, c.slug),
+            })).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+        "certifications": p.certifications.iter().map(|c| json!({
+            "slug": c.slug, "name": c.body.name, "status": c.body.status,
+            "shown_status": c.body.shown_status(today).token(), "issuer": c.body.issuer,
+            "issued": c.body.issued, "expires": c.body.expires, "summary_markdown": c.body.summary,
+            "url": c.body.url, "updated": c.updated.to_string(),
+        })).collect::<Vec<_>>(),
+        "subprocessors": p.subprocessors.iter().map(|s| json!({
+            "slug": s.slug, "name": s.body.name, "purpose": s.body.purpose, "data": s.body.data,
+            "locations": s.body.locations, "website": s.body.website, "added": s.body.added,
+            "updated": s.updated.to_string(),
+        })).collect::<Vec<_>>(),
+        "policies": p.policies.iter().map(|x| json!({
+            "slug": x.slug, "title": x.body.title, "summary": x.body.summary, "effective": x.body.effective,
+            "body_markdown": x.body.body, "updated": x.updated.to_string(), "url": format!("{base}/policies/{}", x.slug),
+        })).collect::<Vec<_>>(),
+        "faq": p.faq.iter().map(|f| json!({
+            "slug": f.slug, "question": f.body.question, "answer_markdown": f.body.answer, "updated": f.updated.to_string(),
+        })).collect::<Vec<_>>(),
+        "cookies": p.cookies.iter().map(|c| json!({
+            "slug": c.slug, "name": c.body.name, "provider": c.body.provider, "service": c.body.service,
+            "category": c.body.category, "duration": c.body.duration, "purpose": c.body.purpose,
+        })).collect::<Vec<_>>(),
+        "pages": p.pages.iter().map(|x| json!({
+            "slug": x.slug, "title": x.body.title, "body_markdown": x.body.body,
+            "updated": x.updated.to_string(), "url": format!("{base}/p/{}", x.slug),
+        })).collect::<Vec<_>>(),
+    });
+    serde_json::to_string_pretty(&doc).expect("json serializes")
+}
+
+fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    escape_into(&mut out, s);
+    out
+}
+
+/// An Atom feed of content updates, newest first.
+pub fn atom(p: &Published, base: &str) -> String {
+    let mut entries: Vec<(NaiveDate, String, String, String)> = vec![];
+    for s in &p.sections {
+        let d = s
+            .controls
+            .iter()
+            .map(|c| c.updated)
+            .fold(s.section.updated, NaiveDate::max);
+        entries.push((
+            d,
+            s.section.body.title.clone(),
+            format!("/s/{}", s.section.slug),
+            s.section.body.summary.clone(),
+        ));
+    }
+    for c in &p.certifications {
+        entries.push((
+            c.updated,
+            c.body.name.clone(),
+            format!("/compliance#{}", c.slug),
+            to_safe_html(&c.body.summary),
+        ));
+    }
+    for x in &p.policies {
+        entries.push((
+            x.updated,
+            x.body.title.clone(),
+            format!("/policies/{}", x.slug),
+            x.body.summary.clone(),
+        ));
+    }
+    for s in &p.subprocessors {
+        entries.push((
+            s.updated,
+            format!("Subprocessor: {}", s.body.name),
+            format!("/subprocessors#{}", s.slug),
+            s.body.purpose.clone(),
+        ));
+    }
+    for x in &p.pages {
+        entries.push((
+            x.updated,
+            x.body.title.clone(),
+            format!("/p/{}", x.slug),
+            String::new(),
+        ));
+    }
+    entries.sort_by(|a, b| b.0.cmp(&a.0).then(a.2.cmp(&b.2)));
+    entries.truncate(50);
+    let updated = p.last_updated();
+    let mut out = format!(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">\n<title>{} Trust Center</title>\n<id>{base}/</id>\n<link href=\"{base}/\"/>\n<link rel=\"self\" href=\"{base}/feed.atom\"/>\n<updated>{updated}T00:00:00Z</updated>\n<author><name>{}</name></author>\n",
+        esc(&p.profile.body.name),
+        esc(&p.profile.body.name)
+    );
+    for (date, title, path, summary) in entries {
+        out.push_str(&format!(
+            "<entry><title>{}</title><id>{base}{}</id><link href=\"{base}{}\"/><updated>{date}T00:00:00Z</updated><summary type=\"html\">{}</summary></entry>\n",
+            esc(&title),
+            esc(&path),
+            esc(&path),
+            esc(&summary)
+        ));
+    }
+    out.push_str("</feed>\n");
+    out
+}
+
+pub fn sitemap(paths: &[String], base: &str, lastmod: NaiveDate) -> String {
+    let mut paths = paths.to_vec();
+    paths.sort();
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
+    for p in paths {
+        out.push_str(&format!(
+            "<url><loc>{base}{}</loc><lastmod>{lastmod}</lastmod></url>\n",
+            esc(&p)
+        ));
+    }
+    out.push_str("</urlset>\n");
+    out
+}
+
+pub fn robots(base: &str) -> String {
+    format!(
+        "User-agent: *\nAllow: /\nDisallow: /admin\nDisallow: /api/\nSitemap: {base}/sitemap.xml\n"
+    )
+}

@@ -1,0 +1,157 @@
+//! The public trust center, served from memory.
+//!
+//! [`Site::build`] renders every public page from published content once; publishing, importing
+//! or a change of date (certifications expire at midnight) swaps in a new `Site`. A page view is a
+//! hash lookup and a clone of shared bytes: no database work, no rendering.
+
+mod content;
+mod feeds;
+pub mod pages;
+mod search;
+
+pub use content::Published;
+pub use search::{render as render_search, SearchIndex};
+
+use bytes::Bytes;
+use candor_store::{OrgId, Store, StoreResult};
+use chrono::NaiveDate;
+use std::collections::HashMap;
+
+/// Bumped when the stylesheet changes, to bust caches (`?v=`).
+pub const ASSET_VERSION: &str = "1";
+pub const SITE_CSS: &str = include_str!("../../assets/site.css");
+
+/// A ready response body with its content type.
+#[derive(Clone, Debug)]
+pub struct CachedPage {
+    pub content_type: &'static str,
+    pub body: Bytes,
+}
+
+pub struct Site {
+    pub pages: HashMap<String, CachedPage>,
+    pub not_found: Bytes,
+    pub search: SearchIndex,
+    pub layout: pages::Layout,
+    /// The day the pages were rendered for; a new day means a rebuild.
+    pub built_for: NaiveDate,
+}
+
+const HTML: &str = "text/html; charset=utf-8";
+
+impl Site {
+    pub async fn load(
+        store: &Store,
+        org: OrgId,
+        public_url: &str,
+        today: NaiveDate,
+    ) -> StoreResult<Site> {
+        let items = store.all_items(org).await?;
+        Ok(Site::build(
+            &Published::from_items(&items, today),
+            public_url,
+            today,
+        ))
+    }
+
+    pub fn build(p: &Published, public_url: &str, today: NaiveDate) -> Site {
+        let layout = pages::Layout::new(p);
+        let mut map = HashMap::new();
+        fn put(
+            map: &mut HashMap<String, CachedPage>,
+            path: String,
+            content_type: &'static str,
+            body: String,
+        ) {
+            map.insert(
+                path,
+                CachedPage {
+                    content_type,
+                    body: Bytes::from(body),
+                },
+            );
+        }
+        put(&mut map, "/".into(), HTML, pages::home(&layout, p, today));
+        for (slug, html) in pages::sections(&layout, p) {
+            put(&mut map, format!("/s/{slug}"), HTML, html);
+        }
+        if !p.certifications.is_empty() {
+            put(
+                &mut map,
+                "/compliance".into(),
+                HTML,
+                pages::compliance(&layout, p, today),
+            );
+        }
+        put(
+            &mut map,
+            "/subprocessors".into(),
+            HTML,
+            pages::subprocessors(&layout, p),
+        );
+        put(
+            &mut map,
+            "/policies".into(),
+            HTML,
+            pages::policies(&layout, p),
+        );
+        for (path, html) in pages::documents(&layout, p) {
+            put(&mut map, path, HTML, html);
+        }
+        put(&mut map, "/faq".into(), HTML, pages::faq(&layout, p));
+        put(
+            &mut map,
+            "/cookies".into(),
+            HTML,
+            pages::cookies(&layout, p),
+        );
+        put(
+            &mut map,
+            "/assets/site.css".into(),
+            "text/css; charset=utf-8",
+            SITE_CSS.to_owned(),
+        );
+        put(
+            &mut map,
+            "/assets/brand.css".into(),
+            "text/css; charset=utf-8",
+            feeds::brand_css(&p.profile.body.brand_color),
+        );
+        put(
+            &mut map,
+            "/trust.json".into(),
+            "application/json",
+            feeds::trust_json(p, public_url, today),
+        );
+        put(
+            &mut map,
+            "/feed.atom".into(),
+            "application/atom+xml; charset=utf-8",
+            feeds::atom(p, public_url),
+        );
+        let paths: Vec<String> = map
+            .keys()
+            .filter(|k| map[*k].content_type == HTML)
+            .cloned()
+            .collect();
+        put(
+            &mut map,
+            "/sitemap.xml".into(),
+            "application/xml; charset=utf-8",
+            feeds::sitemap(&paths, public_url, p.last_updated()),
+        );
+        put(
+            &mut map,
+            "/robots.txt".into(),
+            "text/plain; charset=utf-8",
+            feeds::robots(public_url),
+        );
+        Site {
+            pages: map,
+            not_found: Bytes::from(pages::not_found(&layout)),
+            search: SearchIndex::new(p),
+            layout,
+            built_for: today,
+        }
+    }
+}

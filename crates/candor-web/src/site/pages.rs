@@ -1,0 +1,577 @@
+//! Rendering the public pages from published content. Each page is rendered once per publish
+//! and kept in memory (see [`super::Site`]).
+
+use super::content::Published;
+use askama::Template;
+use candor_core::content::ShownStatus;
+use candor_core::markdown::to_safe_html;
+use chrono::NaiveDate;
+
+pub struct Link {
+    pub href: String,
+    pub label: String,
+}
+
+/// What every public page shares: header, navigation and footer.
+pub struct Layout {
+    pub org_name: String,
+    pub tagline: String,
+    pub logo_url: Option<String>,
+    pub website: Option<String>,
+    pub security_email: String,
+    pub privacy_email: String,
+    pub support_email: String,
+    pub nav: Vec<Link>,
+    pub footer_links: Vec<Link>,
+    pub asset_version: &'static str,
+    pub brand_version: String,
+}
+
+pub fn human_date(d: NaiveDate) -> String {
+    d.format("%-d %B %Y").to_string()
+}
+
+impl Layout {
+    pub fn new(p: &Published) -> Layout {
+        let link = |href: &str, label: &str| Link {
+            href: href.into(),
+            label: label.into(),
+        };
+        let mut nav = vec![link("/", "Overview")];
+        if !p.certifications.is_empty() {
+            nav.push(link("/compliance", "Compliance"));
+        }
+        if let Some(first) = p.sections.first() {
+            nav.push(link(&format!("/s/{}", first.section.slug), "Controls"));
+        }
+        if !p.subprocessors.is_empty() {
+            nav.push(link("/subprocessors", "Subprocessors"));
+        }
+        if !p.policies.is_empty() {
+            nav.push(link("/policies", "Policies"));
+        }
+        if !p.faq.is_empty() {
+            nav.push(link("/faq", "FAQ"));
+        }
+        let mut footer_links: Vec<Link> = p
+            .pages
+            .iter()
+            .map(|pg| link(&format!("/p/{}", pg.slug), &pg.body.title))
+            .collect();
+        if !p.cookies.is_empty() {
+            footer_links.push(link("/cookies", "Cookies"));
+        }
+        let prof = &p.profile.body;
+        Layout {
+            org_name: prof.name.clone(),
+            tagline: prof.tagline.clone(),
+            logo_url: prof.logo_url.clone(),
+            website: prof.website.clone(),
+            security_email: prof.security_email.clone(),
+            privacy_email: prof.privacy_email.clone(),
+            support_email: prof.support_email.clone(),
+            nav,
+            footer_links,
+            asset_version: super::ASSET_VERSION,
+            brand_version: prof.brand_color.trim_start_matches('#').to_owned(),
+        }
+    }
+}
+
+pub struct CertView {
+    pub slug: String,
+    pub name: String,
+    pub status_token: &'static str,
+    pub status_label: &'static str,
+    pub issuer: Option<String>,
+    pub issued: Option<String>,
+    pub expires: Option<String>,
+    pub summary_html: String,
+    pub url: Option<String>,
+    pub updated: String,
+}
+
+pub fn cert_views(p: &Published, today: NaiveDate) -> Vec<CertView> {
+    p.certifications
+        .iter()
+        .map(|e| {
+            let c = &e.body;
+            let shown: ShownStatus = c.shown_status(today);
+            CertView {
+                slug: e.slug.clone(),
+                name: c.name.clone(),
+                status_token: shown.token(),
+                status_label: shown.label(),
+                issuer: c.issuer.clone(),
+                issued: c.issued.map(|d| d.to_string()),
+                expires: c.expires.map(|d| d.to_string()),
+                summary_html: to_safe_html(&c.summary),
+                url: c.url.clone(),
+                updated: e.updated.to_string(),
+            }
+        })
+        .collect()
+}
+
+pub struct ControlTitle {
+    pub title: String,
+}
+pub struct SectionCard {
+    pub slug: String,
+    pub title: String,
+    pub summary: String,
+    pub controls: Vec<ControlTitle>,
+}
+pub struct Update {
+    pub href: String,
+    pub title: String,
+    pub kind: &'static str,
+    pub date: String,
+    pub date_human: String,
+}
+
+#[derive(Template)]
+#[template(path = "site/home.html")]
+pub struct HomePage<'a> {
+    pub layout: &'a Layout,
+    pub current: &'a str,
+    pub query: &'a str,
+    pub updated: String,
+    pub updated_human: String,
+    pub description_html: String,
+    pub certifications: Vec<CertView>,
+    pub sections: Vec<SectionCard>,
+    pub subprocessor_count: usize,
+    pub hosting_regions: Vec<String>,
+    pub recent: Vec<Update>,
+}
+
+pub fn home(layout: &Layout, p: &Published, today: NaiveDate) -> String {
+    let mut recent: Vec<Update> = vec![];
+    let mut push = |href: String, title: &str, kind: &'static str, d: NaiveDate| {
+        recent.push(Update {
+            href,
+            title: title.to_owned(),
+            kind,
+            date: d.to_string(),
+            date_human: human_date(d),
+        })
+    };
+    for s in &p.sections {
+        push(
+            format!("/s/{}", s.section.slug),
+            &s.section.body.title,
+            "Controls",
+            s.section.updated,
+        );
+    }
+    for c in &p.certifications {
+        push(
+            format!("/compliance#{}", c.slug),
+            &c.body.name,
+            "Compliance",
+            c.updated,
+        );
+    }
+    for x in &p.policies {
+        push(
+            format!("/policies/{}", x.slug),
+            &x.body.title,
+            "Policy",
+            x.updated,
+        );
+    }
+    for x in &p.subprocessors {
+        push(
+            format!("/subprocessors#{}", x.slug),
+            &x.body.name,
+            "Subprocessor",
+            x.updated,
+        );
+    }
+    recent.sort_by(|a, b| b.date.cmp(&a.date).then(a.title.cmp(&b.title)));
+    recent.truncate(6);
+    let updated = p.last_updated();
+    HomePage {
+        layout,
+        current: "/",
+        query: "",
+        updated: updated.to_string(),
+        updated_human: human_date(updated),
+        description_html: to_safe_html(&p.profile.body.description),
+        certifications: cert_views(p, today),
+        sections: p
+            .sections
+            .iter()
+            .map(|s| SectionCard {
+                slug: s.section.slug.clone(),
+                title: s.section.body.title.clone(),
+                summary: s.section.body.summary.clone(),
+                controls: s
+                    .controls
+                    .iter()
+                    .map(|c| ControlTitle {
+                        title: c.body.title.clone(),
+                    })
+                    .collect(),
+            })
+            .collect(),
+        subprocessor_count: p.subprocessors.len(),
+        hosting_regions: p.profile.body.hosting_regions.clone(),
+        recent,
+    }
+    .render()
+    .expect("home renders")
+}
+
+pub struct SectionLink {
+    pub slug: String,
+    pub title: String,
+}
+pub struct ControlView {
+    pub slug: String,
+    pub title: String,
+    pub body_html: String,
+    pub updated: String,
+    pub updated_human: String,
+}
+
+#[derive(Template)]
+#[template(path = "site/section.html")]
+pub struct SectionPage<'a> {
+    pub layout: &'a Layout,
+    pub current: &'a str,
+    pub query: &'a str,
+    pub slug: String,
+    pub title: String,
+    pub summary: String,
+    pub updated: String,
+    pub updated_human: String,
+    pub intro_html: String,
+    pub controls: Vec<ControlView>,
+    pub all_sections: Vec<SectionLink>,
+}
+
+/// Every section page: (slug, html).
+pub fn sections(layout: &Layout, p: &Published) -> Vec<(String, String)> {
+    let all: Vec<_> = p
+        .sections
+        .iter()
+        .map(|s| (s.section.slug.clone(), s.section.body.title.clone()))
+        .collect();
+    p.sections
+        .iter()
+        .map(|s| {
+            let updated = s
+                .controls
+                .iter()
+                .map(|c| c.updated)
+                .fold(s.section.updated, NaiveDate::max);
+            let page = SectionPage {
+                layout,
+                current: "",
+                query: "",
+                slug: s.section.slug.clone(),
+                title: s.section.body.title.clone(),
+                summary: s.section.body.summary.clone(),
+                updated: updated.to_string(),
+                updated_human: human_date(updated),
+                intro_html: to_safe_html(&s.section.body.body),
+                controls: s
+                    .controls
+                    .iter()
+                    .map(|c| ControlView {
+                        slug: c.slug.clone(),
+                        title: c.body.title.clone(),
+                        body_html: to_safe_html(&c.body.body),
+                        updated: c.updated.to_string(),
+                        updated_human: human_date(c.updated),
+                    })
+                    .collect(),
+                all_sections: all
+                    .iter()
+                    .map(|(slug, title)| SectionLink {
+                        slug: slug.clone(),
+                        title: title.clone(),
+                    })
+                    .collect(),
+            };
+            (
+                s.section.slug.clone(),
+                page.render().expect("section renders"),
+            )
+        })
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "site/compliance.html")]
+pub struct CompliancePage<'a> {
+    pub layout: &'a Layout,
+    pub current: &'a str,
+    pub query: &'a str,
+    pub certifications: Vec<CertView>,
+}
+
+pub fn compliance(layout: &Layout, p: &Published, today: NaiveDate) -> String {
+    CompliancePage {
+        layout,
+        current: "/compliance",
+        query: "",
+        certifications: cert_views(p, today),
+    }
+    .render()
+    .expect("renders")
+}
+
+pub struct SubprocessorView {
+    pub slug: String,
+    pub name: String,
+    pub purpose: String,
+    pub data: String,
+    pub locations: String,
+    pub website: Option<String>,
+    pub added: String,
+}
+
+#[derive(Template)]
+#[template(path = "site/subprocessors.html")]
+pub struct SubprocessorsPage<'a> {
+    pub layout: &'a Layout,
+    pub current: &'a str,
+    pub query: &'a str,
+    pub subprocessors: Vec<SubprocessorView>,
+}
+
+pub fn subprocessors(layout: &Layout, p: &Published) -> String {
+    let subprocessors = p
+        .subprocessors
+        .iter()
+        .map(|e| SubprocessorView {
+            slug: e.slug.clone(),
+            name: e.body.name.clone(),
+            purpose: e.body.purpose.clone(),
+            data: e.body.data.join(", "),
+            locations: e.body.locations.join(", "),
+            website: e.body.website.clone(),
+            added: e.body.added.to_string(),
+        })
+        .collect();
+    SubprocessorsPage {
+        layout,
+        current: "/subprocessors",
+        query: "",
+        subprocessors,
+    }
+    .render()
+    .expect("renders")
+}
+
+pub struct PolicyView {
+    pub slug: String,
+    pub title: String,
+    pub summary: String,
+    pub effective: String,
+    pub updated: String,
+}
+
+#[derive(Template)]
+#[template(path = "site/policies.html")]
+pub struct PoliciesPage<'a> {
+    pub layout: &'a Layout,
+    pub current: &'a str,
+    pub query: &'a str,
+    pub policies: Vec<PolicyView>,
+}
+
+pub fn policies(layout: &Layout, p: &Published) -> String {
+    let policies = p
+        .policies
+        .iter()
+        .map(|e| PolicyView {
+            slug: e.slug.clone(),
+            title: e.body.title.clone(),
+            summary: e.body.summary.clone(),
+            effective: e.body.effective.to_string(),
+            updated: e.updated.to_string(),
+        })
+        .collect();
+    PoliciesPage {
+        layout,
+        current: "/policies",
+        query: "",
+        policies,
+    }
+    .render()
+    .expect("renders")
+}
+
+#[derive(Template)]
+#[template(path = "site/document.html")]
+pub struct DocumentPage<'a> {
+    pub layout: &'a Layout,
+    pub current: &'a str,
+    pub query: &'a str,
+    pub parent_href: &'a str,
+    pub parent_label: &'a str,
+    pub title: String,
+    pub summary: String,
+    pub effective: Option<String>,
+    pub updated: String,
+    pub body_html: String,
+}
+
+/// Policy detail pages and free pages: (path, html).
+pub fn documents(layout: &Layout, p: &Published) -> Vec<(String, String)> {
+    let mut out = vec![];
+    for e in &p.policies {
+        let page = DocumentPage {
+            layout,
+            current: "/policies",
+            query: "",
+            parent_href: "/policies",
+            parent_label: "Policies",
+            title: e.body.title.clone(),
+            summary: e.body.summary.clone(),
+            effective: Some(e.body.effective.to_string()),
+            updated: e.updated.to_string(),
+            body_html: to_safe_html(&e.body.body),
+        };
+        out.push((
+            format!("/policies/{}", e.slug),
+            page.render().expect("renders"),
+        ));
+    }
+    for e in &p.pages {
+        let page = DocumentPage {
+            layout,
+            current: "",
+            query: "",
+            parent_href: "/",
+            parent_label: "Trust Center",
+            title: e.body.title.clone(),
+            summary: String::new(),
+            effective: None,
+            updated: e.updated.to_string(),
+            body_html: to_safe_html(&e.body.body),
+        };
+        out.push((format!("/p/{}", e.slug), page.render().expect("renders")));
+    }
+    out
+}
+
+pub struct FaqView {
+    pub slug: String,
+    pub question: String,
+    pub answer_html: String,
+}
+
+#[derive(Template)]
+#[template(path = "site/faq.html")]
+pub struct FaqPage<'a> {
+    pub layout: &'a Layout,
+    pub current: &'a str,
+    pub query: &'a str,
+    pub faqs: Vec<FaqView>,
+}
+
+pub fn faq(layout: &Layout, p: &Published) -> String {
+    let faqs = p
+        .faq
+        .iter()
+        .map(|e| FaqView {
+            slug: e.slug.clone(),
+            question: e.body.question.clone(),
+            answer_html: to_safe_html(&e.body.answer),
+        })
+        .collect();
+    FaqPage {
+        layout,
+        current: "/faq",
+        query: "",
+        faqs,
+    }
+    .render()
+    .expect("renders")
+}
+
+pub struct CookieView {
+    pub slug: String,
+    pub name: String,
+    pub provider: String,
+    pub category: &'static str,
+    pub duration: String,
+    pub purpose: String,
+}
+pub struct CookieGroup {
+    pub service: String,
+    pub cookies: Vec<CookieView>,
+}
+
+#[derive(Template)]
+#[template(path = "site/cookies.html")]
+pub struct CookiesPage<'a> {
+    pub layout: &'a Layout,
+    pub current: &'a str,
+    pub query: &'a str,
+    pub groups: Vec<CookieGroup>,
+}
+
+/// Cookies grouped by service (services alphabetical), cookies alphabetical within each.
+pub fn cookie_groups(p: &Published) -> Vec<CookieGroup> {
+    let mut groups: std::collections::BTreeMap<String, Vec<CookieView>> = Default::default();
+    for e in &p.cookies {
+        let c = &e.body;
+        groups
+            .entry(c.service.clone())
+            .or_default()
+            .push(CookieView {
+                slug: e.slug.clone(),
+                name: c.name.clone(),
+                provider: c.provider.clone(),
+                category: c.category.label(),
+                duration: if c.is_session() {
+                    "Session".into()
+                } else {
+                    c.duration.clone()
+                },
+                purpose: c.purpose.clone(),
+            });
+    }
+    groups
+        .into_iter()
+        .map(|(service, mut cookies)| {
+            cookies.sort_by_key(|c| c.name.to_lowercase());
+            CookieGroup { service, cookies }
+        })
+        .collect()
+}
+
+pub fn cookies(layout: &Layout, p: &Published) -> String {
+    CookiesPage {
+        layout,
+        current: "/cookies",
+        query: "",
+        groups: cookie_groups(p),
+    }
+    .render()
+    .expect("renders")
+}
+
+#[derive(Template)]
+#[template(path = "site/not_found.html")]
+pub struct NotFoundPage<'a> {
+    pub layout: &'a Layout,
+    pub current: &'a str,
+    pub query: &'a str,
+}
+
+pub fn not_found(layout: &Layout) -> String {
+    NotFoundPage {
+        layout,
+        current: "",
+        query: "",
+    }
+    .render()
+    .expect("renders")
+}

@@ -1,0 +1,85 @@
+//! Shared application state.
+
+use crate::config::Config;
+use crate::site::Site;
+use candor_store::{OrgId, Store, StoreResult};
+use chrono::NaiveDate;
+use std::sync::{Arc, RwLock};
+
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    org: OrgId,
+    config: Config,
+    site: RwLock<Arc<Site>>,
+    headers: crate::headers::SecurityHeaders,
+}
+
+impl AppState {
+    /// Builds the state and renders the site once.
+    pub async fn new(store: Store, org: OrgId, config: Config) -> StoreResult<AppState> {
+        let site = Site::load(&store, org, &config.public_url, today()).await?;
+        let headers = crate::headers::SecurityHeaders::new(&config);
+        Ok(AppState {
+            inner: Arc::new(Inner {
+                store,
+                org,
+                config,
+                site: RwLock::new(Arc::new(site)),
+                headers,
+            }),
+        })
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+    pub fn org(&self) -> OrgId {
+        self.inner.org
+    }
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+    pub(crate) fn security_headers(&self) -> &crate::headers::SecurityHeaders {
+        &self.inner.headers
+    }
+
+    /// The current rendered site. When the date has changed since it was rendered (certificates
+    /// may have expired overnight), it is rendered again first.
+    pub async fn site(&self) -> Arc<Site> {
+        let site = self.inner.site.read().expect("site lock").clone();
+        if site.built_for == today() {
+            return site;
+        }
+        match self.refresh_site().await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!(error = %e, "could not re-render the site; serving the previous one");
+                site
+            }
+        }
+    }
+
+    /// Renders the site from the database and swaps it in. Called after every publish.
+    pub async fn refresh_site(&self) -> StoreResult<Arc<Site>> {
+        let site = Arc::new(
+            Site::load(
+                &self.inner.store,
+                self.inner.org,
+                &self.inner.config.public_url,
+                today(),
+            )
+            .await?,
+        );
+        *self.inner.site.write().expect("site lock") = site.clone();
+        Ok(site)
+    }
+}
+
+pub fn today() -> NaiveDate {
+    chrono::Utc::now().date_naive()
+}

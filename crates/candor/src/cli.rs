@@ -1,0 +1,311 @@
+//! Subcommands.
+
+use crate::contentio;
+use anyhow::Context;
+use candor_core::contentdir::{self, Bundle, BundleItem};
+use candor_core::Slug;
+use candor_store::{Role, Store};
+use candor_web::bootstrap::{bootstrap, DEFAULT_ORG};
+use candor_web::config::LogFormat;
+use candor_web::{AppState, Config};
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "candor",
+    version,
+    about = "A self-hostable security trust center"
+)]
+pub struct Args {
+    /// Configuration file (default: ./candor.toml if it exists).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (creates the database and loads the demo on first start).
+    Serve,
+    /// Create the data directory and database without serving.
+    Init,
+    /// Validate a content directory and apply it in one transaction.
+    Import { dir: PathBuf },
+    /// Write the published content as a content directory.
+    Export { dir: PathBuf },
+    /// Validate the configuration (and a content directory, if given); list every problem.
+    Check { dir: Option<PathBuf> },
+    /// Manage back-office users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user and print their one-time setup link.
+    Add {
+        email: String,
+        #[arg(long, default_value = "")]
+        name: String,
+        /// owner or admin
+        #[arg(long, default_value = "admin")]
+        role: String,
+    },
+    List,
+    Disable {
+        email: String,
+    },
+    /// Print a one-time link where the user sets a new password.
+    ResetPassword {
+        email: String,
+    },
+}
+
+fn load_config(args: &Args) -> anyhow::Result<Config> {
+    let env = std::env::vars().collect();
+    Ok(Config::load(args.config.as_deref(), &env)?)
+}
+
+fn init_logging(config: &Config) {
+    let filter =
+        tracing_subscriber::EnvFilter::try_new(&config.log_level).unwrap_or_else(|_| "info".into());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match config.log_format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Pretty => builder.init(),
+    }
+}
+
+async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    if config.database_url.starts_with("sqlite:") {
+        std::fs::create_dir_all(&config.data_dir).with_context(|| {
+            format!("cannot create data directory {}", config.data_dir.display())
+        })?;
+    }
+    Store::open(&config.database_url).await.with_context(|| {
+        format!(
+            "cannot open database {}",
+            candor_store::redact_url(&config.database_url)
+        )
+    })
+}
+
+pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let config = match load_config(&args) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    match &args.command {
+        Command::Serve => serve(config).await,
+        Command::Init => {
+            init_logging(&config);
+            let store = open_store(&config).await?;
+            let boot = bootstrap(&store, config.demo).await?;
+            println!(
+                "Initialized {}.",
+                candor_store::redact_url(&config.database_url)
+            );
+            print_setup_link(&config, boot.setup_token.as_ref().map(|t| t.expose()));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Check { dir } => {
+            println!("Configuration is valid.");
+            if let Some(dir) = dir {
+                let files = contentio::read_dir(dir)?;
+                match contentdir::parse(&files) {
+                    Ok(b) => println!("{}: {} items, all valid.", dir.display(), b.items.len()),
+                    Err(problems) => {
+                        for p in &problems {
+                            eprintln!("{p}");
+                        }
+                        eprintln!("{} problem(s) found in {}.", problems.len(), dir.display());
+                        return Ok(ExitCode::FAILURE);
+                    }
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Import { dir } => {
+            let files = contentio::read_dir(dir)?;
+            let bundle = match contentdir::parse(&files) {
+                Ok(b) => b,
+                Err(problems) => {
+                    for p in &problems {
+                        eprintln!("{p}");
+                    }
+                    eprintln!("{} problem(s) found; nothing was imported.", problems.len());
+                    return Ok(ExitCode::FAILURE);
+                }
+            };
+            let store = open_store(&config).await?;
+            let org = store.ensure_org(DEFAULT_ORG).await?;
+            let s = store.import(org, &bundle.items, "candor import").await?;
+            println!(
+                "Imported {}: {} created, {} changed, {} unchanged, {} unpublished.",
+                dir.display(),
+                s.created,
+                s.changed,
+                s.unchanged,
+                s.unpublished
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Export { dir } => {
+            let store = open_store(&config).await?;
+            let org = store.ensure_org(DEFAULT_ORG).await?;
+            let files = contentdir::render(&published_bundle(&store, org).await?);
+            contentio::write_dir(dir, &files)?;
+            println!("Exported {} files to {}.", files.len(), dir.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::User { command } => user(&config, command).await,
+    }
+}
+
+/// The published content as a bundle.
+pub async fn published_bundle(store: &Store, org: i64) -> anyhow::Result<Bundle> {
+    let items = store.all_items(org).await?;
+    Ok(Bundle {
+        items: items
+            .into_iter()
+            .filter_map(|i| {
+                Some(BundleItem {
+                    kind: i.kind,
+                    slug: Slug::parse(&i.slug).ok()?,
+                    position: i.position,
+                    updated: Some(i.updated),
+                    body: i.published?,
+                })
+            })
+            .collect(),
+    })
+}
+
+fn print_setup_link(config: &Config, token: Option<&str>) {
+    if let Some(t) = token {
+        println!(
+            "\n  Set the owner's password (link works once, for one hour):\n  {}/admin/setup/{t}\n",
+            config.public_url
+        );
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<ExitCode> {
+    init_logging(&config);
+    let started = std::time::Instant::now();
+    let store = open_store(&config).await?;
+    let boot = bootstrap(&store, config.demo).await?;
+    if boot.demo_loaded {
+        tracing::info!("loaded the demo trust center into the empty database");
+    }
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let state = AppState::new(store.clone(), boot.org, config.clone()).await?;
+    tracing::info!(
+        listen = %listener.local_addr()?,
+        database = %candor_store::redact_url(&config.database_url),
+        startup_ms = started.elapsed().as_millis() as u64,
+        "candor is ready at {}", config.public_url
+    );
+    print_setup_link(&config, boot.setup_token.as_ref().map(|t| t.expose()));
+    candor_web::serve(listener, state, shutdown_signal()).await?;
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down; letting requests in flight finish");
+}
+
+async fn user(config: &Config, command: &UserCommand) -> anyhow::Result<ExitCode> {
+    let store = open_store(config).await?;
+    let org = store.ensure_org(DEFAULT_ORG).await?;
+    match command {
+        UserCommand::Add { email, name, role } => {
+            let role = Role::parse(role)
+                .with_context(|| format!("role {role:?} is not known; use owner or admin"))?;
+            let name = if name.is_empty() {
+                email.split('@').next().unwrap_or(email)
+            } else {
+                name
+            };
+            let u = store.create_user(org, email, name, role).await?;
+            let token = candor_crypto::random_token();
+            store
+                .create_user_link(
+                    u.id,
+                    &candor_crypto::token_digest(token.expose()),
+                    "reset",
+                    24 * 3600,
+                )
+                .await?;
+            println!("Added {} ({}). They set a password here (once, within 24 hours):\n{}/admin/reset/{}", u.email, role.as_str(), config.public_url, token.expose());
+        }
+        UserCommand::List => {
+            for u in store.users(org).await? {
+                let state = if u.disabled {
+                    "disabled"
+                } else if u.has_password {
+                    "active"
+                } else {
+                    "invited"
+                };
+                println!("{}\t{}\t{}\t{}", u.email, u.role.as_str(), state, u.name);
+            }
+        }
+        UserCommand::Disable { email } => {
+            let u = store
+                .user_by_email(org, email)
+                .await?
+                .with_context(|| format!("no user {email}"))?;
+            store.set_disabled(org, u.id, true).await?;
+            println!("Disabled {} and ended their sessions.", u.email);
+        }
+        UserCommand::ResetPassword { email } => {
+            let u = store
+                .user_by_email(org, email)
+                .await?
+                .with_context(|| format!("no user {email}"))?;
+            let token = candor_crypto::random_token();
+            store
+                .create_user_link(
+                    u.id,
+                    &candor_crypto::token_digest(token.expose()),
+                    "reset",
+                    3600,
+                )
+                .await?;
+            println!(
+                "Password reset link for {} (once, within one hour):\n{}/admin/reset/{}",
+                u.email,
+                config.public_url,
+                token.expose()
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
