@@ -3,6 +3,7 @@
 //! Nothing here does I/O or is async. The web layer and the store call these types and functions;
 //! tests exercise them without a database.
 
+pub mod access;
 pub mod content;
 pub mod contentdir;
 pub mod fields;

@@ -1,32 +1,8 @@
 //! Back-office users, their server-side sessions and single-use account links.
 
 use crate::{get, now, OrgId, Store, StoreError, StoreResult};
+pub use candor_core::access::Role;
 use sqlx::any::AnyRow;
-
-/// Back-office roles. The identity work adds more; these two exist from the start.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Role {
-    /// Everything, including managing users.
-    Owner,
-    /// Everything except managing users.
-    Admin,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Owner => "owner",
-            Role::Admin => "admin",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Role> {
-        match s {
-            "owner" => Some(Role::Owner),
-            "admin" => Some(Role::Admin),
-            _ => None,
-        }
-    }
-}
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct User {
@@ -172,6 +148,30 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
+        Ok(())
+    }
+
+    /// Changes a user's email and display name (the owner does this at first setup).
+    pub async fn set_user_identity(
+        &self,
+        org: OrgId,
+        user_id: i64,
+        email: &str,
+        name: &str,
+    ) -> StoreResult<()> {
+        let email = email.trim().to_lowercase();
+        if let Some(other) = self.user_by_email(org, &email).await? {
+            if other.id != user_id {
+                return Err(StoreError::Conflict(format!("user {email}")));
+            }
+        }
+        sqlx::query("UPDATE users SET email = $1, name = $2 WHERE id = $3 AND org_id = $4")
+            .bind(&email)
+            .bind(name.trim())
+            .bind(user_id)
+            .bind(org)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 

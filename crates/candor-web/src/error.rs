@@ -1,1 +1,77 @@
-//! Errors of HTTP handlers.
+//! Errors of back-office handlers, rendered as a friendly HTML page. (The API has its own JSON
+//! envelope in `api::ApiError`.)
+
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("not found")]
+    NotFound,
+    #[error("forbidden")]
+    Forbidden,
+    /// A form whose CSRF token or origin did not check out.
+    #[error("form check failed")]
+    Csrf,
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("too many attempts")]
+    TooManyRequests { retry_after_secs: u64 },
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+impl From<candor_store::StoreError> for AppError {
+    fn from(e: candor_store::StoreError) -> Self {
+        match e {
+            candor_store::StoreError::NotFound(_) => AppError::NotFound,
+            other => AppError::Internal(other.into()),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin/error.html")]
+struct ErrorPage<'a> {
+    title: &'a str,
+    message: &'a str,
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let (status, title, message) = match &self {
+            AppError::NotFound => (StatusCode::NOT_FOUND, "Not found", "There is nothing at this address, or you may not see it.".to_owned()),
+            AppError::Forbidden => (StatusCode::FORBIDDEN, "Not allowed", "Your role does not allow this action. Ask an owner.".to_owned()),
+            AppError::Csrf => (
+                StatusCode::FORBIDDEN,
+                "Form expired",
+                "This form could not be verified (it may be old, or sent from another site). Go back, reload the page and try again.".to_owned(),
+            ),
+            AppError::BadRequest(m) => (StatusCode::BAD_REQUEST, "Request not valid", m.clone()),
+            AppError::TooManyRequests { retry_after_secs } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many attempts",
+                format!("Too many attempts. Wait {retry_after_secs} seconds and try again."),
+            ),
+            AppError::Internal(e) => {
+                tracing::error!(error = %format!("{e:#}"), "internal error");
+                (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong", "The server could not complete this request. It has been logged.".to_owned())
+            }
+        };
+        let html = ErrorPage {
+            title,
+            message: &message,
+        }
+        .render()
+        .unwrap_or_else(|_| title.to_owned());
+        let mut res = (status, Html(html)).into_response();
+        if let AppError::TooManyRequests { retry_after_secs } = self {
+            res.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, retry_after_secs.into());
+        }
+        res
+    }
+}

@@ -1,10 +1,12 @@
 //! Candor's HTTP server: the public trust center, the back office and the API.
 
+mod admin;
 pub mod bootstrap;
 pub mod config;
 mod error;
 mod headers;
 mod public;
+mod ratelimit;
 pub mod site;
 mod state;
 
@@ -22,6 +24,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(public::healthz))
         .route("/readyz", get(public::readyz))
         .route("/search", get(public::search))
+        .merge(admin::router())
         .fallback(public::page)
         .layer(axum::middleware::map_response_with_state(
             state.clone(),

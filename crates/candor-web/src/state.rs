@@ -17,6 +17,8 @@ struct Inner {
     config: Config,
     site: RwLock<Arc<Site>>,
     headers: crate::headers::SecurityHeaders,
+    /// Sign-in failures per IP and per account: three free, then doubling waits up to 15 min.
+    login_backoff: crate::ratelimit::Backoff,
 }
 
 impl AppState {
@@ -31,6 +33,10 @@ impl AppState {
                 config,
                 site: RwLock::new(Arc::new(site)),
                 headers,
+                login_backoff: crate::ratelimit::Backoff::new(
+                    3,
+                    std::time::Duration::from_secs(900),
+                ),
             }),
         })
     }
@@ -43,6 +49,9 @@ impl AppState {
     }
     pub fn config(&self) -> &Config {
         &self.inner.config
+    }
+    pub(crate) fn login_backoff(&self) -> &crate::ratelimit::Backoff {
+        &self.inner.login_backoff
     }
     pub(crate) fn security_headers(&self) -> &crate::headers::SecurityHeaders {
         &self.inner.headers

@@ -204,3 +204,128 @@ macro_rules! both_dbs {
         }
     };
 }
+
+/// The owner's credentials after [`TestApp::sign_in_owner`].
+pub const OWNER_EMAIL: &str = "owner@corvellan.example";
+pub const OWNER_PASSWORD: &str = "correct horse battery staple";
+
+/// The value of the first `name="_csrf"` hidden field in a page.
+pub fn csrf_of(html: &str) -> String {
+    html.split("name=\"_csrf\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("page has a CSRF field")
+        .to_owned()
+}
+
+/// One browser (cookie jar) talking to a test server.
+pub struct Browser {
+    pub client: reqwest::Client,
+    pub base: String,
+}
+
+impl Browser {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn get_text(&self, path: &str) -> (u16, String) {
+        let r = self.get(path).await;
+        let status = r.status().as_u16();
+        (status, r.text().await.unwrap())
+    }
+
+    /// Posts a form from our own origin (as a browser would).
+    pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .header("Origin", &self.base)
+            .form(form)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Signs in; returns the CSRF token of the dashboard.
+    pub async fn sign_in(&self, email: &str, password: &str) -> String {
+        let (_, page) = self.get_text("/admin/login").await;
+        let r = self
+            .post_form(
+                "/admin/login",
+                &[
+                    ("_csrf", &csrf_of(&page)),
+                    ("email", email),
+                    ("password", password),
+                    ("next", "/admin"),
+                ],
+            )
+            .await;
+        assert_eq!(
+            r.status(),
+            303,
+            "sign-in failed: {}",
+            r.text().await.unwrap()
+        );
+        let (status, dash) = self.get_text("/admin").await;
+        assert_eq!(status, 200);
+        csrf_of(&dash)
+    }
+}
+
+impl TestApp {
+    /// A second, independent browser.
+    pub fn new_browser(&self) -> Browser {
+        Browser {
+            client: Self::new_client(),
+            base: self.base.clone(),
+        }
+    }
+
+    /// This app's default browser (shares `self.client`'s cookies).
+    pub fn browser(&self) -> Browser {
+        Browser {
+            client: self.client.clone(),
+            base: self.base.clone(),
+        }
+    }
+
+    pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.browser().post_form(path, form).await
+    }
+
+    pub async fn sign_in(&self, email: &str, password: &str) -> String {
+        self.browser().sign_in(email, password).await
+    }
+
+    /// Uses the setup link, then signs in; returns a fresh page's CSRF token.
+    pub async fn sign_in_owner(&self) -> String {
+        let token = self
+            .setup_token
+            .clone()
+            .expect("fresh app has a setup link");
+        let (status, page) = self.get_text(&format!("/admin/setup/{token}")).await;
+        assert_eq!(status, 200, "{page}");
+        let r = self
+            .post_form(
+                &format!("/admin/setup/{token}"),
+                &[
+                    ("_csrf", &csrf_of(&page)),
+                    ("name", "Olive Owner"),
+                    ("email", OWNER_EMAIL),
+                    ("password", OWNER_PASSWORD),
+                    ("confirm", OWNER_PASSWORD),
+                ],
+            )
+            .await;
+        assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+        self.sign_in(OWNER_EMAIL, OWNER_PASSWORD).await
+    }
+}

@@ -1,0 +1,375 @@
+//! Sign-in, sign-out, first-time setup and password reset links.
+
+use super::session::{check_origin, cookie, read_cookie, safe_next, session_cookie_name, Admin};
+use crate::error::{AppError, AppResult};
+use crate::AppState;
+use askama::Template;
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{AppendHeaders, Html, IntoResponse, Redirect, Response};
+use axum::Form;
+use candor_crypto::{hash_password, random_token, same_secret, token_digest, verify_password};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+const LOGIN_CSRF_COOKIE: &str = "candor_login";
+/// The one answer for an unknown email, a disabled user and a wrong password.
+const BAD_LOGIN: &str = "The email or password is not correct.";
+
+#[derive(Template)]
+#[template(path = "admin/login.html")]
+struct LoginPage<'a> {
+    csrf: &'a str,
+    next: &'a str,
+    email: &'a str,
+    error: Option<&'a str>,
+}
+
+fn login_page(
+    state: &AppState,
+    status: StatusCode,
+    next: &str,
+    email: &str,
+    error: Option<&str>,
+) -> AppResult<Response> {
+    let token = random_token();
+    let html = LoginPage {
+        csrf: token.expose(),
+        next,
+        email,
+        error,
+    }
+    .render()
+    .map_err(anyhow::Error::from)?;
+    let set = cookie(
+        state,
+        LOGIN_CSRF_COOKIE,
+        token.expose(),
+        "/admin",
+        Some(3600),
+    );
+    Ok((
+        status,
+        [
+            (header::SET_COOKIE, set),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+        ],
+        Html(html),
+    )
+        .into_response())
+}
+
+pub async fn login_form(
+    State(state): State<AppState>,
+    Query(q): Query<HashMap<String, String>>,
+) -> AppResult<Response> {
+    let next = q
+        .get("next")
+        .filter(|n| safe_next(n))
+        .map(String::as_str)
+        .unwrap_or("/admin");
+    login_page(&state, StatusCode::OK, next, "", None)
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> AppResult<Response> {
+    check_origin(&state, &headers)?;
+    let field = |k: &str| form.get(k).map(String::as_str).unwrap_or("");
+    match read_cookie(&headers, LOGIN_CSRF_COOKIE) {
+        Some(c) if same_secret(c, field("_csrf")) => {}
+        _ => return Err(AppError::Csrf),
+    }
+    let next = Some(field("next"))
+        .filter(|n| safe_next(n))
+        .unwrap_or("/admin");
+    let email = field("email").trim().to_lowercase();
+    let ip = peer.ip().to_string();
+    let (ip_key, user_key) = (format!("ip:{ip}"), format!("user:{email}"));
+    let limits = state.login_backoff();
+    if let Err(secs) = limits.check(&ip_key).and_then(|_| limits.check(&user_key)) {
+        tracing::warn!(client.ip = %ip, "login refused while backing off");
+        return Err(AppError::TooManyRequests {
+            retry_after_secs: secs,
+        });
+    }
+    let user = state
+        .store()
+        .user_by_email(state.org(), &email)
+        .await?
+        .filter(|u| !u.disabled);
+    let hash = match &user {
+        Some(u) => state.store().password_hash(u.id).await?,
+        None => None,
+    };
+    // verify_password does the same work whether or not there is a hash, so timing is uniform.
+    let password = field("password").to_owned();
+    let ok = tokio::task::spawn_blocking(move || verify_password(&password, hash.as_deref()))
+        .await
+        .map_err(anyhow::Error::from)?;
+    let Some(user) = user.filter(|_| ok) else {
+        limits.failure(&ip_key);
+        limits.failure(&user_key);
+        tracing::info!(client.ip = %ip, "login failed");
+        return login_page(
+            &state,
+            StatusCode::UNAUTHORIZED,
+            next,
+            &email,
+            Some(BAD_LOGIN),
+        );
+    };
+    limits.success(&ip_key);
+    limits.success(&user_key);
+    // A brand-new id at every sign-in: an id planted before login is never promoted.
+    let id = random_token();
+    let csrf = random_token();
+    let ua: String = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .chars()
+        .take(300)
+        .collect();
+    state
+        .store()
+        .create_session(&token_digest(id.expose()), user.id, csrf.expose(), &ua, &ip)
+        .await?;
+    tracing::info!(user.id = user.id, client.ip = %ip, "signed in");
+    let set = cookie(&state, session_cookie_name(&state), id.expose(), "/", None);
+    let clear = cookie(&state, LOGIN_CSRF_COOKIE, "", "/admin", Some(0));
+    // AppendHeaders, not an array: an array *inserts*, and the second cookie would replace the first.
+    Ok((
+        StatusCode::SEE_OTHER,
+        AppendHeaders([
+            (header::LOCATION, next.to_owned()),
+            (header::SET_COOKIE, set),
+            (header::SET_COOKIE, clear),
+        ]),
+    )
+        .into_response())
+}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    admin: Admin,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> AppResult<Response> {
+    check_origin(&state, &headers)?;
+    admin.check_csrf(&form)?;
+    if let Some(id) = read_cookie(&headers, session_cookie_name(&state)) {
+        state.store().delete_session(&token_digest(id)).await?;
+    }
+    let clear = cookie(&state, session_cookie_name(&state), "", "/", Some(0));
+    Ok((
+        StatusCode::SEE_OTHER,
+        [
+            (header::LOCATION, "/admin/login".to_owned()),
+            (header::SET_COOKIE, clear),
+        ],
+    )
+        .into_response())
+}
+
+#[derive(Template)]
+#[template(path = "admin/password.html")]
+struct PasswordPage<'a> {
+    title: &'a str,
+    action: &'a str,
+    csrf: &'a str,
+    ask_identity: bool,
+    email: &'a str,
+    name: &'a str,
+    errors: Vec<String>,
+}
+
+/// Setup and reset links share a form; setup also asks the owner for their email and name.
+struct LinkKind {
+    purpose: &'static str,
+    title: &'static str,
+    ask_identity: bool,
+}
+const SETUP: LinkKind = LinkKind {
+    purpose: "setup",
+    title: "Set up your Candor account",
+    ask_identity: true,
+};
+const RESET: LinkKind = LinkKind {
+    purpose: "reset",
+    title: "Choose a new password",
+    ask_identity: false,
+};
+
+pub const MIN_PASSWORD: usize = 12;
+
+async fn link_form(state: &AppState, kind: &LinkKind, token: &str) -> AppResult<Response> {
+    let Some(user) = state
+        .store()
+        .peek_user_link(&token_digest(token), kind.purpose)
+        .await?
+    else {
+        return Err(AppError::BadRequest("This link is not valid: it may have expired or been used already. Ask an owner for a new one (candor user reset-password EMAIL).".into()));
+    };
+    let csrf = random_token();
+    let email = if user.email.ends_with("@localhost") {
+        ""
+    } else {
+        user.email.as_str()
+    };
+    let html = PasswordPage {
+        title: kind.title,
+        action: &format!("/admin/{}/{token}", kind.purpose),
+        csrf: csrf.expose(),
+        ask_identity: kind.ask_identity,
+        email,
+        name: &user.name,
+        errors: vec![],
+    }
+    .render()
+    .map_err(anyhow::Error::from)?;
+    let set = cookie(
+        state,
+        LOGIN_CSRF_COOKIE,
+        csrf.expose(),
+        "/admin",
+        Some(3600),
+    );
+    Ok((
+        [
+            (header::SET_COOKIE, set),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+        ],
+        Html(html),
+    )
+        .into_response())
+}
+
+async fn link_submit(
+    state: &AppState,
+    kind: &LinkKind,
+    token: &str,
+    headers: &HeaderMap,
+    form: &HashMap<String, String>,
+) -> AppResult<Response> {
+    check_origin(state, headers)?;
+    let field = |k: &str| form.get(k).map(String::as_str).unwrap_or("");
+    match read_cookie(headers, LOGIN_CSRF_COOKIE) {
+        Some(c) if same_secret(c, field("_csrf")) => {}
+        _ => return Err(AppError::Csrf),
+    }
+    let digest = token_digest(token);
+    let Some(user) = state.store().peek_user_link(&digest, kind.purpose).await? else {
+        return Err(AppError::BadRequest(
+            "This link is not valid: it may have expired or been used already.".into(),
+        ));
+    };
+    let mut errors = vec![];
+    let password = field("password");
+    if password.chars().count() < MIN_PASSWORD {
+        errors.push(format!("Password: use at least {MIN_PASSWORD} characters (a passphrase of several words works well)."));
+    }
+    if password.len() > 1024 {
+        errors.push("Password: use at most 1024 characters.".into());
+    }
+    if password != field("confirm") {
+        errors.push(
+            "Confirm password: the two passwords differ; type the same password twice.".into(),
+        );
+    }
+    let (email, name) = (field("email").trim(), field("name").trim());
+    if kind.ask_identity {
+        let valid = candor_core::Kind::Profile
+            .validate(&serde_json::json!({"name": "x", "tagline": "x", "description": "x", "brand_color": "#000000",
+                "security_email": email, "privacy_email": "a@b.co", "support_email": "a@b.co"}))
+            .is_ok();
+        if !valid {
+            errors.push(
+                "Email: enter the address you will sign in with, like you@example.com.".into(),
+            );
+        }
+        if name.is_empty() || name.len() > 100 {
+            errors.push("Name: enter your name (up to 100 characters).".into());
+        }
+    }
+    if !errors.is_empty() {
+        let csrf = field("_csrf");
+        let html = PasswordPage {
+            title: kind.title,
+            action: &format!("/admin/{}/{token}", kind.purpose),
+            csrf,
+            ask_identity: kind.ask_identity,
+            email,
+            name,
+            errors,
+        }
+        .render()
+        .map_err(anyhow::Error::from)?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response());
+    }
+    if kind.ask_identity {
+        match state
+            .store()
+            .set_user_identity(state.org(), user.id, email, name)
+            .await
+        {
+            Err(candor_store::StoreError::Conflict(_)) => {
+                return Err(AppError::BadRequest(
+                    "Another user already has this email address.".into(),
+                ))
+            }
+            other => other?,
+        }
+    }
+    let password = password.to_owned();
+    let hash = tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(anyhow::Error::from)?
+        .map_err(anyhow::Error::from)?;
+    if state
+        .store()
+        .redeem_user_link(&digest, kind.purpose, &hash)
+        .await?
+        .is_none()
+    {
+        return Err(AppError::BadRequest("This link was used already.".into()));
+    }
+    tracing::info!(
+        user.id = user.id,
+        link.purpose = kind.purpose,
+        "password set through a link"
+    );
+    Ok(Redirect::to("/admin/login?next=/admin").into_response())
+}
+
+pub async fn setup_form(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> AppResult<Response> {
+    link_form(&state, &SETUP, &token).await
+}
+pub async fn setup(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> AppResult<Response> {
+    link_submit(&state, &SETUP, &token, &headers, &form).await
+}
+pub async fn reset_form(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> AppResult<Response> {
+    link_form(&state, &RESET, &token).await
+}
+pub async fn reset(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> AppResult<Response> {
+    link_submit(&state, &RESET, &token, &headers, &form).await
+}

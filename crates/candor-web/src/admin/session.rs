@@ -1,0 +1,188 @@
+//! Back-office sessions, cookies and CSRF protection.
+//!
+//! The session cookie holds a 256-bit random id; the database stores only its SHA-256. Every
+//! state-changing request must carry the session's CSRF token in the form *and* come from our own
+//! origin (Origin, or Referer when Origin is absent).
+
+use crate::error::AppError;
+use crate::AppState;
+use axum::extract::{FromRef, FromRequestParts, OriginalUri};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap};
+use axum::response::{IntoResponse, Redirect, Response};
+use candor_core::access::{allows, Permission};
+use candor_crypto::{same_secret, token_digest};
+use candor_store::Session;
+use std::collections::HashMap;
+
+pub fn session_cookie_name(state: &AppState) -> &'static str {
+    // The __Host- prefix makes browsers refuse the cookie unless it is Secure, host-only, Path=/.
+    if state.config().secure_cookies {
+        "__Host-candor_session"
+    } else {
+        "candor_session"
+    }
+}
+
+/// A `Set-Cookie` value with the baseline flags.
+pub fn cookie(
+    state: &AppState,
+    name: &str,
+    value: &str,
+    path: &str,
+    max_age: Option<i64>,
+) -> String {
+    let mut c = format!("{name}={value}; Path={path}; HttpOnly; SameSite=Lax");
+    if state.config().secure_cookies {
+        c.push_str("; Secure");
+    }
+    if let Some(age) = max_age {
+        c.push_str(&format!("; Max-Age={age}"));
+    }
+    c
+}
+
+pub fn read_cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// A signed-in back-office user. Extracting it redirects to the sign-in page when there is no
+/// live session.
+pub struct Admin(pub Session);
+
+impl<S> FromRequestParts<S> for Admin
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let state = AppState::from_ref(state);
+        let cfg = state.config();
+        if let Some(id) = read_cookie(&parts.headers, session_cookie_name(&state)) {
+            let found = state
+                .store()
+                .session(
+                    &token_digest(id),
+                    cfg.session_idle_minutes * 60,
+                    cfg.session_absolute_hours * 3600,
+                )
+                .await
+                .map_err(|e| AppError::from(e).into_response())?;
+            if let Some(s) = found {
+                return Ok(Admin(s));
+            }
+        }
+        let path = parts
+            .extensions
+            .get::<OriginalUri>()
+            .map(|u| u.0.path().to_owned())
+            .unwrap_or_else(|| parts.uri.path().to_owned());
+        let next = if parts.method == axum::http::Method::GET && safe_next(&path) {
+            format!("?next={}", urlencode(&path))
+        } else {
+            String::new()
+        };
+        Err(Redirect::to(&format!("/admin/login{next}")).into_response())
+    }
+}
+
+impl Admin {
+    pub fn require(&self, p: Permission) -> Result<(), AppError> {
+        if allows(self.0.user.role, p) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+
+    /// Checks the form's CSRF token against the session's.
+    pub fn check_csrf(&self, form: &HashMap<String, String>) -> Result<(), AppError> {
+        match form.get("_csrf") {
+            Some(t) if same_secret(t, &self.0.csrf_token) => Ok(()),
+            _ => Err(AppError::Csrf),
+        }
+    }
+
+    pub fn csrf(&self) -> &str {
+        &self.0.csrf_token
+    }
+
+    pub fn actor(&self) -> &str {
+        &self.0.user.email
+    }
+}
+
+/// Only local absolute paths are accepted as a place to return to after sign-in: no scheme, no
+/// `//host`, no backslash tricks. Anything else falls back to the dashboard.
+pub fn safe_next(next: &str) -> bool {
+    next.starts_with("/admin")
+        && !next.starts_with("//")
+        && !next.contains(['\\', '\r', '\n'])
+        && !next.contains("://")
+}
+
+fn urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// The Origin check for state-changing requests: the request must come from the configured public
+/// address or from the host it was sent to. A missing Origin falls back to Referer; a request
+/// with neither is refused (browsers send Origin on every cross-site POST).
+pub fn check_origin(state: &AppState, headers: &HeaderMap) -> Result<(), AppError> {
+    let claimed = headers
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| {
+            let r = headers.get(header::REFERER)?.to_str().ok()?;
+            let u = url::Url::parse(r).ok()?;
+            Some(u.origin().ascii_serialization())
+        })
+        .ok_or(AppError::Csrf)?;
+    let public = url::Url::parse(&state.config().public_url)
+        .map(|u| u.origin().ascii_serialization())
+        .unwrap_or_default();
+    let scheme = if state.config().secure_cookies {
+        "https"
+    } else {
+        "http"
+    };
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .map(|h| format!("{scheme}://{h}"));
+    if claimed == public || Some(&claimed) == host.as_ref() {
+        Ok(())
+    } else {
+        Err(AppError::Csrf)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn open_redirects_are_refused() {
+        assert!(safe_next("/admin/content/section"));
+        for bad in [
+            "//evil.example",
+            "https://evil.example/admin",
+            "/admin\\@evil",
+            "/elsewhere",
+            "/admin/x\r\nSet-Cookie: a=b",
+            "/admin/https://x",
+        ] {
+            assert!(!safe_next(bad), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,222 @@
+//! Managing back-office users (owners only).
+
+use super::session::{check_origin, Admin};
+use super::AdminLayout;
+use crate::error::{AppError, AppResult};
+use crate::AppState;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::Form;
+use candor_core::access::{Permission, Role};
+use candor_crypto::{random_token, token_digest};
+use std::collections::HashMap;
+
+/// How long an invitation link works.
+const INVITE_SECS: i64 = 72 * 3600;
+
+struct UserRow {
+    id: i64,
+    email: String,
+    name: String,
+    role: &'static str,
+    state: &'static str,
+    is_self: bool,
+    disabled: bool,
+}
+
+#[derive(Template)]
+#[template(path = "admin/users.html")]
+struct UsersPage {
+    layout: AdminLayout,
+    users: Vec<UserRow>,
+    roles: Vec<&'static str>,
+    invite_link: Option<String>,
+    error: Option<String>,
+}
+
+async fn page(
+    state: &AppState,
+    admin: &Admin,
+    notice: Option<&str>,
+    invite_link: Option<String>,
+    error: Option<String>,
+) -> AppResult<Response> {
+    let users = state
+        .store()
+        .users(state.org())
+        .await?
+        .into_iter()
+        .map(|u| UserRow {
+            id: u.id,
+            state: if u.disabled {
+                "Disabled"
+            } else if u.has_password {
+                "Active"
+            } else {
+                "Invited"
+            },
+            is_self: u.id == admin.0.user.id,
+            disabled: u.disabled,
+            email: u.email,
+            name: u.name,
+            role: u.role.as_str(),
+        })
+        .collect();
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let html = UsersPage {
+        layout: AdminLayout::new(admin, notice),
+        users,
+        roles: Role::ALL.iter().map(|r| r.as_str()).collect(),
+        invite_link,
+        error,
+    }
+    .render()
+    .map_err(anyhow::Error::from)?;
+    Ok((status, Html(html)).into_response())
+}
+
+#[derive(serde::Deserialize)]
+pub struct NoticeQuery {
+    notice: Option<String>,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    admin: Admin,
+    Query(q): Query<NoticeQuery>,
+) -> AppResult<Response> {
+    admin.require(Permission::ManageUsers)?;
+    page(&state, &admin, q.notice.as_deref(), None, None).await
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    admin: Admin,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> AppResult<Response> {
+    check_origin(&state, &headers)?;
+    admin.check_csrf(&form)?;
+    admin.require(Permission::ManageUsers)?;
+    let email = form.get("email").map(|s| s.trim()).unwrap_or("");
+    let name = form.get("name").map(|s| s.trim()).unwrap_or("");
+    let Some(role) = form.get("role").and_then(|r| Role::parse(r)) else {
+        return page(
+            &state,
+            &admin,
+            None,
+            None,
+            Some("Role: choose owner or admin.".into()),
+        )
+        .await;
+    };
+    let email_ok =
+        email.contains('@') && email.len() <= 254 && !email.contains(char::is_whitespace);
+    if !email_ok || name.is_empty() || name.len() > 100 {
+        return page(
+            &state,
+            &admin,
+            None,
+            None,
+            Some(
+                "Enter the person's name (up to 100 characters) and a valid email address.".into(),
+            ),
+        )
+        .await;
+    }
+    let user = match state
+        .store()
+        .create_user(state.org(), email, name, role)
+        .await
+    {
+        Ok(u) => u,
+        Err(candor_store::StoreError::Conflict(_)) => {
+            return page(
+                &state,
+                &admin,
+                None,
+                None,
+                Some(format!("A user with the email {email} already exists.")),
+            )
+            .await;
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let token = random_token();
+    state
+        .store()
+        .create_user_link(user.id, &token_digest(token.expose()), "reset", INVITE_SECS)
+        .await?;
+    tracing::info!(
+        user.id = admin.0.user.id,
+        target.user.id = user.id,
+        role = role.as_str(),
+        "user invited"
+    );
+    let link = format!(
+        "{}/admin/reset/{}",
+        state.config().public_url,
+        token.expose()
+    );
+    page(&state, &admin, None, Some(link), None).await
+}
+
+async fn set_disabled(
+    state: &AppState,
+    admin: &Admin,
+    headers: &HeaderMap,
+    form: &HashMap<String, String>,
+    id: i64,
+    disabled: bool,
+) -> AppResult<Response> {
+    check_origin(state, headers)?;
+    admin.check_csrf(form)?;
+    admin.require(Permission::ManageUsers)?;
+    if id == admin.0.user.id {
+        return Err(AppError::BadRequest(
+            "You cannot disable your own account; ask another owner.".into(),
+        ));
+    }
+    state
+        .store()
+        .set_disabled(state.org(), id, disabled)
+        .await?;
+    tracing::info!(
+        user.id = admin.0.user.id,
+        target.user.id = id,
+        disabled,
+        "user access changed"
+    );
+    let notice = if disabled {
+        "user-disabled"
+    } else {
+        "user-enabled"
+    };
+    Ok(Redirect::to(&format!("/admin/users?notice={notice}")).into_response())
+}
+
+pub async fn disable(
+    State(state): State<AppState>,
+    admin: Admin,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(form): Form<HashMap<String, String>>,
+) -> AppResult<Response> {
+    set_disabled(&state, &admin, &headers, &form, id, true).await
+}
+
+pub async fn enable(
+    State(state): State<AppState>,
+    admin: Admin,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(form): Form<HashMap<String, String>>,
+) -> AppResult<Response> {
+    set_disabled(&state, &admin, &headers, &form, id, false).await
+}
