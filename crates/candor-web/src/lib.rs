@@ -1,6 +1,7 @@
 //! Candor's HTTP server: the public trust center, the back office and the API.
 
 mod admin;
+mod api;
 pub mod bootstrap;
 pub mod config;
 mod error;
@@ -25,6 +26,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(public::readyz))
         .route("/search", get(public::search))
         .merge(admin::router())
+        .nest("/api/v1", api::router())
         .fallback(public::page)
         .layer(axum::middleware::map_response_with_state(
             state.clone(),

@@ -19,6 +19,8 @@ struct Inner {
     headers: crate::headers::SecurityHeaders,
     /// Sign-in failures per IP and per account: three free, then doubling waits up to 15 min.
     login_backoff: crate::ratelimit::Backoff,
+    /// Bad API tokens per IP: ten free, then doubling waits up to 15 min.
+    api_backoff: crate::ratelimit::Backoff,
 }
 
 impl AppState {
@@ -37,6 +39,10 @@ impl AppState {
                     3,
                     std::time::Duration::from_secs(900),
                 ),
+                api_backoff: crate::ratelimit::Backoff::new(
+                    10,
+                    std::time::Duration::from_secs(900),
+                ),
             }),
         })
     }
@@ -52,6 +58,9 @@ impl AppState {
     }
     pub(crate) fn login_backoff(&self) -> &crate::ratelimit::Backoff {
         &self.inner.login_backoff
+    }
+    pub(crate) fn api_backoff(&self) -> &crate::ratelimit::Backoff {
+        &self.inner.api_backoff
     }
     pub(crate) fn security_headers(&self) -> &crate::headers::SecurityHeaders {
         &self.inner.headers

@@ -24,6 +24,8 @@ pub struct TestApp {
     pub store: Store,
     pub state: AppState,
     pub setup_token: Option<String>,
+    /// The database URL, for tests that tamper with rows directly.
+    pub db_url: String,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     _tmp: tempfile::TempDir,
     pg_db: Option<(String, String)>,
@@ -118,10 +120,22 @@ impl TestApp {
             store,
             state,
             setup_token: boot.setup_token.map(|t| t.expose().to_owned()),
+            db_url: url.clone(),
             shutdown: Some(tx),
             _tmp: tmp,
             pg_db,
         })
+    }
+
+    /// Runs a statement directly against the database, behind the application's back.
+    pub async fn sql(&self, statement: &str) {
+        let mut c = sqlx::AnyConnection::connect(&self.db_url)
+            .await
+            .expect("connect");
+        sqlx::query(statement)
+            .execute(&mut c)
+            .await
+            .expect("statement runs");
     }
 
     pub fn new_client() -> reqwest::Client {

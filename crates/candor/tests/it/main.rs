@@ -2,6 +2,7 @@
 //! PostgreSQL. One test binary, organised by area.
 
 mod admin;
+mod api;
 mod harness;
 mod public;
 

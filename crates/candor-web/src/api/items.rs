@@ -1,0 +1,242 @@
+//! Content items over the API.
+
+use super::{ApiCaller, ApiError, ApiResult};
+use crate::AppState;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use candor_core::{Kind, Slug};
+use candor_store::Item;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+fn kind_of(s: &str) -> ApiResult<Kind> {
+    Kind::parse(s).ok_or_else(|| {
+        ApiError::NotFound(format!(
+            "there is no content kind {s:?}; use one of: {}",
+            Kind::ALL
+                .iter()
+                .map(|k| k.plural())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+    })
+}
+
+/// An item as the API shows it.
+pub fn item_json(i: &Item) -> Value {
+    json!({
+        "kind": i.kind.as_str(),
+        "slug": i.slug,
+        "position": i.position,
+        "updated": i.updated.to_string(),
+        "state": match (&i.published, i.has_unpublished_changes()) {
+            (None, _) => "draft",
+            (Some(_), true) => "changed",
+            (Some(_), false) => "published",
+        },
+        "draft": i.draft,
+        "published": i.published,
+    })
+}
+
+fn json_body(body: Result<Json<Value>, JsonRejection>) -> ApiResult<Value> {
+    body.map(|Json(v)| v).map_err(|e| {
+        ApiError::BadRequest(format!(
+            "the request body is not valid JSON for this endpoint: {}",
+            e.body_text()
+        ))
+    })
+}
+
+async fn validate(state: &AppState, kind: Kind, body: &Value) -> ApiResult<Value> {
+    let body = kind.validate(body).map_err(ApiError::Validation)?;
+    if kind == Kind::Control {
+        let section = body.get("section").and_then(Value::as_str).unwrap_or("");
+        if state
+            .store()
+            .item(state.org(), Kind::Section, section)
+            .await?
+            .is_none()
+        {
+            return Err(ApiError::Validation(vec![candor_core::content::FieldError::new(
+                "section",
+                format!("there is no section with slug {section:?}; create it first or use an existing one"),
+            )]));
+        }
+    }
+    Ok(body)
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    _caller: ApiCaller,
+    Path(kind): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let kind = kind_of(&kind)?;
+    let items = state.store().items(state.org(), kind).await?;
+    Ok(Json(
+        json!({"items": items.iter().map(item_json).collect::<Vec<_>>()}),
+    ))
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    _caller: ApiCaller,
+    Path((kind, slug)): Path<(String, String)>,
+) -> ApiResult<Json<Value>> {
+    let kind = kind_of(&kind)?;
+    let item = state
+        .store()
+        .item(state.org(), kind, &slug)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("{kind} {slug:?} was not found")))?;
+    Ok(Json(item_json(&item)))
+}
+
+#[derive(Deserialize, Default)]
+pub struct PublishFlag {
+    #[serde(default)]
+    publish: bool,
+}
+
+/// `POST /api/v1/{kind}` with `{"slug": "...", "body": {...}}`; `?publish=true` publishes at once.
+pub async fn create(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(kind): Path<String>,
+    Query(flag): Query<PublishFlag>,
+    body: Result<Json<Value>, JsonRejection>,
+) -> ApiResult<Response> {
+    let kind = kind_of(&kind)?;
+    if kind == Kind::Profile {
+        return Err(ApiError::Conflict(
+            "there is exactly one profile; update it with PUT /api/v1/profile/profile".into(),
+        ));
+    }
+    let req = json_body(body)?;
+    let Some(content) = req.get("body") else {
+        return Err(ApiError::BadRequest(
+            "send {\"slug\": \"...\", \"body\": {...}}; the body object is missing".into(),
+        ));
+    };
+    let content = validate(&state, kind, content).await?;
+    let slug = match req.get("slug").and_then(Value::as_str) {
+        Some(s) => Slug::parse(s).map_err(|e| {
+            ApiError::Validation(vec![candor_core::content::FieldError::new(
+                "slug",
+                e.to_string(),
+            )])
+        })?,
+        None => Slug::from_title(&kind.title_of(&content)).ok_or_else(|| {
+            ApiError::BadRequest("give a slug; none can be derived from the title".into())
+        })?,
+    };
+    let mut item = state
+        .store()
+        .create_item(state.org(), kind, slug.as_str(), &content, &caller.actor())
+        .await?;
+    if flag.publish {
+        item = state
+            .store()
+            .publish(state.org(), kind, slug.as_str(), &caller.actor())
+            .await?;
+        state.refresh_site().await?;
+    }
+    tracing::info!(token.id = caller.0.id, item.kind = %kind, item.slug = %slug, "created via API");
+    Ok((StatusCode::CREATED, Json(item_json(&item))).into_response())
+}
+
+/// `PUT /api/v1/{kind}/{slug}` with `{"body": {...}}` replaces the draft.
+pub async fn replace(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path((kind, slug)): Path<(String, String)>,
+    Query(flag): Query<PublishFlag>,
+    body: Result<Json<Value>, JsonRejection>,
+) -> ApiResult<Json<Value>> {
+    let kind = kind_of(&kind)?;
+    let req = json_body(body)?;
+    let Some(content) = req.get("body") else {
+        return Err(ApiError::BadRequest(
+            "send {\"body\": {...}}; the body object is missing".into(),
+        ));
+    };
+    let content = validate(&state, kind, content).await?;
+    let mut item = state
+        .store()
+        .save_draft(state.org(), kind, &slug, &content, &caller.actor())
+        .await?;
+    if flag.publish {
+        item = state
+            .store()
+            .publish(state.org(), kind, &slug, &caller.actor())
+            .await?;
+        state.refresh_site().await?;
+    }
+    Ok(Json(item_json(&item)))
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path((kind, slug)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let kind = kind_of(&kind)?;
+    if kind == Kind::Profile {
+        return Err(ApiError::Conflict("the profile cannot be deleted".into()));
+    }
+    state.store().delete_item(state.org(), kind, &slug).await?;
+    state.refresh_site().await?;
+    tracing::info!(token.id = caller.0.id, item.kind = %kind, item.slug = %slug, "deleted via API");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn publish(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path((kind, slug)): Path<(String, String)>,
+) -> ApiResult<Json<Value>> {
+    let kind = kind_of(&kind)?;
+    let item = state
+        .store()
+        .publish(state.org(), kind, &slug, &caller.actor())
+        .await?;
+    state.refresh_site().await?;
+    Ok(Json(item_json(&item)))
+}
+
+pub async fn unpublish(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path((kind, slug)): Path<(String, String)>,
+) -> ApiResult<Json<Value>> {
+    let kind = kind_of(&kind)?;
+    let item = state
+        .store()
+        .unpublish(state.org(), kind, &slug, &caller.actor())
+        .await?;
+    state.refresh_site().await?;
+    Ok(Json(item_json(&item)))
+}
+
+pub async fn revisions(
+    State(state): State<AppState>,
+    _caller: ApiCaller,
+    Path((kind, slug)): Path<(String, String)>,
+) -> ApiResult<Json<Value>> {
+    let kind = kind_of(&kind)?;
+    let item = state
+        .store()
+        .item(state.org(), kind, &slug)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("{kind} {slug:?} was not found")))?;
+    let revs = state.store().revisions(item.id).await?;
+    Ok(Json(json!({"revisions": revs.iter().map(|r| json!({
+        "number": r.number, "action": r.action, "actor": r.actor,
+        "at": chrono::DateTime::from_timestamp(r.at, 0).map(|t| t.to_rfc3339()),
+        "body": r.body,
+    })).collect::<Vec<_>>()})))
+}

@@ -1,0 +1,90 @@
+//! The REST API at `/api/v1`: JSON CRUD for every content kind, authenticated by bearer tokens
+//! created in the back office. The routes below are also the source of the OpenAPI document.
+
+mod error;
+mod items;
+mod openapi;
+
+pub use error::{ApiError, ApiResult};
+
+use crate::AppState;
+use axum::extract::{FromRef, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{header, Method};
+use axum::routing::{get, post};
+use axum::Router;
+use candor_crypto::token_digest;
+use candor_store::{ApiToken, TokenScope};
+
+/// Routes relative to `/api/v1` (nested there, so the JSON catch-all covers only the API).
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/openapi.json", get(openapi::document))
+        .route("/{kind}", get(items::list).post(items::create))
+        .route(
+            "/{kind}/{slug}",
+            get(items::show).put(items::replace).delete(items::delete),
+        )
+        .route("/{kind}/{slug}/publish", post(items::publish))
+        .route("/{kind}/{slug}/unpublish", post(items::unpublish))
+        .route("/{kind}/{slug}/revisions", get(items::revisions))
+        .fallback(|| async {
+            ApiError::NotFound("no such API endpoint; see /api/v1/openapi.json".into())
+        })
+}
+
+/// A request authenticated by an API token. Writes need a read-write token.
+pub struct ApiCaller(pub ApiToken);
+
+impl ApiCaller {
+    pub fn actor(&self) -> String {
+        format!("api-token:{} ({})", self.0.id, self.0.name)
+    }
+}
+
+impl<S> FromRequestParts<S> for ApiCaller
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let state = AppState::from_ref(state);
+        let ip = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip().to_string())
+            .unwrap_or_default();
+        let key = format!("api:{ip}");
+        state
+            .api_backoff()
+            .check(&key)
+            .map_err(ApiError::TooManyRequests)?;
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
+            .map(str::trim);
+        let found = match token {
+            Some(t) if !t.is_empty() && t.len() < 200 => {
+                state.store().use_api_token(&token_digest(t)).await?
+            }
+            _ => None,
+        };
+        let Some(found) = found.filter(|t| t.org_id == state.org()) else {
+            state.api_backoff().failure(&key);
+            return Err(ApiError::Unauthorized);
+        };
+        state.api_backoff().success(&key);
+        let writes = !matches!(parts.method, Method::GET | Method::HEAD);
+        if writes && found.scope != TokenScope::ReadWrite {
+            return Err(ApiError::InsufficientScope);
+        }
+        Ok(ApiCaller(found))
+    }
+}

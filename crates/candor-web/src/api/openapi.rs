@@ -1,0 +1,168 @@
+//! The OpenAPI 3.1 document, built from the same kind registry that drives the handlers: one
+//! set of paths per content kind, with each kind's JSON Schema from `candor_core::fields`.
+//! A test walks every operation of this document against the running server, so the document
+//! and the routes cannot drift apart.
+
+use crate::AppState;
+use axum::extract::State;
+use axum::Json;
+use candor_core::fields::json_schema;
+use candor_core::Kind;
+use serde_json::{json, Map, Value};
+
+fn title_case(s: &str) -> String {
+    s.split('-')
+        .map(|w| w[..1].to_uppercase() + &w[1..])
+        .collect()
+}
+
+fn error_response(description: &str) -> Value {
+    json!({"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}})
+}
+
+fn item_response(name: &str, description: &str) -> Value {
+    json!({"description": description, "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{name}Item")}}}})
+}
+
+/// Operations per kind: (path suffix, method, operation id prefix, summary).
+pub const OPERATIONS: &[(&str, &str, &str, &str)] = &[
+    ("", "get", "list", "List all items, drafts included"),
+    (
+        "",
+        "post",
+        "create",
+        "Create an item (unpublished unless ?publish=true)",
+    ),
+    ("/{slug}", "get", "get", "Get one item"),
+    (
+        "/{slug}",
+        "put",
+        "replace",
+        "Replace the draft (publish with ?publish=true)",
+    ),
+    (
+        "/{slug}",
+        "delete",
+        "delete",
+        "Delete an item and its history",
+    ),
+    ("/{slug}/publish", "post", "publish", "Publish the draft"),
+    (
+        "/{slug}/unpublish",
+        "post",
+        "unpublish",
+        "Take the item off the public site",
+    ),
+    (
+        "/{slug}/revisions",
+        "get",
+        "revisions",
+        "The item's revision history, newest first",
+    ),
+];
+
+pub fn build(public_url: &str) -> Value {
+    let mut paths = Map::new();
+    let mut schemas = Map::new();
+    schemas.insert(
+        "Error".into(),
+        json!({"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
+            "code": {"type": "string", "examples": ["validation_failed"]},
+            "message": {"type": "string"},
+            "details": {"type": "array", "items": {"type": "object", "properties": {"field": {"type": "string"}, "message": {"type": "string"}}}}
+        }}}}),
+    );
+    for kind in Kind::ALL {
+        let name = title_case(kind.as_str());
+        let body_ref = json!({"$ref": format!("#/components/schemas/{name}Body")});
+        schemas.insert(format!("{name}Body"), json_schema(kind));
+        schemas.insert(
+            format!("{name}Item"),
+            json!({"type": "object", "properties": {
+                "kind": {"const": kind.as_str()}, "slug": {"type": "string"}, "position": {"type": "integer"},
+                "updated": {"type": "string", "format": "date"}, "state": {"enum": ["draft", "published", "changed"]},
+                "draft": body_ref, "published": {"oneOf": [body_ref, {"type": "null"}]}
+            }}),
+        );
+        let slug_param = json!({"name": "slug", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$"}});
+        let publish_param = json!({"name": "publish", "in": "query", "required": false, "schema": {"type": "boolean"}});
+        for (suffix, method, op, summary) in OPERATIONS {
+            if kind == Kind::Profile && matches!(*op, "create" | "delete") {
+                continue;
+            }
+            let path = format!("/api/v1/{}{suffix}", kind.plural());
+            let mut operation = json!({
+                "operationId": format!("{op}{name}"),
+                "summary": summary,
+                "tags": [kind.label()],
+                "responses": {
+                    "401": error_response("Missing or invalid token"),
+                    "404": error_response("No such item"),
+                }
+            });
+            let mut params = vec![];
+            if suffix.contains("{slug}") {
+                params.push(slug_param.clone());
+            }
+            match *op {
+                "list" => {
+                    operation["responses"]["200"] = json!({"description": "The items", "content": {"application/json": {"schema": {
+                        "type": "object", "properties": {"items": {"type": "array", "items": {"$ref": format!("#/components/schemas/{name}Item")}}}}}}});
+                }
+                "create" | "replace" => {
+                    params.push(publish_param.clone());
+                    let mut req = json!({"type": "object", "required": ["body"], "properties": {"body": body_ref}});
+                    if *op == "create" {
+                        req["properties"]["slug"] =
+                            json!({"type": "string", "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$"});
+                    }
+                    operation["requestBody"] =
+                        json!({"required": true, "content": {"application/json": {"schema": req}}});
+                    let ok = if *op == "create" { "201" } else { "200" };
+                    operation["responses"][ok] = item_response(&name, "The item");
+                    operation["responses"]["403"] = error_response("The token is read-only");
+                    operation["responses"]["409"] = error_response("The slug is taken");
+                    operation["responses"]["422"] =
+                        error_response("The body is not valid; details name each field");
+                }
+                "delete" => {
+                    operation["responses"]["204"] = json!({"description": "Deleted"});
+                    operation["responses"]["403"] = error_response("The token is read-only");
+                }
+                "revisions" => {
+                    operation["responses"]["200"] = json!({"description": "Revisions", "content": {"application/json": {"schema": {"type": "object"}}}});
+                }
+                _ => {
+                    operation["responses"]["200"] = item_response(&name, "The item");
+                    if *method != "get" {
+                        operation["responses"]["403"] = error_response("The token is read-only");
+                    }
+                }
+            }
+            if !params.is_empty() {
+                operation["parameters"] = Value::Array(params);
+            }
+            let entry = paths.entry(path).or_insert_with(|| json!({}));
+            entry[*method] = operation;
+        }
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Candor API",
+            "version": "1",
+            "description": "Manage a Candor trust center's content. Authenticate with an API token from the back office: `Authorization: Bearer TOKEN`. Read tokens may only GET. Errors share one envelope: `{\"error\": {\"code\", \"message\", \"details\"}}`."
+        },
+        "servers": [{"url": public_url}],
+        "security": [{"bearer": []}],
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "An API token created under API tokens in the back office."}}
+        }
+    })
+}
+
+pub async fn document(State(state): State<AppState>) -> Json<Value> {
+    Json(build(&state.config().public_url))
+}

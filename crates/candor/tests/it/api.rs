@@ -1,0 +1,296 @@
+//! The REST API over HTTP: tokens and scopes, CRUD, errors, and the OpenAPI document.
+
+use crate::harness::csrf_of;
+use crate::{both_dbs, TestApp};
+use serde_json::{json, Value};
+
+/// Creates a token in the back office and returns it (it is shown once).
+async fn create_token(app: &TestApp, csrf: &str, scope: &str, days: &str) -> String {
+    let r = app
+        .post_form(
+            "/admin/tokens",
+            &[
+                ("_csrf", csrf),
+                ("name", "test sync"),
+                ("scope", scope),
+                ("expires_days", days),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let page = r.text().await.unwrap();
+    page.split("<p class=\"token\">")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+both_dbs!(tokens_scopes_and_crud, |app: TestApp| async move {
+    let csrf = app.sign_in_owner().await;
+    let read = create_token(&app, &csrf, "read", "30").await;
+    let write = create_token(&app, &csrf, "read-write", "").await;
+    assert!(read.starts_with("candor_") && write.starts_with("candor_"));
+    let c = reqwest::Client::new();
+    let api = |p: &str| app.url(&format!("/api/v1{p}"));
+
+    // No token, a forged token: 401 with the envelope and a WWW-Authenticate challenge.
+    for auth in [None, Some("Bearer candor_forged")] {
+        let mut req = c.get(api("/faq"));
+        if let Some(a) = auth {
+            req = req.header("Authorization", a);
+        }
+        let r = req.send().await.unwrap();
+        assert_eq!(r.status(), 401);
+        assert_eq!(r.headers()["www-authenticate"], "Bearer");
+        let e: Value = r.json().await.unwrap();
+        assert_eq!(e["error"]["code"], "unauthorized");
+    }
+
+    // A read token reads but cannot write.
+    let r = c
+        .get(api("/certifications"))
+        .bearer_auth(&read)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let list: Value = r.json().await.unwrap();
+    assert!(list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|i| i["slug"] == "iso-27001"));
+    let new_faq =
+        json!({"slug": "api-faq", "body": {"question": "Is there an API?", "answer": "Yes."}});
+    let r = c
+        .post(api("/faq"))
+        .bearer_auth(&read)
+        .json(&new_faq)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["error"]["code"],
+        "insufficient_scope"
+    );
+
+    // A read-write token creates, publishes, updates and deletes.
+    let r = c
+        .post(api("/faq?publish=true"))
+        .bearer_auth(&write)
+        .json(&new_faq)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    assert_eq!(r.json::<Value>().await.unwrap()["state"], "published");
+    assert!(app.get_text("/faq").await.1.contains("Is there an API?"));
+    let r = c
+        .post(api("/faq"))
+        .bearer_auth(&write)
+        .json(&new_faq)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409);
+    let r = c
+        .put(api("/faq/api-faq"))
+        .bearer_auth(&write)
+        .json(&json!({"body": {"question": "Is there an API?", "answer": "Yes, REST."}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.json::<Value>().await.unwrap()["state"], "changed");
+    let r = c
+        .post(api("/faq/api-faq/publish"))
+        .bearer_auth(&write)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(app.get_text("/faq").await.1.contains("Yes, REST."));
+    let revs: Value = c
+        .get(api("/faq/api-faq/revisions"))
+        .bearer_auth(&read)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(revs["revisions"].as_array().unwrap().len(), 4, "{revs}");
+    assert_eq!(
+        c.delete(api("/faq/api-faq"))
+            .bearer_auth(&write)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        204
+    );
+    assert_eq!(
+        c.get(api("/faq/api-faq"))
+            .bearer_auth(&read)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+
+    // Bad input: each error names what was wrong.
+    let r = c
+        .post(api("/certifications"))
+        .bearer_auth(&write)
+        .json(&json!({"slug": "x", "body": {"name": "X", "status": "done"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(e["error"]["code"], "validation_failed");
+    assert_eq!(e["error"]["details"][0]["field"], "status");
+    let r = c
+        .post(api("/faq"))
+        .bearer_auth(&write)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["error"]["code"],
+        "bad_request"
+    );
+    let r = c
+        .get(api("/widgets"))
+        .bearer_auth(&read)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    assert!(r.json::<Value>().await.unwrap()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("certifications"));
+
+    // A revoked token stops working at once.
+    let tokens = app.get_text("/admin/tokens").await.1;
+    let id = tokens
+        .split("/admin/tokens/")
+        .nth(1)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        app.post_form(
+            &format!("/admin/tokens/{id}/revoke"),
+            &[("_csrf", &csrf_of(&tokens))]
+        )
+        .await
+        .status(),
+        303
+    );
+    let statuses: Vec<u16> = futures_statuses(&c, &api("/faq"), &[&read, &write]).await;
+    assert!(
+        statuses.contains(&401),
+        "one of the two tokens was revoked: {statuses:?}"
+    );
+});
+
+async fn futures_statuses(c: &reqwest::Client, url: &str, tokens: &[&str]) -> Vec<u16> {
+    let mut out = vec![];
+    for t in tokens {
+        out.push(
+            c.get(url)
+                .bearer_auth(t)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16(),
+        );
+    }
+    out
+}
+
+both_dbs!(expired_tokens_are_refused, |app: TestApp| async move {
+    let csrf = app.sign_in_owner().await;
+    let token = create_token(&app, &csrf, "read", "1").await;
+    let c = reqwest::Client::new();
+    assert_eq!(
+        c.get(app.url("/api/v1/faq"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    // Move the expiry into the past directly in the database.
+    app.sql("UPDATE api_tokens SET expires_at = 1").await;
+    assert_eq!(
+        c.get(app.url("/api/v1/faq"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+});
+
+both_dbs!(
+    every_operation_in_the_openapi_document_is_routed,
+    |app: TestApp| async move {
+        let doc: Value = reqwest::get(app.url("/api/v1/openapi.json"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(doc["openapi"], "3.1.0");
+        let csrf = app.sign_in_owner().await;
+        let read = create_token(&app, &csrf, "read", "1").await;
+        let c = reqwest::Client::new();
+        let paths = doc["paths"].as_object().unwrap();
+        assert!(paths.len() >= 9 * 4);
+        for (path, ops) in paths {
+            for method in ops.as_object().unwrap().keys() {
+                let url = app.url(&path.replace("{slug}", "no-such-item"));
+                let r = c
+                    .request(method.to_uppercase().parse().unwrap(), &url)
+                    .bearer_auth(&read)
+                    .send()
+                    .await
+                    .unwrap();
+                let status = r.status().as_u16();
+                let body = r.text().await.unwrap();
+                // Routed means a handler answered: not 405, and not the API's catch-all 404.
+                assert!(
+                    status != 405 && !body.contains("no such API endpoint"),
+                    "{method} {path}: {status} {body}"
+                );
+                assert!(
+                    matches!(status, 200 | 403 | 404 | 409),
+                    "{method} {path}: {status} {body}"
+                );
+            }
+        }
+        // And a path outside the document is the catch-all.
+        let r = c
+            .get(app.url("/api/v1/faq/x/y/z"))
+            .bearer_auth(&read)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.text().await.unwrap().contains("no such API endpoint"));
+    }
+);
