@@ -39,7 +39,7 @@ fn pg_admin_url() -> String {
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 /// Creates a fresh PostgreSQL database; `None` (skip) when the server is unreachable outside CI.
-async fn fresh_pg_database() -> Option<(String, String)> {
+pub async fn fresh_pg_database() -> Option<(String, String)> {
     sqlx::any::install_default_drivers();
     let admin = pg_admin_url();
     let mut conn = match sqlx::AnyConnection::connect(&admin).await {

@@ -3,6 +3,7 @@
 
 mod admin;
 mod api;
+mod cli;
 mod harness;
 mod public;
 
