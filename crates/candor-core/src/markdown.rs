@@ -16,11 +16,33 @@ fn cleaner() -> &'static ammonia::Builder<'static> {
     })
 }
 
-/// Renders Markdown and sanitizes the result. The output is safe to embed unescaped.
+/// Renders Markdown that sits under a level-2 heading (a control, an answer) and sanitizes the
+/// result. The output is safe to embed unescaped.
 pub fn to_safe_html(markdown: &str) -> String {
+    to_safe_html_with_top(markdown, 3)
+}
+
+/// Like [`to_safe_html`], with the document's headings shifted so that the shallowest one becomes
+/// level `top`: authors may start at any level and the page's outline still has no gaps.
+pub fn to_safe_html_with_top(markdown: &str, top: u8) -> String {
+    use pulldown_cmark::{Event, HeadingLevel, Tag, TagEnd};
     let opts = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS;
+    let level_num = |l: HeadingLevel| l as i32;
+    let shallowest = Parser::new_ext(markdown, opts)
+        .filter_map(|e| match e {
+            Event::Start(Tag::Heading { level, .. }) => Some(level_num(level)),
+            _ => None,
+        })
+        .min();
+    let shift = shallowest.map(|m| i32::from(top) - m).unwrap_or(0);
+    let moved = |l: HeadingLevel| HeadingLevel::try_from((level_num(l) + shift).clamp(1, 6) as usize).unwrap_or(l);
+    let events = Parser::new_ext(markdown, opts).map(|e| match e {
+        Event::Start(Tag::Heading { level, id, classes, attrs }) => Event::Start(Tag::Heading { level: moved(level), id, classes, attrs }),
+        Event::End(TagEnd::Heading(level)) => Event::End(TagEnd::Heading(moved(level))),
+        other => other,
+    });
     let mut raw = String::with_capacity(markdown.len() * 3 / 2);
-    html::push_html(&mut raw, Parser::new_ext(markdown, opts));
+    html::push_html(&mut raw, events);
     cleaner().clean(&raw).to_string()
 }
 
@@ -90,6 +112,13 @@ mod tests {
             let out = to_safe_html(&format!("{prefix}{}", PAYLOADS[i]));
             prop_assert!(is_inert(&out), "{}", out);
         }
+    }
+
+    #[test]
+    fn headings_are_shifted_to_the_requested_top_level() {
+        assert_eq!(to_safe_html_with_top("### A\n\n#### B", 2), "<h2>A</h2>\n<h3>B</h3>\n");
+        assert_eq!(to_safe_html("# A\n\n## B"), "<h3>A</h3>\n<h4>B</h4>\n");
+        assert_eq!(to_safe_html("no headings"), "<p>no headings</p>\n");
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use super::content::Published;
 use askama::Template;
 use candor_core::content::ShownStatus;
-use candor_core::markdown::to_safe_html;
+use candor_core::markdown::{to_safe_html, to_safe_html_with_top};
 use chrono::NaiveDate;
 
 pub struct Link {
@@ -276,7 +276,7 @@ pub fn sections(layout: &Layout, p: &Published) -> Vec<(String, String)> {
                 summary: s.section.body.summary.clone(),
                 updated: updated.to_string(),
                 updated_human: human_date(updated),
-                intro_html: to_safe_html(&s.section.body.body),
+                intro_html: to_safe_html_with_top(&s.section.body.body, 2),
                 controls: s
                     .controls
                     .iter()
@@ -435,7 +435,7 @@ pub fn documents(layout: &Layout, p: &Published) -> Vec<(String, String)> {
             summary: e.body.summary.clone(),
             effective: Some(e.body.effective.to_string()),
             updated: e.updated.to_string(),
-            body_html: to_safe_html(&e.body.body),
+            body_html: to_safe_html_with_top(&e.body.body, 2),
         };
         out.push((
             format!("/policies/{}", e.slug),
@@ -453,7 +453,7 @@ pub fn documents(layout: &Layout, p: &Published) -> Vec<(String, String)> {
             summary: String::new(),
             effective: None,
             updated: e.updated.to_string(),
-            body_html: to_safe_html(&e.body.body),
+            body_html: to_safe_html_with_top(&e.body.body, 2),
         };
         out.push((format!("/p/{}", e.slug), page.render().expect("renders")));
     }

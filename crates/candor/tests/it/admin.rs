@@ -430,10 +430,10 @@ both_dbs!(
             .get_text("/admin/content/control/encryption-at-rest/history")
             .await;
         assert!(
-            history.contains("<ins>+ At rest, version two</ins>"),
+            history.contains("<ins>At rest, version two</ins>"),
             "{history}"
         );
-        assert!(history.contains("<del>- Encryption at rest</del>"));
+        assert!(history.contains("<del>Encryption at rest</del>"));
         // Revision 1 is the demo import; restore it and publish.
         let csrf = csrf_of(&history);
         let r = app
