@@ -36,6 +36,8 @@ enum Command {
     Import { dir: PathBuf },
     /// Write the published content as a content directory.
     Export { dir: PathBuf },
+    /// Write the public site as static files (the reference for benchmarks, or a static mirror).
+    ExportSite { dir: PathBuf },
     /// Validate the configuration (and a content directory, if given); list every problem.
     Check { dir: Option<PathBuf> },
     /// Manage back-office users.
@@ -169,6 +171,16 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::User { command } => user(&config, command).await,
+        Command::ExportSite { dir } => {
+            let store = open_store(&config).await?;
+            let org = store.ensure_org(DEFAULT_ORG).await?;
+            let today = chrono::Utc::now().date_naive();
+            let site = candor_web::site::Site::load(&store, org, &config.public_url, today).await?;
+            let files = site.static_files();
+            contentio::write_files(dir, &files)?;
+            println!("Wrote {} files to {}.", files.len(), dir.display());
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

@@ -69,3 +69,15 @@ pub fn write_dir(dir: &Path, files: &BTreeMap<String, String>) -> anyhow::Result
     }
     Ok(())
 }
+
+/// Writes files under `dir` (created if needed), for static exports.
+pub fn write_files(dir: &Path, files: &BTreeMap<String, Vec<u8>>) -> anyhow::Result<()> {
+    for (rel, bytes) in files {
+        let path = dir.join(rel);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(())
+}

@@ -40,6 +40,32 @@ pub struct Site {
 const HTML: &str = "text/html; charset=utf-8";
 
 impl Site {
+    /// Every page as a file: `/` becomes `index.html`, an extension-less path gains `.html`
+    /// (serve with `try_files $uri $uri.html`), and `404.html` holds the not-found page.
+    pub fn static_files(&self) -> std::collections::BTreeMap<String, Vec<u8>> {
+        let mut out: std::collections::BTreeMap<String, Vec<u8>> = self
+            .pages
+            .iter()
+            .map(|(path, page)| {
+                let rel = path.trim_start_matches('/');
+                let name = if rel.is_empty() {
+                    "index.html".to_owned()
+                } else if rel
+                    .rsplit('/')
+                    .next()
+                    .is_some_and(|last| last.contains('.'))
+                {
+                    rel.to_owned()
+                } else {
+                    format!("{rel}.html")
+                };
+                (name, page.body.to_vec())
+            })
+            .collect();
+        out.insert("404.html".into(), self.not_found.to_vec());
+        out
+    }
+
     pub async fn load(
         store: &Store,
         org: OrgId,
