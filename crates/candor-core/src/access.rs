@@ -46,10 +46,7 @@ pub fn allows(role: Role, p: Permission) -> bool {
     use Permission::*;
     match role {
         Role::Owner => true,
-        Role::Admin => matches!(
-            p,
-            ViewContent | EditContent | PublishContent | ManageApiTokens
-        ),
+        Role::Admin => matches!(p, ViewContent | EditContent | PublishContent | ManageApiTokens),
     }
 }
 

@@ -80,9 +80,7 @@ impl Kind {
     }
 
     pub fn parse(s: &str) -> Option<Kind> {
-        Kind::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s || k.plural() == s)
+        Kind::ALL.into_iter().find(|k| k.as_str() == s || k.plural() == s)
     }
 
     /// Whether the back office offers up/down reordering for this kind.
@@ -192,8 +190,7 @@ struct Checks(Vec<FieldError>);
 impl Checks {
     fn text(&mut self, field: &str, v: &str, max: usize) -> &mut Self {
         if v.trim().is_empty() {
-            self.0
-                .push(FieldError::new(field, "is required; enter some text"));
+            self.0.push(FieldError::new(field, "is required; enter some text"));
         } else if v.chars().count() > max {
             self.0.push(FieldError::new(
                 field,
@@ -205,10 +202,8 @@ impl Checks {
     /// Titles and names are one line: they become headings and file-format keys.
     fn one_line(&mut self, field: &str, v: &str) -> &mut Self {
         if v.contains(['\n', '\r']) {
-            self.0.push(FieldError::new(
-                field,
-                "must be a single line; remove the line breaks",
-            ));
+            self.0
+                .push(FieldError::new(field, "must be a single line; remove the line breaks"));
         }
         self
     }
@@ -257,9 +252,7 @@ impl Checks {
                 format!("has {} entries; at most {max_items} are allowed", v.len()),
             ));
         }
-        if v.iter()
-            .any(|s| s.trim().is_empty() || s.chars().count() > 200)
-        {
+        if v.iter().any(|s| s.trim().is_empty() || s.chars().count() > 200) {
             self.0.push(FieldError::new(
                 field,
                 "entries must be non-empty and under 200 characters",

@@ -31,13 +31,7 @@ pub struct Field {
     pub help: &'static str,
 }
 
-const fn f(
-    name: &'static str,
-    label: &'static str,
-    ty: FieldType,
-    required: bool,
-    help: &'static str,
-) -> Field {
+const fn f(name: &'static str, label: &'static str, ty: FieldType, required: bool, help: &'static str) -> Field {
     Field {
         name,
         label,
@@ -55,10 +49,7 @@ const CERT_STATUS: &[(&str, &str)] = &[
     ("aligned", "Aligned"),
     ("in-progress", "In progress"),
 ];
-const VISIBILITY: &[(&str, &str)] = &[
-    ("public", "Public"),
-    ("nda", "NDA only (not shown publicly yet)"),
-];
+const VISIBILITY: &[(&str, &str)] = &[("public", "Public"), ("nda", "NDA only (not shown publicly yet)")];
 const COOKIE_CATEGORY: &[(&str, &str)] = &[
     ("strictly-necessary", "Strictly necessary"),
     ("functional", "Functional"),
@@ -75,13 +66,7 @@ const PROFILE: &[Field] = &[
         true,
         "One line under the name on the home page.",
     ),
-    f(
-        "description",
-        "Overview",
-        Markdown,
-        true,
-        "The home page introduction.",
-    ),
+    f("description", "Overview", Markdown, true, "The home page introduction."),
     f("website", "Website", Url, false, ""),
     f(
         "logo_url",
@@ -110,13 +95,7 @@ const PROFILE: &[Field] = &[
 ];
 const SECTION: &[Field] = &[
     f("title", "Title", Line, true, ""),
-    f(
-        "summary",
-        "Summary",
-        Line,
-        true,
-        "One sentence for the home page card.",
-    ),
+    f("summary", "Summary", Line, true, "One sentence for the home page card."),
     f("body", "Introduction", Markdown, false, ""),
 ];
 const CONTROL: &[Field] = &[
@@ -155,13 +134,7 @@ const CERTIFICATION: &[Field] = &[
 const SUBPROCESSOR: &[Field] = &[
     f("name", "Name", Line, true, ""),
     f("purpose", "Purpose", Line, true, ""),
-    f(
-        "data",
-        "Data processed",
-        List,
-        false,
-        "One category per line.",
-    ),
+    f("data", "Data processed", List, false, "One category per line."),
     f("locations", "Locations", List, false, "One per line."),
     f("website", "Website", Url, false, ""),
     f("added", "Date added", Date, true, ""),
@@ -254,11 +227,7 @@ pub fn form_to_json(kind: Kind, get: impl Fn(&str) -> Option<String>) -> Value {
 pub fn form_value(field: &Field, body: &Value) -> String {
     match body.get(field.name) {
         Some(Value::String(s)) => s.clone(),
-        Some(Value::Array(a)) => a
-            .iter()
-            .filter_map(Value::as_str)
-            .collect::<Vec<_>>()
-            .join("\n"),
+        Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect::<Vec<_>>().join("\n"),
         Some(Value::Null) | None => String::new(),
         Some(other) => other.to_string(),
     }
@@ -331,11 +300,7 @@ mod tests {
                 })
             };
             let body = form_to_json(kind, sample);
-            assert!(
-                kind.validate(&body).is_ok(),
-                "{kind}: {:?}",
-                kind.validate(&body)
-            );
+            assert!(kind.validate(&body).is_ok(), "{kind}: {:?}", kind.validate(&body));
         }
     }
 }

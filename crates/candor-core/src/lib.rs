@@ -11,7 +11,7 @@ pub mod markdown;
 pub mod slug;
 
 pub use content::{
-    CertStatus, Certification, Control, Cookie, CookieCategory, Faq, Kind, Page, Policy, Profile,
-    Section, Subprocessor, Visibility,
+    CertStatus, Certification, Control, Cookie, CookieCategory, Faq, Kind, Page, Policy, Profile, Section,
+    Subprocessor, Visibility,
 };
 pub use slug::Slug;

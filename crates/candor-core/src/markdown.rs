@@ -35,9 +35,7 @@ pub fn to_safe_html_with_top(markdown: &str, top: u8) -> String {
         })
         .min();
     let shift = shallowest.map(|m| i32::from(top) - m).unwrap_or(0);
-    let moved = |l: HeadingLevel| {
-        HeadingLevel::try_from((level_num(l) + shift).clamp(1, 6) as usize).unwrap_or(l)
-    };
+    let moved = |l: HeadingLevel| HeadingLevel::try_from((level_num(l) + shift).clamp(1, 6) as usize).unwrap_or(l);
     let events = Parser::new_ext(markdown, opts).map(|e| match e {
         Event::Start(Tag::Heading {
             level,
@@ -128,10 +126,7 @@ mod tests {
 
     #[test]
     fn headings_are_shifted_to_the_requested_top_level() {
-        assert_eq!(
-            to_safe_html_with_top("### A\n\n#### B", 2),
-            "<h2>A</h2>\n<h3>B</h3>\n"
-        );
+        assert_eq!(to_safe_html_with_top("### A\n\n#### B", 2), "<h2>A</h2>\n<h3>B</h3>\n");
         assert_eq!(to_safe_html("# A\n\n## B"), "<h3>A</h3>\n<h4>B</h4>\n");
         assert_eq!(to_safe_html("no headings"), "<p>no headings</p>\n");
     }

@@ -11,7 +11,9 @@ pub struct Slug(String);
 
 /// Why a string is not a slug; the message says how to fix it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0:?} is not a valid slug: use 1-80 lowercase letters, digits and single hyphens (e.g. \"encryption-at-rest\")")]
+#[error(
+    "{0:?} is not a valid slug: use 1-80 lowercase letters, digits and single hyphens (e.g. \"encryption-at-rest\")"
+)]
 pub struct BadSlug(pub String);
 
 impl Slug {
@@ -76,17 +78,7 @@ mod tests {
     fn accepts_and_rejects() {
         assert!(Slug::parse("encryption-at-rest").is_ok());
         assert!(Slug::parse("iso-27001").is_ok());
-        for bad in [
-            "",
-            "-a",
-            "a-",
-            "a--b",
-            "A",
-            "a b",
-            "a/b",
-            "ü",
-            &"a".repeat(81),
-        ] {
+        for bad in ["", "-a", "a-", "a--b", "A", "a b", "a/b", "ü", &"a".repeat(81)] {
             assert!(Slug::parse(bad).is_err(), "{bad:?} accepted");
         }
     }
@@ -97,10 +89,7 @@ mod tests {
             Slug::from_title("ISO/IEC 27001:2022").unwrap().as_str(),
             "iso-iec-27001-2022"
         );
-        assert_eq!(
-            Slug::from_title("  Hello, world!  ").unwrap().as_str(),
-            "hello-world"
-        );
+        assert_eq!(Slug::from_title("  Hello, world!  ").unwrap().as_str(), "hello-world");
         assert!(Slug::from_title("!!!").is_none());
     }
 }

@@ -60,8 +60,7 @@ pub fn hash_password(password: &str) -> Result<String, HashError> {
 /// takes the same time either way and timing does not reveal which accounts exist.
 pub fn verify_password(password: &str, stored: Option<&str>) -> bool {
     static DUMMY: OnceLock<String> = OnceLock::new();
-    let dummy =
-        DUMMY.get_or_init(|| hash_password("candor-timing-equalizer").expect("hashing works"));
+    let dummy = DUMMY.get_or_init(|| hash_password("candor-timing-equalizer").expect("hashing works"));
     let (hash, real) = match stored {
         Some(h) => (h, true),
         None => (dummy.as_str(), false),
@@ -69,19 +68,13 @@ pub fn verify_password(password: &str, stored: Option<&str>) -> bool {
     let Ok(parsed) = PasswordHash::new(hash) else {
         return false;
     };
-    Argon2::default()
-        .verify_password(password.as_bytes(), &parsed)
-        .is_ok()
-        && real
+    Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok() && real
 }
 
 /// Constant-time comparison of two short strings (CSRF tokens).
 pub fn same_secret(a: &str, b: &str) -> bool {
     let (a, b) = (Sha256::digest(a.as_bytes()), Sha256::digest(b.as_bytes()));
-    a.iter()
-        .zip(b.iter())
-        .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-        == 0
+    a.iter().zip(b.iter()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]

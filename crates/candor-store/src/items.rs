@@ -65,26 +65,20 @@ impl ImportSummary {
     }
 }
 
-const COLUMNS: &str =
-    "id, kind, slug, position, draft, published, updated, draft_changed_at, published_at";
+const COLUMNS: &str = "id, kind, slug, position, draft, published, updated, draft_changed_at, published_at";
 
 fn item_from_row(row: &AnyRow) -> StoreResult<Item> {
     let kind: String = get(row, "kind")?;
-    let parse_json =
-        |s: String| serde_json::from_str(&s).map_err(|e| StoreError::Corrupt(e.to_string()));
+    let parse_json = |s: String| serde_json::from_str(&s).map_err(|e| StoreError::Corrupt(e.to_string()));
     let updated: String = get(row, "updated")?;
     Ok(Item {
         id: get(row, "id")?,
-        kind: Kind::parse(&kind)
-            .ok_or_else(|| StoreError::Corrupt(format!("unknown kind {kind}")))?,
+        kind: Kind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("unknown kind {kind}")))?,
         slug: get(row, "slug")?,
         position: get(row, "position")?,
         draft: parse_json(get(row, "draft")?)?,
-        published: get::<Option<String>>(row, "published")?
-            .map(parse_json)
-            .transpose()?,
-        updated: NaiveDate::parse_from_str(&updated, "%Y-%m-%d")
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        published: get::<Option<String>>(row, "published")?.map(parse_json).transpose()?,
+        updated: NaiveDate::parse_from_str(&updated, "%Y-%m-%d").map_err(|e| StoreError::Corrupt(e.to_string()))?,
         draft_changed_at: get(row, "draft_changed_at")?,
         published_at: get(row, "published_at")?,
     })
@@ -95,11 +89,24 @@ fn today() -> NaiveDate {
 }
 
 impl Store {
+    /// A value that changes whenever content does (an item is added, deleted, moved, edited or
+    /// published), so a server can notice changes made by another process: a CLI import or a
+    /// second instance on the same PostgreSQL.
+    pub async fn content_fingerprint(&self, org: OrgId) -> StoreResult<(i64, i64, i64)> {
+        let row = sqlx::query(
+            "SELECT (SELECT COUNT(*) FROM items WHERE org_id = $1) AS n, \
+                    (SELECT COALESCE(MAX(id), 0) FROM revisions WHERE org_id = $1) AS r, \
+                    (SELECT CAST(COALESCE(SUM(position), 0) AS BIGINT) FROM items WHERE org_id = $1) AS p",
+        )
+        .bind(org)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((get(&row, "n")?, get(&row, "r")?, get(&row, "p")?))
+    }
+
     /// Items of one kind in display order.
     pub async fn items(&self, org: OrgId, kind: Kind) -> StoreResult<Vec<Item>> {
-        let sql = format!(
-            "SELECT {COLUMNS} FROM items WHERE org_id = $1 AND kind = $2 ORDER BY position, slug"
-        );
+        let sql = format!("SELECT {COLUMNS} FROM items WHERE org_id = $1 AND kind = $2 ORDER BY position, slug");
         let rows = sqlx::query(&sql)
             .bind(org)
             .bind(kind.as_str())
@@ -110,15 +117,13 @@ impl Store {
 
     /// Every item of the organization, in kind then display order.
     pub async fn all_items(&self, org: OrgId) -> StoreResult<Vec<Item>> {
-        let sql =
-            format!("SELECT {COLUMNS} FROM items WHERE org_id = $1 ORDER BY kind, position, slug");
+        let sql = format!("SELECT {COLUMNS} FROM items WHERE org_id = $1 ORDER BY kind, position, slug");
         let rows = sqlx::query(&sql).bind(org).fetch_all(&self.pool).await?;
         rows.iter().map(item_from_row).collect()
     }
 
     pub async fn item(&self, org: OrgId, kind: Kind, slug: &str) -> StoreResult<Option<Item>> {
-        let sql =
-            format!("SELECT {COLUMNS} FROM items WHERE org_id = $1 AND kind = $2 AND slug = $3");
+        let sql = format!("SELECT {COLUMNS} FROM items WHERE org_id = $1 AND kind = $2 AND slug = $3");
         let row = sqlx::query(&sql)
             .bind(org)
             .bind(kind.as_str())
@@ -128,14 +133,8 @@ impl Store {
         row.as_ref().map(item_from_row).transpose()
     }
 
-    async fn item_in(
-        tx: &mut Transaction<'_, Any>,
-        org: OrgId,
-        kind: Kind,
-        slug: &str,
-    ) -> StoreResult<Item> {
-        let sql =
-            format!("SELECT {COLUMNS} FROM items WHERE org_id = $1 AND kind = $2 AND slug = $3");
+    async fn item_in(tx: &mut Transaction<'_, Any>, org: OrgId, kind: Kind, slug: &str) -> StoreResult<Item> {
+        let sql = format!("SELECT {COLUMNS} FROM items WHERE org_id = $1 AND kind = $2 AND slug = $3");
         let row = sqlx::query(&sql)
             .bind(org)
             .bind(kind.as_str())
@@ -158,13 +157,12 @@ impl Store {
         actor: &str,
     ) -> StoreResult<Item> {
         let mut tx = self.pool.begin().await?;
-        let exists =
-            sqlx::query("SELECT id FROM items WHERE org_id = $1 AND kind = $2 AND slug = $3")
-                .bind(org)
-                .bind(kind.as_str())
-                .bind(slug)
-                .fetch_optional(&mut *tx)
-                .await?;
+        let exists = sqlx::query("SELECT id FROM items WHERE org_id = $1 AND kind = $2 AND slug = $3")
+            .bind(org)
+            .bind(kind.as_str())
+            .bind(slug)
+            .fetch_optional(&mut *tx)
+            .await?;
         if exists.is_some() {
             return Err(StoreError::Conflict(format!("{kind} {slug}")));
         }
@@ -182,14 +180,7 @@ impl Store {
     }
 
     /// Replaces the draft (validated body); records a revision when it changed.
-    pub async fn save_draft(
-        &self,
-        org: OrgId,
-        kind: Kind,
-        slug: &str,
-        body: &Value,
-        actor: &str,
-    ) -> StoreResult<Item> {
+    pub async fn save_draft(&self, org: OrgId, kind: Kind, slug: &str, body: &Value, actor: &str) -> StoreResult<Item> {
         let mut tx = self.pool.begin().await?;
         let item = Self::item_in(&mut tx, org, kind, slug).await?;
         if &item.draft != body {
@@ -202,13 +193,7 @@ impl Store {
     }
 
     /// Makes the draft public. The public "updated" date moves to today when the content changed.
-    pub async fn publish(
-        &self,
-        org: OrgId,
-        kind: Kind,
-        slug: &str,
-        actor: &str,
-    ) -> StoreResult<Item> {
+    pub async fn publish(&self, org: OrgId, kind: Kind, slug: &str, actor: &str) -> StoreResult<Item> {
         let mut tx = self.pool.begin().await?;
         let item = Self::item_in(&mut tx, org, kind, slug).await?;
         if item.published.as_ref() != Some(&item.draft) {
@@ -217,14 +202,12 @@ impl Store {
             } else {
                 item.updated.max(today())
             };
-            sqlx::query(
-                "UPDATE items SET published = draft, published_at = $1, updated = $2 WHERE id = $3",
-            )
-            .bind(now())
-            .bind(updated.to_string())
-            .bind(item.id)
-            .execute(&mut *tx)
-            .await?;
+            sqlx::query("UPDATE items SET published = draft, published_at = $1, updated = $2 WHERE id = $3")
+                .bind(now())
+                .bind(updated.to_string())
+                .bind(item.id)
+                .execute(&mut *tx)
+                .await?;
             add_revision(&mut tx, org, item.id, "publish", actor, &item.draft).await?;
         }
         let item = Self::item_in(&mut tx, org, kind, slug).await?;
@@ -233,13 +216,7 @@ impl Store {
     }
 
     /// Takes an item off the public site; the draft stays.
-    pub async fn unpublish(
-        &self,
-        org: OrgId,
-        kind: Kind,
-        slug: &str,
-        actor: &str,
-    ) -> StoreResult<Item> {
+    pub async fn unpublish(&self, org: OrgId, kind: Kind, slug: &str, actor: &str) -> StoreResult<Item> {
         let mut tx = self.pool.begin().await?;
         let item = Self::item_in(&mut tx, org, kind, slug).await?;
         if item.published.is_some() {
@@ -269,26 +246,15 @@ impl Store {
     }
 
     /// Swaps an item with its neighbour. Controls move only among the controls of their section.
-    pub async fn move_item(
-        &self,
-        org: OrgId,
-        kind: Kind,
-        slug: &str,
-        dir: Move,
-    ) -> StoreResult<()> {
+    pub async fn move_item(&self, org: OrgId, kind: Kind, slug: &str, dir: Move) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
-        let sql = format!(
-            "SELECT {COLUMNS} FROM items WHERE org_id = $1 AND kind = $2 ORDER BY position, slug"
-        );
+        let sql = format!("SELECT {COLUMNS} FROM items WHERE org_id = $1 AND kind = $2 ORDER BY position, slug");
         let rows = sqlx::query(&sql)
             .bind(org)
             .bind(kind.as_str())
             .fetch_all(&mut *tx)
             .await?;
-        let mut items = rows
-            .iter()
-            .map(item_from_row)
-            .collect::<StoreResult<Vec<_>>>()?;
+        let mut items = rows.iter().map(item_from_row).collect::<StoreResult<Vec<_>>>()?;
         if let Some(me) = items.iter().find(|i| i.slug == slug) {
             let group = me.draft.get("section").cloned();
             items.retain(|i| i.draft.get("section").cloned() == group);
@@ -317,10 +283,12 @@ impl Store {
 
     /// An item's history, newest first.
     pub async fn revisions(&self, item_id: i64) -> StoreResult<Vec<Revision>> {
-        let rows = sqlx::query("SELECT number, action, actor, at, body FROM revisions WHERE item_id = $1 ORDER BY number DESC")
-            .bind(item_id)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(
+            "SELECT number, action, actor, at, body FROM revisions WHERE item_id = $1 ORDER BY number DESC",
+        )
+        .bind(item_id)
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter()
             .map(|r| {
                 Ok(Revision {
@@ -352,8 +320,8 @@ impl Store {
             .fetch_optional(&mut *tx)
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("revision {number} of {kind} {slug}")))?;
-        let body: Value = serde_json::from_str(&get::<String>(&row, "body")?)
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let body: Value =
+            serde_json::from_str(&get::<String>(&row, "body")?).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         set_draft(&mut tx, item.id, &body).await?;
         add_revision(
             &mut tx,
@@ -372,36 +340,18 @@ impl Store {
     /// Applies a whole content directory in one transaction: items are created or updated and
     /// published; published items the directory no longer has are unpublished. Items that are
     /// already exactly as described are not touched, so re-importing changes nothing.
-    pub async fn import(
-        &self,
-        org: OrgId,
-        items: &[BundleItem],
-        actor: &str,
-    ) -> StoreResult<ImportSummary> {
+    pub async fn import(&self, org: OrgId, items: &[BundleItem], actor: &str) -> StoreResult<ImportSummary> {
         let mut tx = self.pool.begin().await?;
         let sql = format!("SELECT {COLUMNS} FROM items WHERE org_id = $1");
         let rows = sqlx::query(&sql).bind(org).fetch_all(&mut *tx).await?;
-        let existing = rows
-            .iter()
-            .map(item_from_row)
-            .collect::<StoreResult<Vec<_>>>()?;
+        let existing = rows.iter().map(item_from_row).collect::<StoreResult<Vec<_>>>()?;
         let mut summary = ImportSummary::default();
         for b in items {
             let slug = b.slug.as_str();
             match existing.iter().find(|e| e.kind == b.kind && e.slug == slug) {
                 None => {
                     let updated = b.updated.unwrap_or_else(today);
-                    insert_item(
-                        &mut tx,
-                        org,
-                        b.kind,
-                        slug,
-                        b.position,
-                        &b.body,
-                        Some(&b.body),
-                        updated,
-                    )
-                    .await?;
+                    insert_item(&mut tx, org, b.kind, slug, b.position, &b.body, Some(&b.body), updated).await?;
                     let item = Self::item_in(&mut tx, org, b.kind, slug).await?;
                     add_revision(&mut tx, org, item.id, "import", actor, &b.body).await?;
                     summary.created += 1;
@@ -416,9 +366,7 @@ impl Store {
                         continue;
                     }
                     let content_changed = e.published.as_ref() != Some(&b.body);
-                    let updated =
-                        b.updated
-                            .unwrap_or(if content_changed { today() } else { e.updated });
+                    let updated = b.updated.unwrap_or(if content_changed { today() } else { e.updated });
                     sqlx::query(
                         "UPDATE items SET draft = $1, published = $1, position = $2, updated = $3, \
                          draft_changed_at = $4, published_at = $4 WHERE id = $5",
@@ -438,23 +386,13 @@ impl Store {
             }
         }
         for e in &existing {
-            let kept = items
-                .iter()
-                .any(|b| b.kind == e.kind && b.slug.as_str() == e.slug);
+            let kept = items.iter().any(|b| b.kind == e.kind && b.slug.as_str() == e.slug);
             if !kept && e.published.is_some() {
                 sqlx::query("UPDATE items SET published = NULL, published_at = NULL WHERE id = $1")
                     .bind(e.id)
                     .execute(&mut *tx)
                     .await?;
-                add_revision(
-                    &mut tx,
-                    org,
-                    e.id,
-                    "unpublish (absent from import)",
-                    actor,
-                    &e.draft,
-                )
-                .await?;
+                add_revision(&mut tx, org, e.id, "unpublish (absent from import)", actor, &e.draft).await?;
                 summary.unpublished += 1;
             }
         }

@@ -126,13 +126,11 @@ impl Store {
 
     /// The id of the organization with this slug, created if missing.
     pub async fn ensure_org(&self, slug: &str) -> StoreResult<OrgId> {
-        sqlx::query(
-            "INSERT INTO orgs (slug, created_at) VALUES ($1, $2) ON CONFLICT (slug) DO NOTHING",
-        )
-        .bind(slug)
-        .bind(now())
-        .execute(&self.pool)
-        .await?;
+        sqlx::query("INSERT INTO orgs (slug, created_at) VALUES ($1, $2) ON CONFLICT (slug) DO NOTHING")
+            .bind(slug)
+            .bind(now())
+            .execute(&self.pool)
+            .await?;
         let row = sqlx::query("SELECT id FROM orgs WHERE slug = $1")
             .bind(slug)
             .fetch_one(&self.pool)
@@ -169,10 +167,7 @@ pub fn redact_url(url: &str) -> String {
 mod tests {
     #[test]
     fn passwords_are_redacted() {
-        assert_eq!(
-            super::redact_url("postgres://u:secret@h/db"),
-            "postgres://u:***@h/db"
-        );
+        assert_eq!(super::redact_url("postgres://u:secret@h/db"), "postgres://u:***@h/db");
         assert_eq!(super::redact_url("sqlite://x.db"), "sqlite://x.db");
     }
 }

@@ -40,14 +40,12 @@ pub(crate) async fn run(store: &Store) -> StoreResult<()> {
             Backend::Postgres => m.postgres,
         };
         sqlx::raw_sql(sql).execute(&mut *tx).await?;
-        sqlx::query(
-            "INSERT INTO candor_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
-        )
-        .bind(m.version)
-        .bind(m.name)
-        .bind(now())
-        .execute(&mut *tx)
-        .await?;
+        sqlx::query("INSERT INTO candor_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
+            .bind(m.version)
+            .bind(m.name)
+            .bind(now())
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         tracing::info!(
             migration.version = m.version,

@@ -38,8 +38,7 @@ pub struct ApiToken {
     pub revoked: bool,
 }
 
-const COLUMNS: &str =
-    "id, org_id, name, scope, created_by, created_at, expires_at, last_used_at, revoked_at";
+const COLUMNS: &str = "id, org_id, name, scope, created_by, created_at, expires_at, last_used_at, revoked_at";
 
 fn token_from_row(row: &AnyRow) -> StoreResult<ApiToken> {
     let scope: String = get(row, "scope")?;
@@ -47,8 +46,7 @@ fn token_from_row(row: &AnyRow) -> StoreResult<ApiToken> {
         id: get(row, "id")?,
         org_id: get(row, "org_id")?,
         name: get(row, "name")?,
-        scope: TokenScope::parse(&scope)
-            .ok_or_else(|| StoreError::Corrupt(format!("unknown scope {scope}")))?,
+        scope: TokenScope::parse(&scope).ok_or_else(|| StoreError::Corrupt(format!("unknown scope {scope}")))?,
         created_by: get(row, "created_by")?,
         created_at: get(row, "created_at")?,
         expires_at: get(row, "expires_at")?,
@@ -114,12 +112,13 @@ impl Store {
     }
 
     pub async fn revoke_api_token(&self, org: OrgId, id: i64) -> StoreResult<()> {
-        let done = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND org_id = $3 AND revoked_at IS NULL")
-            .bind(now())
-            .bind(id)
-            .bind(org)
-            .execute(&self.pool)
-            .await?;
+        let done =
+            sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND org_id = $3 AND revoked_at IS NULL")
+                .bind(now())
+                .bind(id)
+                .bind(org)
+                .execute(&self.pool)
+                .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound(format!("API token {id}")));
         }

@@ -26,7 +26,8 @@ pub struct Session {
     pub last_seen_at: i64,
 }
 
-const USER_COLUMNS: &str = "u.id, u.org_id, u.email, u.name, u.role, u.password_hash, u.disabled_at, u.created_at, u.last_login_at";
+const USER_COLUMNS: &str =
+    "u.id, u.org_id, u.email, u.name, u.role, u.password_hash, u.disabled_at, u.created_at, u.last_login_at";
 
 fn user_from_row(row: &AnyRow) -> StoreResult<User> {
     let role: String = get(row, "role")?;
@@ -35,8 +36,7 @@ fn user_from_row(row: &AnyRow) -> StoreResult<User> {
         org_id: get(row, "org_id")?,
         email: get(row, "email")?,
         name: get(row, "name")?,
-        role: Role::parse(&role)
-            .ok_or_else(|| StoreError::Corrupt(format!("unknown role {role}")))?,
+        role: Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("unknown role {role}")))?,
         has_password: get::<Option<String>>(row, "password_hash")?.is_some(),
         disabled: get::<Option<i64>>(row, "disabled_at")?.is_some(),
         created_at: get(row, "created_at")?,
@@ -46,44 +46,33 @@ fn user_from_row(row: &AnyRow) -> StoreResult<User> {
 
 impl Store {
     /// Creates a user without a password; they set one through a setup link.
-    pub async fn create_user(
-        &self,
-        org: OrgId,
-        email: &str,
-        name: &str,
-        role: Role,
-    ) -> StoreResult<User> {
+    pub async fn create_user(&self, org: OrgId, email: &str, name: &str, role: Role) -> StoreResult<User> {
         let email = email.trim().to_lowercase();
         let exists = self.user_by_email(org, &email).await?.is_some();
         if exists {
             return Err(StoreError::Conflict(format!("user {email}")));
         }
-        sqlx::query(
-            "INSERT INTO users (org_id, email, name, role, created_at) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(org)
-        .bind(&email)
-        .bind(name)
-        .bind(role.as_str())
-        .bind(now())
-        .execute(&self.pool)
-        .await?;
+        sqlx::query("INSERT INTO users (org_id, email, name, role, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(org)
+            .bind(&email)
+            .bind(name)
+            .bind(role.as_str())
+            .bind(now())
+            .execute(&self.pool)
+            .await?;
         self.user_by_email(org, &email)
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("user {email}")))
     }
 
     pub async fn users(&self, org: OrgId) -> StoreResult<Vec<User>> {
-        let sql = format!(
-            "SELECT {USER_COLUMNS} FROM users u WHERE u.org_id = $1 ORDER BY u.created_at, u.id"
-        );
+        let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.org_id = $1 ORDER BY u.created_at, u.id");
         let rows = sqlx::query(&sql).bind(org).fetch_all(&self.pool).await?;
         rows.iter().map(user_from_row).collect()
     }
 
     pub async fn user_by_email(&self, org: OrgId, email: &str) -> StoreResult<Option<User>> {
-        let sql =
-            format!("SELECT {USER_COLUMNS} FROM users u WHERE u.org_id = $1 AND u.email = $2");
+        let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.org_id = $1 AND u.email = $2");
         let row = sqlx::query(&sql)
             .bind(org)
             .bind(email.trim().to_lowercase())
@@ -94,21 +83,16 @@ impl Store {
 
     pub async fn user(&self, org: OrgId, id: i64) -> StoreResult<Option<User>> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.org_id = $1 AND u.id = $2");
-        let row = sqlx::query(&sql)
-            .bind(org)
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(&sql).bind(org).bind(id).fetch_optional(&self.pool).await?;
         row.as_ref().map(user_from_row).transpose()
     }
 
     /// The stored password hash of an enabled user, for login.
     pub async fn password_hash(&self, user_id: i64) -> StoreResult<Option<String>> {
-        let row =
-            sqlx::query("SELECT password_hash FROM users WHERE id = $1 AND disabled_at IS NULL")
-                .bind(user_id)
-                .fetch_optional(&self.pool)
-                .await?;
+        let row = sqlx::query("SELECT password_hash FROM users WHERE id = $1 AND disabled_at IS NULL")
+            .bind(user_id)
+            .fetch_optional(&self.pool)
+            .await?;
         Ok(match row {
             Some(r) => get(&r, "password_hash")?,
             None => None,
@@ -152,13 +136,7 @@ impl Store {
     }
 
     /// Changes a user's email and display name (the owner does this at first setup).
-    pub async fn set_user_identity(
-        &self,
-        org: OrgId,
-        user_id: i64,
-        email: &str,
-        name: &str,
-    ) -> StoreResult<()> {
+    pub async fn set_user_identity(&self, org: OrgId, user_id: i64, email: &str, name: &str) -> StoreResult<()> {
         let email = email.trim().to_lowercase();
         if let Some(other) = self.user_by_email(org, &email).await? {
             if other.id != user_id {
@@ -194,11 +172,7 @@ impl Store {
     }
 
     /// The user a still-valid, unused link belongs to, without using it up.
-    pub async fn peek_user_link(
-        &self,
-        token_hash: &str,
-        purpose: &str,
-    ) -> StoreResult<Option<User>> {
+    pub async fn peek_user_link(&self, token_hash: &str, purpose: &str) -> StoreResult<Option<User>> {
         let sql = format!(
             "SELECT {USER_COLUMNS} FROM user_links l JOIN users u ON u.id = l.user_id \
              WHERE l.token_hash = $1 AND l.purpose = $2 AND l.used_at IS NULL AND l.expires_at > $3 AND u.disabled_at IS NULL"
@@ -234,13 +208,11 @@ impl Store {
             return Ok(None);
         };
         let user = user_from_row(&row)?;
-        let used = sqlx::query(
-            "UPDATE user_links SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL",
-        )
-        .bind(now())
-        .bind(token_hash)
-        .execute(&mut *tx)
-        .await?;
+        let used = sqlx::query("UPDATE user_links SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL")
+            .bind(now())
+            .bind(token_hash)
+            .execute(&mut *tx)
+            .await?;
         if used.rows_affected() != 1 {
             return Ok(None);
         }
@@ -290,21 +262,12 @@ impl Store {
 
     /// The live session with this id digest. Sessions idle longer than `idle_secs` or older than
     /// `absolute_secs` are deleted and not returned; a live one has its last use refreshed.
-    pub async fn session(
-        &self,
-        id_hash: &str,
-        idle_secs: i64,
-        absolute_secs: i64,
-    ) -> StoreResult<Option<Session>> {
+    pub async fn session(&self, id_hash: &str, idle_secs: i64, absolute_secs: i64) -> StoreResult<Option<Session>> {
         let sql = format!(
             "SELECT {USER_COLUMNS}, s.csrf_token, s.created_at AS s_created, s.last_seen_at \
              FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1"
         );
-        let Some(row) = sqlx::query(&sql)
-            .bind(id_hash)
-            .fetch_optional(&self.pool)
-            .await?
-        else {
+        let Some(row) = sqlx::query(&sql).bind(id_hash).fetch_optional(&self.pool).await? else {
             return Ok(None);
         };
         let user = user_from_row(&row)?;

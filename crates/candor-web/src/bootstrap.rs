@@ -19,10 +19,7 @@ pub fn demo_files() -> BTreeMap<String, String> {
     fn walk(dir: &Dir<'static>, out: &mut BTreeMap<String, String>) {
         for f in dir.files() {
             if let Some(text) = f.contents_utf8() {
-                out.insert(
-                    f.path().to_string_lossy().replace('\\', "/"),
-                    text.to_owned(),
-                );
+                out.insert(f.path().to_string_lossy().replace('\\', "/"), text.to_owned());
             }
         }
         for d in dir.dirs() {
@@ -53,10 +50,7 @@ pub async fn bootstrap(store: &Store, demo: bool) -> anyhow::Result<Bootstrapped
         let bundle = contentdir::parse(&demo_files()).map_err(|p| {
             anyhow::anyhow!(
                 "the built-in demo is invalid: {}",
-                p.iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join("; ")
+                p.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
             )
         })?;
         store
@@ -68,11 +62,7 @@ pub async fn bootstrap(store: &Store, demo: bool) -> anyhow::Result<Bootstrapped
     let users = store.users(org).await?;
     let owner = match users.iter().find(|u| u.role == Role::Owner) {
         Some(o) => o.clone(),
-        None if users.is_empty() => {
-            store
-                .create_user(org, "owner@localhost", "Owner", Role::Owner)
-                .await?
-        }
+        None if users.is_empty() => store.create_user(org, "owner@localhost", "Owner", Role::Owner).await?,
         None => {
             return Ok(Bootstrapped {
                 org,
@@ -86,12 +76,7 @@ pub async fn bootstrap(store: &Store, demo: bool) -> anyhow::Result<Bootstrapped
     } else {
         let token = random_token();
         store
-            .create_user_link(
-                owner.id,
-                &token_digest(token.expose()),
-                "setup",
-                SETUP_LINK_SECS,
-            )
+            .create_user_link(owner.id, &token_digest(token.expose()), "setup", SETUP_LINK_SECS)
             .await?;
         Some(token)
     };
@@ -106,25 +91,14 @@ pub async fn bootstrap(store: &Store, demo: bool) -> anyhow::Result<Bootstrapped
 mod tests {
     #[test]
     fn the_demo_is_valid_and_complete() {
-        let bundle = candor_core::contentdir::parse(&super::demo_files()).unwrap_or_else(|p| {
-            panic!(
-                "{}",
-                p.iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            )
-        });
+        let bundle = candor_core::contentdir::parse(&super::demo_files())
+            .unwrap_or_else(|p| panic!("{}", p.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")));
         let count = |k| bundle.items.iter().filter(|i| i.kind == k).count();
         use candor_core::Kind::*;
         assert_eq!(count(Profile), 1);
         assert!(count(Section) >= 12 && count(Control) >= 50 && count(Certification) >= 5);
         assert!(
-            count(Subprocessor) >= 5
-                && count(Policy) >= 5
-                && count(Faq) >= 8
-                && count(Cookie) >= 8
-                && count(Page) >= 3
+            count(Subprocessor) >= 5 && count(Policy) >= 5 && count(Faq) >= 8 && count(Cookie) >= 8 && count(Page) >= 3
         );
     }
 }

@@ -12,7 +12,7 @@ pub enum LogFormat {
     Json,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Config {
     /// Address to listen on.
     pub listen: SocketAddr,
@@ -33,6 +33,25 @@ pub struct Config {
     pub session_absolute_hours: i64,
     /// Load the demo trust center into an empty database.
     pub demo: bool,
+}
+
+/// Debug output masks the database password: configuration gets logged when things go wrong.
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("data_dir", &self.data_dir)
+            .field("database_url", &candor_store::redact_url(&self.database_url))
+            .field("public_url", &self.public_url)
+            .field("log_format", &self.log_format)
+            .field("log_level", &self.log_level)
+            .field("frame_ancestors", &self.frame_ancestors)
+            .field("secure_cookies", &self.secure_cookies)
+            .field("session_idle_minutes", &self.session_idle_minutes)
+            .field("session_absolute_hours", &self.session_absolute_hours)
+            .field("demo", &self.demo)
+            .finish()
+    }
 }
 
 /// The file form: every key optional, unknown keys rejected.
@@ -68,11 +87,7 @@ pub const KEYS: [&str; 11] = [
 ];
 
 /// Environment variables with the `CANDOR_` prefix that are not configuration keys.
-const OTHER_ENV: [&str; 3] = [
-    "CANDOR_CONFIG",
-    "CANDOR_TEST_POSTGRES_URL",
-    "CANDOR_TEST_PG",
-];
+const OTHER_ENV: [&str; 3] = ["CANDOR_CONFIG", "CANDOR_TEST_POSTGRES_URL", "CANDOR_TEST_PG"];
 
 /// Every problem found, each naming the key and the fix.
 #[derive(Debug, thiserror::Error)]
@@ -81,10 +96,7 @@ pub struct ConfigError(pub Vec<String>);
 
 impl Config {
     /// Reads `file` (if it exists, or if it was asked for explicitly) and then the environment.
-    pub fn load(
-        file: Option<&Path>,
-        env: &BTreeMap<String, String>,
-    ) -> Result<Config, ConfigError> {
+    pub fn load(file: Option<&Path>, env: &BTreeMap<String, String>) -> Result<Config, ConfigError> {
         let mut problems = vec![];
         let default_path = PathBuf::from("candor.toml");
         let (path, required) = match file {
@@ -103,10 +115,7 @@ impl Config {
                 }
             },
             Err(e) if required || e.kind() != std::io::ErrorKind::NotFound => {
-                problems.push(format!(
-                    "cannot read configuration file {}: {e}",
-                    path.display()
-                ));
+                problems.push(format!("cannot read configuration file {}: {e}", path.display()));
                 FileConfig::default()
             }
             Err(_) => FileConfig::default(),
@@ -143,9 +152,7 @@ impl Config {
                 "log_level" => fc.log_level = v,
                 "frame_ancestors" => fc.frame_ancestors = v,
                 "secure_cookies" => fc.secure_cookies = flag(&mut problems).or(fc.secure_cookies),
-                "session_idle_minutes" => {
-                    fc.session_idle_minutes = int(&mut problems).or(fc.session_idle_minutes)
-                }
+                "session_idle_minutes" => fc.session_idle_minutes = int(&mut problems).or(fc.session_idle_minutes),
                 "session_absolute_hours" => {
                     fc.session_absolute_hours = int(&mut problems).or(fc.session_absolute_hours)
                 }
@@ -161,7 +168,9 @@ impl Config {
         }
         let listen_text = fc.listen.unwrap_or_else(|| "127.0.0.1:8080".into());
         let listen = listen_text.parse::<SocketAddr>().unwrap_or_else(|_| {
-            problems.push(format!("listen = {listen_text:?} is not an address; write it as IP:PORT, e.g. 127.0.0.1:8080 or 0.0.0.0:80"));
+            problems.push(format!(
+                "listen = {listen_text:?} is not an address; write it as IP:PORT, e.g. 127.0.0.1:8080 or 0.0.0.0:80"
+            ));
             SocketAddr::from(([127, 0, 0, 1], 8080))
         });
         let data_dir = PathBuf::from(fc.data_dir.unwrap_or_else(|| "./candor-data".into()));
@@ -206,9 +215,7 @@ impl Config {
         }
         let frame_ancestors = fc.frame_ancestors.unwrap_or_else(|| "'none'".into());
         if frame_ancestors.contains([';', ',', '\n', '\r']) {
-            problems.push(
-                "frame_ancestors must be a space-separated CSP source list without ; or ,".into(),
-            );
+            problems.push("frame_ancestors must be a space-separated CSP source list without ; or ,".into());
         }
         let session_idle_minutes = fc.session_idle_minutes.unwrap_or(30);
         let session_absolute_hours = fc.session_absolute_hours.unwrap_or(12);
@@ -229,9 +236,7 @@ impl Config {
             listen,
             data_dir,
             database_url,
-            secure_cookies: fc
-                .secure_cookies
-                .unwrap_or(public_url.starts_with("https://")),
+            secure_cookies: fc.secure_cookies.unwrap_or(public_url.starts_with("https://")),
             public_url,
             log_format,
             log_level,
@@ -263,10 +268,7 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
     }
 
     #[test]
@@ -290,21 +292,19 @@ mod tests {
         )
         .unwrap_err();
         let all = e.0.join("\n");
+        assert!(all.contains("CANDOR_DEMO=\"maybe\" is not true or false"), "{all}");
+        assert!(all.contains("CANDOR_COLOUR is not a Candor setting"), "{all}");
+        assert!(all.contains("listen = \"nowhere\" is not an address"), "{all}");
+        assert!(all.contains("database_url = \"mysql://x\" is not supported"), "{all}");
+    }
+
+    #[test]
+    fn debug_output_masks_the_database_password() {
+        let c = Config::for_tests("postgres://candor:hunter2@db/candor");
+        let shown = format!("{c:?}");
         assert!(
-            all.contains("CANDOR_DEMO=\"maybe\" is not true or false"),
-            "{all}"
-        );
-        assert!(
-            all.contains("CANDOR_COLOUR is not a Candor setting"),
-            "{all}"
-        );
-        assert!(
-            all.contains("listen = \"nowhere\" is not an address"),
-            "{all}"
-        );
-        assert!(
-            all.contains("database_url = \"mysql://x\" is not supported"),
-            "{all}"
+            shown.contains("postgres://candor:***@db/candor") && !shown.contains("hunter2"),
+            "{shown}"
         );
     }
 

@@ -24,10 +24,7 @@ impl SecurityHeaders {
                 header::CONTENT_SECURITY_POLICY,
                 HeaderValue::from_str(&csp).expect("validated at start-up"),
             ),
-            (
-                header::X_CONTENT_TYPE_OPTIONS,
-                HeaderValue::from_static("nosniff"),
-            ),
+            (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
             (
                 header::REFERRER_POLICY,
                 HeaderValue::from_static("strict-origin-when-cross-origin"),
@@ -38,9 +35,7 @@ impl SecurityHeaders {
             ),
             (
                 HeaderName::from_static("permissions-policy"),
-                HeaderValue::from_static(
-                    "camera=(), microphone=(), geolocation=(), interest-cohort=()",
-                ),
+                HeaderValue::from_static("camera=(), microphone=(), geolocation=(), interest-cohort=()"),
             ),
         ];
         if config.frame_ancestors == "'none'" {

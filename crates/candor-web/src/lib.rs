@@ -32,6 +32,7 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             headers::security_headers,
         ))
+        .layer(axum::middleware::from_fn(request_log))
         .with_state(state)
 }
 
@@ -41,8 +42,33 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let watcher = tokio::spawn(state.clone().watch_content(std::time::Duration::from_secs(5)));
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    let result = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    watcher.abort();
+    result
+}
+
+/// One debug-level line per request. Routes are logged by their template (`/admin/setup/{token}`),
+/// never by the concrete path, so tokens in URLs stay out of logs; query strings are never logged.
+async fn request_log(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    if !tracing::enabled!(tracing::Level::DEBUG) {
+        return next.run(req).await;
+    }
+    let started = std::time::Instant::now();
+    let method = req.method().clone();
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| {
+            if req.uri().path().starts_with("/admin") {
+                "/admin/…".into()
+            } else {
+                req.uri().path().to_owned()
+            }
+        });
+    let res = next.run(req).await;
+    tracing::debug!(http.method = %method, http.route = %route, http.status = res.status().as_u16(), duration_ms = started.elapsed().as_millis() as u64, "request");
+    res
 }

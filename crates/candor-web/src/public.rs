@@ -22,11 +22,7 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
 pub async fn page(State(state): State<AppState>, method: Method, uri: Uri) -> Response {
     let site = state.site().await;
     if method != Method::GET && method != Method::HEAD {
-        return (
-            StatusCode::METHOD_NOT_ALLOWED,
-            [(header::ALLOW, "GET, HEAD")],
-        )
-            .into_response();
+        return (StatusCode::METHOD_NOT_ALLOWED, [(header::ALLOW, "GET, HEAD")]).into_response();
     }
     match site.pages.get(uri.path()) {
         Some(p) => {
@@ -37,10 +33,7 @@ pub async fn page(State(state): State<AppState>, method: Method, uri: Uri) -> Re
             };
             (
                 [
-                    (
-                        header::CONTENT_TYPE,
-                        HeaderValue::from_static(p.content_type),
-                    ),
+                    (header::CONTENT_TYPE, HeaderValue::from_static(p.content_type)),
                     (header::CACHE_CONTROL, HeaderValue::from_static(cache)),
                 ],
                 p.body.clone(),

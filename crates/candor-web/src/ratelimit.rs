@@ -33,9 +33,7 @@ impl Backoff {
     pub fn check(&self, key: &str) -> Result<(), u64> {
         let map = self.entries.lock().expect("backoff lock");
         match map.get(key) {
-            Some(e) if e.blocked_until > Instant::now() => {
-                Err((e.blocked_until - Instant::now()).as_secs().max(1))
-            }
+            Some(e) if e.blocked_until > Instant::now() => Err((e.blocked_until - Instant::now()).as_secs().max(1)),
             _ => Ok(()),
         }
     }

@@ -35,14 +35,8 @@ impl AppState {
                 config,
                 site: RwLock::new(Arc::new(site)),
                 headers,
-                login_backoff: crate::ratelimit::Backoff::new(
-                    3,
-                    std::time::Duration::from_secs(900),
-                ),
-                api_backoff: crate::ratelimit::Backoff::new(
-                    10,
-                    std::time::Duration::from_secs(900),
-                ),
+                login_backoff: crate::ratelimit::Backoff::new(3, std::time::Duration::from_secs(900)),
+                api_backoff: crate::ratelimit::Backoff::new(10, std::time::Duration::from_secs(900)),
             }),
         })
     }
@@ -78,6 +72,26 @@ impl AppState {
             Err(e) => {
                 tracing::error!(error = %e, "could not re-render the site; serving the previous one");
                 site
+            }
+        }
+    }
+
+    /// Re-renders the site when content changed behind this process's back (a CLI import, another
+    /// instance). One small query per interval; runs until the server stops.
+    pub async fn watch_content(self, every: std::time::Duration) {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let built_from = self.inner.site.read().expect("site lock").fingerprint;
+            match self.inner.store.content_fingerprint(self.inner.org).await {
+                Ok(now) if now != built_from => {
+                    if let Err(e) = self.refresh_site().await {
+                        tracing::error!(error = %e, "could not re-render the site after a content change");
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "could not check for content changes"),
             }
         }
     }

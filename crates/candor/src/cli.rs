@@ -13,11 +13,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(
-    name = "candor",
-    version,
-    about = "A self-hostable security trust center"
-)]
+#[command(name = "candor", version, about = "A self-hostable security trust center")]
 pub struct Args {
     /// Configuration file (default: ./candor.toml if it exists).
     #[arg(long, global = true)]
@@ -74,8 +70,7 @@ fn load_config(args: &Args) -> anyhow::Result<Config> {
 }
 
 fn init_logging(config: &Config) {
-    let filter =
-        tracing_subscriber::EnvFilter::try_new(&config.log_level).unwrap_or_else(|_| "info".into());
+    let filter = tracing_subscriber::EnvFilter::try_new(&config.log_level).unwrap_or_else(|_| "info".into());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
@@ -87,9 +82,8 @@ fn init_logging(config: &Config) {
 
 async fn open_store(config: &Config) -> anyhow::Result<Store> {
     if config.database_url.starts_with("sqlite:") {
-        std::fs::create_dir_all(&config.data_dir).with_context(|| {
-            format!("cannot create data directory {}", config.data_dir.display())
-        })?;
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("cannot create data directory {}", config.data_dir.display()))?;
     }
     Store::open(&config.database_url).await.with_context(|| {
         format!(
@@ -113,10 +107,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             init_logging(&config);
             let store = open_store(&config).await?;
             let boot = bootstrap(&store, config.demo).await?;
-            println!(
-                "Initialized {}.",
-                candor_store::redact_url(&config.database_url)
-            );
+            println!("Initialized {}.", candor_store::redact_url(&config.database_url));
             print_setup_link(&config, boot.setup_token.as_ref().map(|t| t.expose()));
             Ok(ExitCode::SUCCESS)
         }
@@ -258,8 +249,7 @@ async fn user(config: &Config, command: &UserCommand) -> anyhow::Result<ExitCode
     let org = store.ensure_org(DEFAULT_ORG).await?;
     match command {
         UserCommand::Add { email, name, role } => {
-            let role = Role::parse(role)
-                .with_context(|| format!("role {role:?} is not known; use owner or admin"))?;
+            let role = Role::parse(role).with_context(|| format!("role {role:?} is not known; use owner or admin"))?;
             let name = if name.is_empty() {
                 email.split('@').next().unwrap_or(email)
             } else {
@@ -268,14 +258,15 @@ async fn user(config: &Config, command: &UserCommand) -> anyhow::Result<ExitCode
             let u = store.create_user(org, email, name, role).await?;
             let token = candor_crypto::random_token();
             store
-                .create_user_link(
-                    u.id,
-                    &candor_crypto::token_digest(token.expose()),
-                    "reset",
-                    24 * 3600,
-                )
+                .create_user_link(u.id, &candor_crypto::token_digest(token.expose()), "reset", 24 * 3600)
                 .await?;
-            println!("Added {} ({}). They set a password here (once, within 24 hours):\n{}/admin/reset/{}", u.email, role.as_str(), config.public_url, token.expose());
+            println!(
+                "Added {} ({}). They set a password here (once, within 24 hours):\n{}/admin/reset/{}",
+                u.email,
+                role.as_str(),
+                config.public_url,
+                token.expose()
+            );
         }
         UserCommand::List => {
             for u in store.users(org).await? {
@@ -304,12 +295,7 @@ async fn user(config: &Config, command: &UserCommand) -> anyhow::Result<ExitCode
                 .with_context(|| format!("no user {email}"))?;
             let token = candor_crypto::random_token();
             store
-                .create_user_link(
-                    u.id,
-                    &candor_crypto::token_digest(token.expose()),
-                    "reset",
-                    3600,
-                )
+                .create_user_link(u.id, &candor_crypto::token_digest(token.expose()), "reset", 3600)
                 .await?;
             println!(
                 "Password reset link for {} (once, within one hour):\n{}/admin/reset/{}",

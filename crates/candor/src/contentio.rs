@@ -7,9 +7,7 @@ use std::path::Path;
 /// Every file under `dir` as `relative/path -> contents`. Non-UTF-8 files are reported.
 pub fn read_dir(dir: &Path) -> anyhow::Result<BTreeMap<String, String>> {
     fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, String>) -> anyhow::Result<()> {
-        for entry in std::fs::read_dir(dir)
-            .with_context(|| format!("cannot read directory {}", dir.display()))?
-        {
+        for entry in std::fs::read_dir(dir).with_context(|| format!("cannot read directory {}", dir.display()))? {
             let path = entry?.path();
             let rel = path
                 .strip_prefix(root)
@@ -21,8 +19,8 @@ pub fn read_dir(dir: &Path) -> anyhow::Result<BTreeMap<String, String>> {
                     walk(root, &path, out)?;
                 }
             } else {
-                let text = std::fs::read_to_string(&path)
-                    .with_context(|| format!("{rel}: cannot read as UTF-8 text"))?;
+                let text =
+                    std::fs::read_to_string(&path).with_context(|| format!("{rel}: cannot read as UTF-8 text"))?;
                 out.insert(rel, text);
             }
         }
@@ -36,9 +34,11 @@ pub fn read_dir(dir: &Path) -> anyhow::Result<BTreeMap<String, String>> {
 /// Writes files under `dir`, creating folders. Refuses a non-empty directory that does not look
 /// like a content directory, so an export cannot scatter files over unrelated ones.
 pub fn write_dir(dir: &Path, files: &BTreeMap<String, String>) -> anyhow::Result<()> {
-    if dir.exists() && std::fs::read_dir(dir)?.next().is_some() && !dir.join("trust.toml").exists()
-    {
-        anyhow::bail!("{} is not empty and has no trust.toml; export into an empty directory or an earlier export", dir.display());
+    if dir.exists() && std::fs::read_dir(dir)?.next().is_some() && !dir.join("trust.toml").exists() {
+        anyhow::bail!(
+            "{} is not empty and has no trust.toml; export into an empty directory or an earlier export",
+            dir.display()
+        );
     }
     for sub in ["sections", "policies", "pages"] {
         let p = dir.join(sub);
@@ -52,12 +52,7 @@ pub fn write_dir(dir: &Path, files: &BTreeMap<String, String>) -> anyhow::Result
             }
         }
     }
-    for f in [
-        "certifications.toml",
-        "subprocessors.toml",
-        "faq.toml",
-        "cookies.toml",
-    ] {
+    for f in ["certifications.toml", "subprocessors.toml", "faq.toml", "cookies.toml"] {
         let _ = std::fs::remove_file(dir.join(f));
     }
     for (rel, text) in files {

@@ -182,10 +182,7 @@ impl Parser {
             self.problem(
                 tf.file,
                 line,
-                format!(
-                    "unexpected key `{other}`; this file holds only [[{}]] tables",
-                    tf.table
-                ),
+                format!("unexpected key `{other}`; this file holds only [[{}]] tables", tf.table),
             );
         }
         let headers = header_lines(text, tf.table);
@@ -207,16 +204,7 @@ impl Parser {
                 );
                 continue;
             }
-            self.item(
-                tf.file,
-                text,
-                header_line - 1,
-                header_line,
-                tf.kind,
-                slug,
-                i as i64,
-                t,
-            );
+            self.item(tf.file, text, header_line - 1, header_line, tf.kind, slug, i as i64, t);
         }
     }
 
@@ -229,7 +217,11 @@ impl Parser {
             );
         };
         let Some((front, body, body_line)) = split_front_matter(text) else {
-            return self.problem(path, Some(1), "has no front matter; start the file with a +++ line, TOML keys, then another +++ line");
+            return self.problem(
+                path,
+                Some(1),
+                "has no front matter; start the file with a +++ line, TOML keys, then another +++ line",
+            );
         };
         let Some(mut fm) = self.toml_table(path, front, 1) else {
             return;
@@ -245,25 +237,31 @@ impl Parser {
         let position = if kind == Kind::Section {
             match fm.remove("order") {
                 Some(toml::Value::Integer(n)) => n,
-                Some(_) => return self.problem(path, line_of_key(text, "order", 0), "`order` must be a whole number, e.g. order = 30"),
-                None => return self.problem(path, Some(1), "front matter needs `order`, a whole number that sorts sections on the home page"),
+                Some(_) => {
+                    return self.problem(
+                        path,
+                        line_of_key(text, "order", 0),
+                        "`order` must be a whole number, e.g. order = 30",
+                    )
+                }
+                None => {
+                    return self.problem(
+                        path,
+                        Some(1),
+                        "front matter needs `order`, a whole number that sorts sections on the home page",
+                    )
+                }
             }
         } else {
             0
         };
         if kind != Kind::Section {
-            fm.insert(
-                "body".to_owned(),
-                toml::Value::String(body.trim().to_owned()),
-            );
+            fm.insert("body".to_owned(), toml::Value::String(body.trim().to_owned()));
             self.item(path, text, 0, 1, kind, Some(stem.to_owned()), position, fm);
             return;
         }
         let (intro, controls) = split_controls(body, body_line);
-        fm.insert(
-            "body".to_owned(),
-            toml::Value::String(intro.trim().to_owned()),
-        );
+        fm.insert("body".to_owned(), toml::Value::String(intro.trim().to_owned()));
         self.item(path, text, 0, 1, kind, Some(stem.to_owned()), position, fm);
         for (i, c) in controls.into_iter().enumerate() {
             let mut t = toml::Table::new();
@@ -347,22 +345,17 @@ impl Parser {
             Err(e) => return self.problem(file, Some(item_line), e.to_string()),
         };
         if let Some((first_file, first_line)) = self.seen.get(&(kind, slug.clone())) {
-            let msg = format!("{kind} slug `{slug}` is used twice (first at {first_file}:{first_line}); slugs must be unique");
+            let msg = format!(
+                "{kind} slug `{slug}` is used twice (first at {first_file}:{first_line}); slugs must be unique"
+            );
             return self.problem(file, Some(item_line), msg);
         }
-        self.seen
-            .insert((kind, slug.clone()), (file.to_owned(), item_line));
+        self.seen.insert((kind, slug.clone()), (file.to_owned(), item_line));
         let updated = match table.remove("updated") {
             None => None,
             Some(v) => match toml_date(&v) {
                 Some(d) => Some(d),
-                None => {
-                    return self.problem(
-                        file,
-                        locate("updated"),
-                        "`updated` must be a date like 2026-03-31",
-                    )
-                }
+                None => return self.problem(file, locate("updated"), "`updated` must be a date like 2026-03-31"),
             },
         };
         let body = toml_to_json(toml::Value::Table(table));
@@ -390,9 +383,7 @@ impl Parser {
 
 /// Splits `+++\n<toml>+++\n<body>`; returns (toml, body, 1-based line where the body starts).
 fn split_front_matter(text: &str) -> Option<(&str, &str, usize)> {
-    let rest = text
-        .strip_prefix("+++\n")
-        .or_else(|| text.strip_prefix("+++\r\n"))?;
+    let rest = text.strip_prefix("+++\n").or_else(|| text.strip_prefix("+++\r\n"))?;
     let mut offset = 0;
     for line in rest.split_inclusive('\n') {
         if line.trim_end() == "+++" {
@@ -424,10 +415,7 @@ fn split_controls(body: &str, first_line: usize) -> (String, Vec<RawControl<'_>>
                 body: String::new(),
             });
         } else {
-            let target = controls
-                .last_mut()
-                .map(|c| &mut c.body)
-                .unwrap_or(&mut intro);
+            let target = controls.last_mut().map(|c| &mut c.body).unwrap_or(&mut intro);
             target.push_str(line);
             target.push('\n');
         }
@@ -474,11 +462,7 @@ fn parse_heading(h: &str) -> Result<HeadingAttrs<'_>, String> {
 
 /// 1-based line of a byte offset.
 fn line_at(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())]
-        .bytes()
-        .filter(|&b| b == b'\n')
-        .count()
-        + 1
+    text[..offset.min(text.len())].bytes().filter(|&b| b == b'\n').count() + 1
 }
 
 /// 1-based line of the first `key =` at or after 0-based line `from`, stopping at the next table
@@ -510,9 +494,7 @@ fn header_lines(text: &str, name: &str) -> Vec<usize> {
 
 fn toml_date(v: &toml::Value) -> Option<NaiveDate> {
     match v {
-        toml::Value::Datetime(d) if d.time.is_none() => {
-            NaiveDate::parse_from_str(&d.to_string(), "%Y-%m-%d").ok()
-        }
+        toml::Value::Datetime(d) if d.time.is_none() => NaiveDate::parse_from_str(&d.to_string(), "%Y-%m-%d").ok(),
         toml::Value::String(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d").ok(),
         _ => None,
     }
@@ -527,9 +509,7 @@ fn toml_to_json(v: toml::Value) -> Value {
         toml::Value::Boolean(b) => Value::Bool(b),
         toml::Value::Datetime(d) => Value::String(d.to_string()),
         toml::Value::Array(a) => Value::Array(a.into_iter().map(toml_to_json).collect()),
-        toml::Value::Table(t) => {
-            Value::Object(t.into_iter().map(|(k, v)| (k, toml_to_json(v))).collect())
-        }
+        toml::Value::Table(t) => Value::Object(t.into_iter().map(|(k, v)| (k, toml_to_json(v))).collect()),
     }
 }
 
@@ -633,11 +613,7 @@ fn item_table(item: &BundleItem, skip: &[&str]) -> toml::Table {
         let (k, Some(v)) = (field.name, item.body.get(field.name)) else {
             continue;
         };
-        if skip.contains(&k)
-            || META_KEYS.contains(&k)
-            || (k == "visibility" && v == "public")
-            || v.is_null()
-        {
+        if skip.contains(&k) || META_KEYS.contains(&k) || (k == "visibility" && v == "public") || v.is_null() {
             continue;
         }
         t.insert(k.to_owned(), json_to_toml(k, v));
@@ -664,11 +640,7 @@ fn json_to_toml(key: &str, v: &Value) -> toml::Value {
             .unwrap_or_else(|| toml::Value::Float(n.as_f64().unwrap_or(0.0))),
         Value::Bool(b) => toml::Value::Boolean(*b),
         Value::Array(a) => toml::Value::Array(a.iter().map(|x| json_to_toml("", x)).collect()),
-        Value::Object(o) => toml::Value::Table(
-            o.iter()
-                .map(|(k, v)| (k.clone(), json_to_toml(k, v)))
-                .collect(),
-        ),
+        Value::Object(o) => toml::Value::Table(o.iter().map(|(k, v)| (k.clone(), json_to_toml(k, v))).collect()),
         Value::Null => toml::Value::String(String::new()),
     }
 }

@@ -2,10 +2,7 @@ use super::*;
 use proptest::prelude::*;
 
 fn dir(files: &[(&str, &str)]) -> BTreeMap<String, String> {
-    files
-        .iter()
-        .map(|(p, t)| ((*p).to_owned(), (*t).to_owned()))
-        .collect()
+    files.iter().map(|(p, t)| ((*p).to_owned(), (*t).to_owned())).collect()
 }
 
 const TRUST: &str = r##"name = "Example"
@@ -75,14 +72,10 @@ fn errors_name_file_and_line() {
         "{joined}"
     );
     assert!(
-        joined
-            .contains("certifications.toml:9: certification soc2: status: unknown variant `done`"),
+        joined.contains("certifications.toml:9: certification soc2: status: unknown variant `done`"),
         "{joined}"
     );
-    assert!(
-        joined.contains("faq.toml:4: faq a: answer: is required"),
-        "{joined}"
-    );
+    assert!(joined.contains("faq.toml:4: faq a: answer: is required"), "{joined}");
     assert!(
         joined.contains("faq.toml:6: faq slug `a` is used twice (first at faq.toml:1)"),
         "{joined}"
@@ -91,20 +84,17 @@ fn errors_name_file_and_line() {
         joined.contains("sections/x.md:6: control heading has no {#slug}"),
         "{joined}"
     );
-    assert!(
-        joined.contains("pages/broken.md:2: invalid string"),
-        "{joined}"
-    );
-    assert!(
-        joined.contains("stray.txt: is not part of the format"),
-        "{joined}"
-    );
+    assert!(joined.contains("pages/broken.md:2: invalid string"), "{joined}");
+    assert!(joined.contains("stray.txt: is not part of the format"), "{joined}");
     assert_eq!(p.len(), 7, "{joined}");
 }
 
 #[test]
 fn missing_profile_is_reported() {
-    assert_eq!(problems(&[]), ["trust.toml: is missing; every trust center needs a profile (name, contacts, brand colour)"]);
+    assert_eq!(
+        problems(&[]),
+        ["trust.toml: is missing; every trust center needs a profile (name, contacts, brand colour)"]
+    );
 }
 
 #[test]
@@ -141,8 +131,7 @@ fn slug() -> impl Strategy<Value = Slug> {
     "[a-z][a-z0-9]{0,8}(-[a-z0-9]{1,4}){0,2}".prop_map(|s| Slug::parse(&s).unwrap())
 }
 fn date() -> impl Strategy<Value = NaiveDate> {
-    (2000i32..2040, 1u32..13, 1u32..29)
-        .prop_map(|(y, m, d)| NaiveDate::from_ymd_opt(y, m, d).unwrap())
+    (2000i32..2040, 1u32..13, 1u32..29).prop_map(|(y, m, d)| NaiveDate::from_ymd_opt(y, m, d).unwrap())
 }
 
 fn bundle() -> impl Strategy<Value = Bundle> {
@@ -153,19 +142,10 @@ fn bundle() -> impl Strategy<Value = Bundle> {
         proptest::collection::vec(line(), 0..3),
         proptest::option::of(date()),
     );
-    let sections = proptest::collection::btree_map(
-        slug(),
-        (line(), line(), proptest::option::of(text()), -5i64..100),
-        0..4,
-    );
+    let sections =
+        proptest::collection::btree_map(slug(), (line(), line(), proptest::option::of(text()), -5i64..100), 0..4);
     let controls = proptest::collection::vec(
-        (
-            slug(),
-            line(),
-            text(),
-            any::<bool>(),
-            proptest::option::of(date()),
-        ),
+        (slug(), line(), text(), any::<bool>(), proptest::option::of(date())),
         0..6,
     );
     let faqs = proptest::collection::vec((slug(), line(), text()), 0..4);

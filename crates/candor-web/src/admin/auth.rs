@@ -41,13 +41,7 @@ fn login_page(
     }
     .render()
     .map_err(anyhow::Error::from)?;
-    let set = cookie(
-        state,
-        LOGIN_CSRF_COOKIE,
-        token.expose(),
-        "/admin",
-        Some(3600),
-    );
+    let set = cookie(state, LOGIN_CSRF_COOKIE, token.expose(), "/admin", Some(3600));
     Ok((
         status,
         [
@@ -83,18 +77,14 @@ pub async fn login(
         Some(c) if same_secret(c, field("_csrf")) => {}
         _ => return Err(AppError::Csrf),
     }
-    let next = Some(field("next"))
-        .filter(|n| safe_next(n))
-        .unwrap_or("/admin");
+    let next = Some(field("next")).filter(|n| safe_next(n)).unwrap_or("/admin");
     let email = field("email").trim().to_lowercase();
     let ip = peer.ip().to_string();
     let (ip_key, user_key) = (format!("ip:{ip}"), format!("user:{email}"));
     let limits = state.login_backoff();
     if let Err(secs) = limits.check(&ip_key).and_then(|_| limits.check(&user_key)) {
         tracing::warn!(client.ip = %ip, "login refused while backing off");
-        return Err(AppError::TooManyRequests {
-            retry_after_secs: secs,
-        });
+        return Err(AppError::TooManyRequests { retry_after_secs: secs });
     }
     let user = state
         .store()
@@ -114,13 +104,7 @@ pub async fn login(
         limits.failure(&ip_key);
         limits.failure(&user_key);
         tracing::info!(client.ip = %ip, "login failed");
-        return login_page(
-            &state,
-            StatusCode::UNAUTHORIZED,
-            next,
-            &email,
-            Some(BAD_LOGIN),
-        );
+        return login_page(&state, StatusCode::UNAUTHORIZED, next, &email, Some(BAD_LOGIN));
     };
     limits.success(&ip_key);
     limits.success(&user_key);
@@ -207,11 +191,7 @@ const RESET: LinkKind = LinkKind {
 pub const MIN_PASSWORD: usize = 12;
 
 async fn link_form(state: &AppState, kind: &LinkKind, token: &str) -> AppResult<Response> {
-    let Some(user) = state
-        .store()
-        .peek_user_link(&token_digest(token), kind.purpose)
-        .await?
-    else {
+    let Some(user) = state.store().peek_user_link(&token_digest(token), kind.purpose).await? else {
         return Err(AppError::BadRequest("This link is not valid: it may have expired or been used already. Ask an owner for a new one (candor user reset-password EMAIL).".into()));
     };
     let csrf = random_token();
@@ -231,13 +211,7 @@ async fn link_form(state: &AppState, kind: &LinkKind, token: &str) -> AppResult<
     }
     .render()
     .map_err(anyhow::Error::from)?;
-    let set = cookie(
-        state,
-        LOGIN_CSRF_COOKIE,
-        csrf.expose(),
-        "/admin",
-        Some(3600),
-    );
+    let set = cookie(state, LOGIN_CSRF_COOKIE, csrf.expose(), "/admin", Some(3600));
     Ok((
         [
             (header::SET_COOKIE, set),
@@ -270,26 +244,26 @@ async fn link_submit(
     let mut errors = vec![];
     let password = field("password");
     if password.chars().count() < MIN_PASSWORD {
-        errors.push(format!("Password: use at least {MIN_PASSWORD} characters (a passphrase of several words works well)."));
+        errors.push(format!(
+            "Password: use at least {MIN_PASSWORD} characters (a passphrase of several words works well)."
+        ));
     }
     if password.len() > 1024 {
         errors.push("Password: use at most 1024 characters.".into());
     }
     if password != field("confirm") {
-        errors.push(
-            "Confirm password: the two passwords differ; type the same password twice.".into(),
-        );
+        errors.push("Confirm password: the two passwords differ; type the same password twice.".into());
     }
     let (email, name) = (field("email").trim(), field("name").trim());
     if kind.ask_identity {
         let valid = candor_core::Kind::Profile
-            .validate(&serde_json::json!({"name": "x", "tagline": "x", "description": "x", "brand_color": "#000000",
-                "security_email": email, "privacy_email": "a@b.co", "support_email": "a@b.co"}))
+            .validate(
+                &serde_json::json!({"name": "x", "tagline": "x", "description": "x", "brand_color": "#000000",
+                "security_email": email, "privacy_email": "a@b.co", "support_email": "a@b.co"}),
+            )
             .is_ok();
         if !valid {
-            errors.push(
-                "Email: enter the address you will sign in with, like you@example.com.".into(),
-            );
+            errors.push("Email: enter the address you will sign in with, like you@example.com.".into());
         }
         if name.is_empty() || name.len() > 100 {
             errors.push("Name: enter your name (up to 100 characters).".into());
@@ -311,11 +285,7 @@ async fn link_submit(
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response());
     }
     if kind.ask_identity {
-        match state
-            .store()
-            .set_user_identity(state.org(), user.id, email, name)
-            .await
-        {
+        match state.store().set_user_identity(state.org(), user.id, email, name).await {
             Err(candor_store::StoreError::Conflict(_)) => {
                 return Err(AppError::BadRequest(
                     "Another user already has this email address.".into(),
@@ -345,10 +315,7 @@ async fn link_submit(
     Ok(Redirect::to("/admin/login?next=/admin").into_response())
 }
 
-pub async fn setup_form(
-    State(state): State<AppState>,
-    Path(token): Path<String>,
-) -> AppResult<Response> {
+pub async fn setup_form(State(state): State<AppState>, Path(token): Path<String>) -> AppResult<Response> {
     link_form(&state, &SETUP, &token).await
 }
 pub async fn setup(
@@ -359,10 +326,7 @@ pub async fn setup(
 ) -> AppResult<Response> {
     link_submit(&state, &SETUP, &token, &headers, &form).await
 }
-pub async fn reset_form(
-    State(state): State<AppState>,
-    Path(token): Path<String>,
-) -> AppResult<Response> {
+pub async fn reset_form(State(state): State<AppState>, Path(token): Path<String>) -> AppResult<Response> {
     link_form(&state, &RESET, &token).await
 }
 pub async fn reset(

@@ -142,9 +142,7 @@ pub async fn list(
         let rank = |i: &Item| {
             sections
                 .iter()
-                .position(|s| {
-                    Some(s.slug.as_str()) == i.draft.get("section").and_then(Value::as_str)
-                })
+                .position(|s| Some(s.slug.as_str()) == i.draft.get("section").and_then(Value::as_str))
                 .unwrap_or(usize::MAX)
         };
         items.sort_by_key(|i| (rank(i), i.position));
@@ -156,12 +154,7 @@ pub async fn list(
             ListRow {
                 slug: i.slug.clone(),
                 title: i.title(),
-                section: i
-                    .draft
-                    .get("section")
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_owned(),
+                section: i.draft.get("section").and_then(Value::as_str).unwrap_or("").to_owned(),
                 state,
                 state_class,
                 updated: i.updated.to_string(),
@@ -222,11 +215,7 @@ fn field_views(kind: Kind, body: &Value, errors: &[FieldError]) -> Vec<FieldView
             let (control, rows, options) = match f.ty {
                 FieldType::Markdown => ("textarea", 14, vec![]),
                 FieldType::List => ("textarea", 4, vec![]),
-                FieldType::Choice(opts) => (
-                    "select",
-                    0,
-                    opts.iter().map(|(v, l)| (*v, *l, *v == value)).collect(),
-                ),
+                FieldType::Choice(opts) => ("select", 0, opts.iter().map(|(v, l)| (*v, *l, *v == value)).collect()),
                 FieldType::Date => ("date", 0, vec![]),
                 FieldType::Email => ("email", 0, vec![]),
                 FieldType::Url => ("url", 0, vec![]),
@@ -242,10 +231,7 @@ fn field_views(kind: Kind, body: &Value, errors: &[FieldError]) -> Vec<FieldView
                 rows,
                 value,
                 options,
-                error: errors
-                    .iter()
-                    .find(|e| e.field == f.name)
-                    .map(|e| e.message.clone()),
+                error: errors.iter().find(|e| e.field == f.name).map(|e| e.message.clone()),
             }
         })
         .collect()
@@ -276,11 +262,7 @@ struct EditArgs<'a> {
 
 fn edit_page(admin: &Admin, a: EditArgs) -> EditPage {
     let is_new = a.item.is_none();
-    let (state, state_class) = a
-        .item
-        .map(state_of)
-        .map(|(s, c)| (Some(s), c))
-        .unwrap_or((None, ""));
+    let (state, state_class) = a.item.map(state_of).map(|(s, c)| (Some(s), c)).unwrap_or((None, ""));
     let title = a.kind.title_of(a.body);
     EditPage {
         layout: AdminLayout::new(admin, a.notice),
@@ -305,24 +287,12 @@ fn edit_page(admin: &Admin, a: EditArgs) -> EditPage {
         has_changes: a.item.is_some_and(Item::has_unpublished_changes),
         deletable: a.kind != Kind::Profile,
         fields: field_views(a.kind, a.body, &a.errors),
-        errors: a
-            .errors
-            .iter()
-            .map(|e| (e.field.clone(), e.to_string()))
-            .collect(),
-        preview: if a.preview {
-            preview_of(a.kind, a.body)
-        } else {
-            vec![]
-        },
+        errors: a.errors.iter().map(|e| (e.field.clone(), e.to_string())).collect(),
+        preview: if a.preview { preview_of(a.kind, a.body) } else { vec![] },
     }
 }
 
-pub async fn new_form(
-    State(_state): State<AppState>,
-    admin: Admin,
-    Path(kind): Path<String>,
-) -> AppResult<Response> {
+pub async fn new_form(State(_state): State<AppState>, admin: Admin, Path(kind): Path<String>) -> AppResult<Response> {
     admin.require(Permission::EditContent)?;
     let kind = parse_kind(&kind)?;
     if kind == Kind::Profile {
@@ -371,22 +341,14 @@ pub async fn edit_form(
 }
 
 /// Validates a submitted form into a kind's body, including references to other items.
-async fn body_from_form(
-    state: &AppState,
-    kind: Kind,
-    form: &FormMap,
-) -> Result<Value, (Value, Vec<FieldError>)> {
+async fn body_from_form(state: &AppState, kind: Kind, form: &FormMap) -> Result<Value, (Value, Vec<FieldError>)> {
     let raw = form_to_json(kind, |k| form.get(k).cloned());
     let mut body = match kind.validate(&raw) {
         Ok(b) => b,
         Err(errors) => return Err((raw, errors)),
     };
     if kind == Kind::Control {
-        let section = body
-            .get("section")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_owned();
+        let section = body.get("section").and_then(Value::as_str).unwrap_or("").to_owned();
         let exists = state
             .store()
             .item(state.org(), Kind::Section, &section)
@@ -395,7 +357,13 @@ async fn body_from_form(
             .flatten()
             .is_some();
         if !exists {
-            return Err((raw, vec![FieldError::new("section", format!("there is no section with slug {section:?}; use the slug of an existing section"))]));
+            return Err((
+                raw,
+                vec![FieldError::new(
+                    "section",
+                    format!("there is no section with slug {section:?}; use the slug of an existing section"),
+                )],
+            ));
         }
     }
     if let Value::Object(m) = &mut body {
@@ -425,10 +393,7 @@ pub async fn create(
         return Err(AppError::NotFound);
     }
     let action = form.get("action").map(String::as_str).unwrap_or("save");
-    let slug_text = form
-        .get("slug")
-        .map(|s| s.trim().to_owned())
-        .unwrap_or_default();
+    let slug_text = form.get("slug").map(|s| s.trim().to_owned()).unwrap_or_default();
     let body = body_from_form(&state, kind, &form).await;
     let (raw, mut errors) = match &body {
         Ok(b) => (b.clone(), vec![]),
@@ -564,10 +529,7 @@ pub async fn save(
     tracing::info!(user.id = admin.0.user.id, item.kind = %kind, item.slug = %slug, "draft saved");
     let notice = if action == "publish" {
         admin.require(Permission::PublishContent)?;
-        state
-            .store()
-            .publish(state.org(), kind, &slug, admin.actor())
-            .await?;
+        state.store().publish(state.org(), kind, &slug, admin.actor()).await?;
         state.refresh_site().await?;
         "published"
     } else {
@@ -598,19 +560,8 @@ pub async fn publish(
     Path((kind, slug)): Path<(String, String)>,
     Form(form): Form<FormMap>,
 ) -> AppResult<Response> {
-    let kind = item_action(
-        &state,
-        &admin,
-        &headers,
-        &form,
-        Permission::PublishContent,
-        &kind,
-    )
-    .await?;
-    state
-        .store()
-        .publish(state.org(), kind, &slug, admin.actor())
-        .await?;
+    let kind = item_action(&state, &admin, &headers, &form, Permission::PublishContent, &kind).await?;
+    state.store().publish(state.org(), kind, &slug, admin.actor()).await?;
     state.refresh_site().await?;
     tracing::info!(user.id = admin.0.user.id, item.kind = %kind, item.slug = %slug, "published");
     Ok(Redirect::to(&format!("/admin/content/{kind}/{slug}?notice=published")).into_response())
@@ -623,19 +574,8 @@ pub async fn unpublish(
     Path((kind, slug)): Path<(String, String)>,
     Form(form): Form<FormMap>,
 ) -> AppResult<Response> {
-    let kind = item_action(
-        &state,
-        &admin,
-        &headers,
-        &form,
-        Permission::PublishContent,
-        &kind,
-    )
-    .await?;
-    state
-        .store()
-        .unpublish(state.org(), kind, &slug, admin.actor())
-        .await?;
+    let kind = item_action(&state, &admin, &headers, &form, Permission::PublishContent, &kind).await?;
+    state.store().unpublish(state.org(), kind, &slug, admin.actor()).await?;
     state.refresh_site().await?;
     tracing::info!(user.id = admin.0.user.id, item.kind = %kind, item.slug = %slug, "unpublished");
     Ok(Redirect::to(&format!("/admin/content/{kind}/{slug}?notice=unpublished")).into_response())
@@ -648,15 +588,7 @@ pub async fn delete(
     Path((kind, slug)): Path<(String, String)>,
     Form(form): Form<FormMap>,
 ) -> AppResult<Response> {
-    let kind = item_action(
-        &state,
-        &admin,
-        &headers,
-        &form,
-        Permission::PublishContent,
-        &kind,
-    )
-    .await?;
+    let kind = item_action(&state, &admin, &headers, &form, Permission::PublishContent, &kind).await?;
     if kind == Kind::Profile {
         return Err(AppError::BadRequest(
             "The organization profile cannot be deleted; edit it instead.".into(),
@@ -675,24 +607,13 @@ pub async fn move_item(
     Path((kind, slug)): Path<(String, String)>,
     Form(form): Form<FormMap>,
 ) -> AppResult<Response> {
-    let kind = item_action(
-        &state,
-        &admin,
-        &headers,
-        &form,
-        Permission::EditContent,
-        &kind,
-    )
-    .await?;
+    let kind = item_action(&state, &admin, &headers, &form, Permission::EditContent, &kind).await?;
     let dir = match form.get("dir").map(String::as_str) {
         Some("up") => Move::Up,
         Some("down") => Move::Down,
         _ => return Err(AppError::BadRequest("dir must be up or down".into())),
     };
-    state
-        .store()
-        .move_item(state.org(), kind, &slug, dir)
-        .await?;
+    state.store().move_item(state.org(), kind, &slug, dir).await?;
     // Order is public immediately for published items: positions are not drafted.
     state.refresh_site().await?;
     Ok(Redirect::to(&format!("/admin/content/{kind}?notice=moved")).into_response())
@@ -727,23 +648,14 @@ fn diff(kind: Kind, old: &Value, new: &Value) -> Vec<Change> {
     let mut names: Vec<String> = fields(kind).iter().map(|f| f.name.to_owned()).collect();
     for v in [old, new] {
         if let Value::Object(m) = v {
-            names.extend(
-                m.keys()
-                    .filter(|k| !names.contains(k))
-                    .cloned()
-                    .collect::<Vec<_>>(),
-            );
+            names.extend(m.keys().filter(|k| !names.contains(k)).cloned().collect::<Vec<_>>());
         }
     }
     let text = |v: &Value, k: &str| match v.get(k) {
         Some(Value::String(s)) => s.clone(),
         Some(Value::Array(a)) => a
             .iter()
-            .map(|x| {
-                x.as_str()
-                    .map(str::to_owned)
-                    .unwrap_or_else(|| x.to_string())
-            })
+            .map(|x| x.as_str().map(str::to_owned).unwrap_or_else(|| x.to_string()))
             .collect::<Vec<_>>()
             .join("\n"),
         Some(Value::Null) | None => String::new(),
@@ -821,15 +733,7 @@ pub async fn restore(
     Path((kind, slug, number)): Path<(String, String, i64)>,
     Form(form): Form<FormMap>,
 ) -> AppResult<Response> {
-    let kind = item_action(
-        &state,
-        &admin,
-        &headers,
-        &form,
-        Permission::EditContent,
-        &kind,
-    )
-    .await?;
+    let kind = item_action(&state, &admin, &headers, &form, Permission::EditContent, &kind).await?;
     state
         .store()
         .restore_revision(state.org(), kind, &slug, number, admin.actor())

@@ -18,40 +18,19 @@ pub fn router() -> Router<AppState> {
         .route("/admin", get(content::dashboard))
         .route("/admin/login", get(auth::login_form).post(auth::login))
         .route("/admin/logout", post(auth::logout))
-        .route(
-            "/admin/setup/{token}",
-            get(auth::setup_form).post(auth::setup),
-        )
-        .route(
-            "/admin/reset/{token}",
-            get(auth::reset_form).post(auth::reset),
-        )
-        .route(
-            "/admin/content/{kind}",
-            get(content::list).post(content::create),
-        )
+        .route("/admin/setup/{token}", get(auth::setup_form).post(auth::setup))
+        .route("/admin/reset/{token}", get(auth::reset_form).post(auth::reset))
+        .route("/admin/content/{kind}", get(content::list).post(content::create))
         .route("/admin/content/{kind}/new", get(content::new_form))
         .route(
             "/admin/content/{kind}/{slug}",
             get(content::edit_form).post(content::save),
         )
-        .route(
-            "/admin/content/{kind}/{slug}/publish",
-            post(content::publish),
-        )
-        .route(
-            "/admin/content/{kind}/{slug}/unpublish",
-            post(content::unpublish),
-        )
+        .route("/admin/content/{kind}/{slug}/publish", post(content::publish))
+        .route("/admin/content/{kind}/{slug}/unpublish", post(content::unpublish))
         .route("/admin/content/{kind}/{slug}/delete", post(content::delete))
-        .route(
-            "/admin/content/{kind}/{slug}/move",
-            post(content::move_item),
-        )
-        .route(
-            "/admin/content/{kind}/{slug}/history",
-            get(content::history),
-        )
+        .route("/admin/content/{kind}/{slug}/move", post(content::move_item))
+        .route("/admin/content/{kind}/{slug}/history", get(content::history))
         .route(
             "/admin/content/{kind}/{slug}/history/{number}/restore",
             post(content::restore),

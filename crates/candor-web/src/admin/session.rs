@@ -25,13 +25,7 @@ pub fn session_cookie_name(state: &AppState) -> &'static str {
 }
 
 /// A `Set-Cookie` value with the baseline flags.
-pub fn cookie(
-    state: &AppState,
-    name: &str,
-    value: &str,
-    path: &str,
-    max_age: Option<i64>,
-) -> String {
+pub fn cookie(state: &AppState, name: &str, value: &str, path: &str, max_age: Option<i64>) -> String {
     let mut c = format!("{name}={value}; Path={path}; HttpOnly; SameSite=Lax");
     if state.config().secure_cookies {
         c.push_str("; Secure");
@@ -124,10 +118,7 @@ impl Admin {
 /// Only local absolute paths are accepted as a place to return to after sign-in: no scheme, no
 /// `//host`, no backslash tricks. Anything else falls back to the dashboard.
 pub fn safe_next(next: &str) -> bool {
-    next.starts_with("/admin")
-        && !next.starts_with("//")
-        && !next.contains(['\\', '\r', '\n'])
-        && !next.contains("://")
+    next.starts_with("/admin") && !next.starts_with("//") && !next.contains(['\\', '\r', '\n']) && !next.contains("://")
 }
 
 fn urlencode(s: &str) -> String {
@@ -151,11 +142,7 @@ pub fn check_origin(state: &AppState, headers: &HeaderMap) -> Result<(), AppErro
     let public = url::Url::parse(&state.config().public_url)
         .map(|u| u.origin().ascii_serialization())
         .unwrap_or_default();
-    let scheme = if state.config().secure_cookies {
-        "https"
-    } else {
-        "http"
-    };
+    let scheme = if state.config().secure_cookies { "https" } else { "http" };
     let host = headers
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())

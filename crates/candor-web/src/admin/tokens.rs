@@ -77,12 +77,7 @@ async fn page(
     }
     .render()
     .map_err(anyhow::Error::from)?;
-    Ok((
-        status,
-        [(axum::http::header::CACHE_CONTROL, "no-store")],
-        Html(html),
-    )
-        .into_response())
+    Ok((status, [(axum::http::header::CACHE_CONTROL, "no-store")], Html(html)).into_response())
 }
 
 #[derive(serde::Deserialize)]
@@ -90,11 +85,7 @@ pub struct NoticeQuery {
     notice: Option<String>,
 }
 
-pub async fn list(
-    State(state): State<AppState>,
-    admin: Admin,
-    Query(q): Query<NoticeQuery>,
-) -> AppResult<Response> {
+pub async fn list(State(state): State<AppState>, admin: Admin, Query(q): Query<NoticeQuery>) -> AppResult<Response> {
     admin.require(Permission::ManageApiTokens)?;
     page(&state, &admin, q.notice.as_deref(), None, None).await
 }
@@ -129,24 +120,22 @@ pub async fn create(
         )
         .await;
     };
-    let expires_at =
-        match form.get("expires_days").map(|s| s.trim()).unwrap_or("") {
-            "" | "0" => None,
-            d => match d.parse::<i64>() {
-                Ok(n) if (1..=3650).contains(&n) => Some(candor_store::now() + n * 86_400),
-                _ => return page(
+    let expires_at = match form.get("expires_days").map(|s| s.trim()).unwrap_or("") {
+        "" | "0" => None,
+        d => match d.parse::<i64>() {
+            Ok(n) if (1..=3650).contains(&n) => Some(candor_store::now() + n * 86_400),
+            _ => {
+                return page(
                     &state,
                     &admin,
                     None,
                     None,
-                    Some(
-                        "Expires after: a number of days from 1 to 3650, or empty for no expiry."
-                            .into(),
-                    ),
+                    Some("Expires after: a number of days from 1 to 3650, or empty for no expiry.".into()),
                 )
-                .await,
-            },
-        };
+                .await
+            }
+        },
+    };
     let token = format!("{TOKEN_PREFIX}{}", random_token().expose());
     state
         .store()
@@ -178,10 +167,6 @@ pub async fn revoke(
     admin.check_csrf(&form)?;
     admin.require(Permission::ManageApiTokens)?;
     state.store().revoke_api_token(state.org(), id).await?;
-    tracing::info!(
-        user.id = admin.0.user.id,
-        token.id = id,
-        "API token revoked"
-    );
+    tracing::info!(user.id = admin.0.user.id, token.id = id, "API token revoked");
     Ok(Redirect::to("/admin/tokens?notice=token-revoked").into_response())
 }

@@ -86,11 +86,7 @@ pub struct NoticeQuery {
     notice: Option<String>,
 }
 
-pub async fn list(
-    State(state): State<AppState>,
-    admin: Admin,
-    Query(q): Query<NoticeQuery>,
-) -> AppResult<Response> {
+pub async fn list(State(state): State<AppState>, admin: Admin, Query(q): Query<NoticeQuery>) -> AppResult<Response> {
     admin.require(Permission::ManageUsers)?;
     page(&state, &admin, q.notice.as_deref(), None, None).await
 }
@@ -107,34 +103,20 @@ pub async fn create(
     let email = form.get("email").map(|s| s.trim()).unwrap_or("");
     let name = form.get("name").map(|s| s.trim()).unwrap_or("");
     let Some(role) = form.get("role").and_then(|r| Role::parse(r)) else {
-        return page(
-            &state,
-            &admin,
-            None,
-            None,
-            Some("Role: choose owner or admin.".into()),
-        )
-        .await;
+        return page(&state, &admin, None, None, Some("Role: choose owner or admin.".into())).await;
     };
-    let email_ok =
-        email.contains('@') && email.len() <= 254 && !email.contains(char::is_whitespace);
+    let email_ok = email.contains('@') && email.len() <= 254 && !email.contains(char::is_whitespace);
     if !email_ok || name.is_empty() || name.len() > 100 {
         return page(
             &state,
             &admin,
             None,
             None,
-            Some(
-                "Enter the person's name (up to 100 characters) and a valid email address.".into(),
-            ),
+            Some("Enter the person's name (up to 100 characters) and a valid email address.".into()),
         )
         .await;
     }
-    let user = match state
-        .store()
-        .create_user(state.org(), email, name, role)
-        .await
-    {
+    let user = match state.store().create_user(state.org(), email, name, role).await {
         Ok(u) => u,
         Err(candor_store::StoreError::Conflict(_)) => {
             return page(
@@ -159,11 +141,7 @@ pub async fn create(
         role = role.as_str(),
         "user invited"
     );
-    let link = format!(
-        "{}/admin/reset/{}",
-        state.config().public_url,
-        token.expose()
-    );
+    let link = format!("{}/admin/reset/{}", state.config().public_url, token.expose());
     page(&state, &admin, None, Some(link), None).await
 }
 
@@ -183,21 +161,14 @@ async fn set_disabled(
             "You cannot disable your own account; ask another owner.".into(),
         ));
     }
-    state
-        .store()
-        .set_disabled(state.org(), id, disabled)
-        .await?;
+    state.store().set_disabled(state.org(), id, disabled).await?;
     tracing::info!(
         user.id = admin.0.user.id,
         target.user.id = id,
         disabled,
         "user access changed"
     );
-    let notice = if disabled {
-        "user-disabled"
-    } else {
-        "user-enabled"
-    };
+    let notice = if disabled { "user-disabled" } else { "user-enabled" };
     Ok(Redirect::to(&format!("/admin/users?notice={notice}")).into_response())
 }
 

@@ -23,12 +23,8 @@ pub type ApiResult<T> = Result<T, ApiError>;
 impl From<candor_store::StoreError> for ApiError {
     fn from(e: candor_store::StoreError) -> Self {
         match e {
-            candor_store::StoreError::NotFound(what) => {
-                ApiError::NotFound(format!("{what} was not found"))
-            }
-            candor_store::StoreError::Conflict(what) => {
-                ApiError::Conflict(format!("{what} already exists"))
-            }
+            candor_store::StoreError::NotFound(what) => ApiError::NotFound(format!("{what} was not found")),
+            candor_store::StoreError::Conflict(what) => ApiError::Conflict(format!("{what} already exists")),
             other => ApiError::Internal(other.into()),
         }
     }
@@ -69,10 +65,8 @@ impl IntoResponse for ApiError {
         }
         let mut res = (status, Json(body)).into_response();
         if status == StatusCode::UNAUTHORIZED {
-            res.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                header::HeaderValue::from_static("Bearer"),
-            );
+            res.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
         }
         res
     }

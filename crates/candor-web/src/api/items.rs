@@ -16,11 +16,7 @@ fn kind_of(s: &str) -> ApiResult<Kind> {
     Kind::parse(s).ok_or_else(|| {
         ApiError::NotFound(format!(
             "there is no content kind {s:?}; use one of: {}",
-            Kind::ALL
-                .iter()
-                .map(|k| k.plural())
-                .collect::<Vec<_>>()
-                .join(", ")
+            Kind::ALL.iter().map(|k| k.plural()).collect::<Vec<_>>().join(", ")
         ))
     })
 }
@@ -55,12 +51,7 @@ async fn validate(state: &AppState, kind: Kind, body: &Value) -> ApiResult<Value
     let body = kind.validate(body).map_err(ApiError::Validation)?;
     if kind == Kind::Control {
         let section = body.get("section").and_then(Value::as_str).unwrap_or("");
-        if state
-            .store()
-            .item(state.org(), Kind::Section, section)
-            .await?
-            .is_none()
-        {
+        if state.store().item(state.org(), Kind::Section, section).await?.is_none() {
             return Err(ApiError::Validation(vec![candor_core::content::FieldError::new(
                 "section",
                 format!("there is no section with slug {section:?}; create it first or use an existing one"),
@@ -77,9 +68,7 @@ pub async fn list(
 ) -> ApiResult<Json<Value>> {
     let kind = kind_of(&kind)?;
     let items = state.store().items(state.org(), kind).await?;
-    Ok(Json(
-        json!({"items": items.iter().map(item_json).collect::<Vec<_>>()}),
-    ))
+    Ok(Json(json!({"items": items.iter().map(item_json).collect::<Vec<_>>()})))
 }
 
 pub async fn show(
@@ -124,15 +113,10 @@ pub async fn create(
     };
     let content = validate(&state, kind, content).await?;
     let slug = match req.get("slug").and_then(Value::as_str) {
-        Some(s) => Slug::parse(s).map_err(|e| {
-            ApiError::Validation(vec![candor_core::content::FieldError::new(
-                "slug",
-                e.to_string(),
-            )])
-        })?,
-        None => Slug::from_title(&kind.title_of(&content)).ok_or_else(|| {
-            ApiError::BadRequest("give a slug; none can be derived from the title".into())
-        })?,
+        Some(s) => Slug::parse(s)
+            .map_err(|e| ApiError::Validation(vec![candor_core::content::FieldError::new("slug", e.to_string())]))?,
+        None => Slug::from_title(&kind.title_of(&content))
+            .ok_or_else(|| ApiError::BadRequest("give a slug; none can be derived from the title".into()))?,
     };
     let mut item = state
         .store()
@@ -170,10 +154,7 @@ pub async fn replace(
         .save_draft(state.org(), kind, &slug, &content, &caller.actor())
         .await?;
     if flag.publish {
-        item = state
-            .store()
-            .publish(state.org(), kind, &slug, &caller.actor())
-            .await?;
+        item = state.store().publish(state.org(), kind, &slug, &caller.actor()).await?;
         state.refresh_site().await?;
     }
     Ok(Json(item_json(&item)))
@@ -200,10 +181,7 @@ pub async fn publish(
     Path((kind, slug)): Path<(String, String)>,
 ) -> ApiResult<Json<Value>> {
     let kind = kind_of(&kind)?;
-    let item = state
-        .store()
-        .publish(state.org(), kind, &slug, &caller.actor())
-        .await?;
+    let item = state.store().publish(state.org(), kind, &slug, &caller.actor()).await?;
     state.refresh_site().await?;
     Ok(Json(item_json(&item)))
 }

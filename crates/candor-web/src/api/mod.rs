@@ -28,9 +28,7 @@ pub fn router() -> Router<AppState> {
         .route("/{kind}/{slug}/publish", post(items::publish))
         .route("/{kind}/{slug}/unpublish", post(items::unpublish))
         .route("/{kind}/{slug}/revisions", get(items::revisions))
-        .fallback(|| async {
-            ApiError::NotFound("no such API endpoint; see /api/v1/openapi.json".into())
-        })
+        .fallback(|| async { ApiError::NotFound("no such API endpoint; see /api/v1/openapi.json".into()) })
 }
 
 /// A request authenticated by an API token. Writes need a read-write token.
@@ -57,23 +55,15 @@ where
             .map(|c| c.0.ip().to_string())
             .unwrap_or_default();
         let key = format!("api:{ip}");
-        state
-            .api_backoff()
-            .check(&key)
-            .map_err(ApiError::TooManyRequests)?;
+        state.api_backoff().check(&key).map_err(ApiError::TooManyRequests)?;
         let token = parts
             .headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
             .map(str::trim);
         let found = match token {
-            Some(t) if !t.is_empty() && t.len() < 200 => {
-                state.store().use_api_token(&token_digest(t)).await?
-            }
+            Some(t) if !t.is_empty() && t.len() < 200 => state.store().use_api_token(&token_digest(t)).await?,
             _ => None,
         };
         let Some(found) = found.filter(|t| t.org_id == state.org()) else {

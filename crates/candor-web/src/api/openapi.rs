@@ -11,9 +11,7 @@ use candor_core::Kind;
 use serde_json::{json, Map, Value};
 
 fn title_case(s: &str) -> String {
-    s.split('-')
-        .map(|w| w[..1].to_uppercase() + &w[1..])
-        .collect()
+    s.split('-').map(|w| w[..1].to_uppercase() + &w[1..]).collect()
 }
 
 fn error_response(description: &str) -> Value {
@@ -40,12 +38,7 @@ pub const OPERATIONS: &[(&str, &str, &str, &str)] = &[
         "replace",
         "Replace the draft (publish with ?publish=true)",
     ),
-    (
-        "/{slug}",
-        "delete",
-        "delete",
-        "Delete an item and its history",
-    ),
+    ("/{slug}", "delete", "delete", "Delete an item and its history"),
     ("/{slug}/publish", "post", "publish", "Publish the draft"),
     (
         "/{slug}/unpublish",
@@ -113,8 +106,7 @@ pub fn build(public_url: &str) -> Value {
                     params.push(publish_param.clone());
                     let mut req = json!({"type": "object", "required": ["body"], "properties": {"body": body_ref}});
                     if *op == "create" {
-                        req["properties"]["slug"] =
-                            json!({"type": "string", "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$"});
+                        req["properties"]["slug"] = json!({"type": "string", "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$"});
                     }
                     operation["requestBody"] =
                         json!({"required": true, "content": {"application/json": {"schema": req}}});
@@ -122,8 +114,7 @@ pub fn build(public_url: &str) -> Value {
                     operation["responses"][ok] = item_response(&name, "The item");
                     operation["responses"]["403"] = error_response("The token is read-only");
                     operation["responses"]["409"] = error_response("The slug is taken");
-                    operation["responses"]["422"] =
-                        error_response("The body is not valid; details name each field");
+                    operation["responses"]["422"] = error_response("The body is not valid; details name each field");
                 }
                 "delete" => {
                     operation["responses"]["204"] = json!({"description": "Deleted"});

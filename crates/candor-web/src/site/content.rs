@@ -2,8 +2,7 @@
 
 use candor_core::contentdir::PROFILE_SLUG;
 use candor_core::{
-    Certification, Control, Cookie, Faq, Kind, Page, Policy, Profile, Section, Subprocessor,
-    Visibility,
+    Certification, Control, Cookie, Faq, Kind, Page, Policy, Profile, Section, Subprocessor, Visibility,
 };
 use candor_store::Item;
 use chrono::NaiveDate;
@@ -72,9 +71,7 @@ impl Published {
             .map(|section| {
                 let controls = controls
                     .iter()
-                    .filter(|c| {
-                        c.body.section == section.slug && c.body.visibility == Visibility::Public
-                    })
+                    .filter(|c| c.body.section == section.slug && c.body.visibility == Visibility::Public)
                     .cloned()
                     .collect();
                 SectionEntry { section, controls }
@@ -125,8 +122,7 @@ fn placeholder_profile() -> Profile {
     Profile {
         name: "Candor".into(),
         tagline: "This trust center has not been set up yet.".into(),
-        description: "Sign in to the back office at /admin to publish an organization profile."
-            .into(),
+        description: "Sign in to the back office at /admin to publish an organization profile.".into(),
         website: None,
         logo_url: None,
         brand_color: "#1d4ed8".into(),

@@ -113,12 +113,7 @@ pub fn atom(p: &Published, base: &str) -> String {
         ));
     }
     for x in &p.pages {
-        entries.push((
-            x.updated,
-            x.body.title.clone(),
-            format!("/p/{}", x.slug),
-            String::new(),
-        ));
+        entries.push((x.updated, x.body.title.clone(), format!("/p/{}", x.slug), String::new()));
     }
     entries.sort_by(|a, b| b.0.cmp(&a.0).then(a.2.cmp(&b.2)));
     entries.truncate(50);
@@ -144,7 +139,9 @@ pub fn atom(p: &Published, base: &str) -> String {
 pub fn sitemap(paths: &[String], base: &str, lastmod: NaiveDate) -> String {
     let mut paths = paths.to_vec();
     paths.sort();
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
+    let mut out = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
+    );
     for p in paths {
         out.push_str(&format!(
             "<url><loc>{base}{}</loc><lastmod>{lastmod}</lastmod></url>\n",
@@ -156,7 +153,5 @@ pub fn sitemap(paths: &[String], base: &str, lastmod: NaiveDate) -> String {
 }
 
 pub fn robots(base: &str) -> String {
-    format!(
-        "User-agent: *\nAllow: /\nDisallow: /admin\nDisallow: /api/\nSitemap: {base}/sitemap.xml\n"
-    )
+    format!("User-agent: *\nAllow: /\nDisallow: /admin\nDisallow: /api/\nSitemap: {base}/sitemap.xml\n")
 }

@@ -35,6 +35,8 @@ pub struct Site {
     pub layout: pages::Layout,
     /// The day the pages were rendered for; a new day means a rebuild.
     pub built_for: NaiveDate,
+    /// The content fingerprint read before rendering; a different one means a rebuild.
+    pub fingerprint: (i64, i64, i64),
 }
 
 const HTML: &str = "text/html; charset=utf-8";
@@ -50,11 +52,7 @@ impl Site {
                 let rel = path.trim_start_matches('/');
                 let name = if rel.is_empty() {
                     "index.html".to_owned()
-                } else if rel
-                    .rsplit('/')
-                    .next()
-                    .is_some_and(|last| last.contains('.'))
-                {
+                } else if rel.rsplit('/').next().is_some_and(|last| last.contains('.')) {
                     rel.to_owned()
                 } else {
                     format!("{rel}.html")
@@ -66,29 +64,15 @@ impl Site {
         out
     }
 
-    pub async fn load(
-        store: &Store,
-        org: OrgId,
-        public_url: &str,
-        today: NaiveDate,
-    ) -> StoreResult<Site> {
+    pub async fn load(store: &Store, org: OrgId, public_url: &str, today: NaiveDate) -> StoreResult<Site> {
         let items = store.all_items(org).await?;
-        Ok(Site::build(
-            &Published::from_items(&items, today),
-            public_url,
-            today,
-        ))
+        Ok(Site::build(&Published::from_items(&items, today), public_url, today))
     }
 
     pub fn build(p: &Published, public_url: &str, today: NaiveDate) -> Site {
         let layout = pages::Layout::new(p);
         let mut map = HashMap::new();
-        fn put(
-            map: &mut HashMap<String, CachedPage>,
-            path: String,
-            content_type: &'static str,
-            body: String,
-        ) {
+        fn put(map: &mut HashMap<String, CachedPage>, path: String, content_type: &'static str, body: String) {
             map.insert(
                 path,
                 CachedPage {
@@ -115,22 +99,12 @@ impl Site {
             HTML,
             pages::subprocessors(&layout, p),
         );
-        put(
-            &mut map,
-            "/policies".into(),
-            HTML,
-            pages::policies(&layout, p),
-        );
+        put(&mut map, "/policies".into(), HTML, pages::policies(&layout, p));
         for (path, html) in pages::documents(&layout, p) {
             put(&mut map, path, HTML, html);
         }
         put(&mut map, "/faq".into(), HTML, pages::faq(&layout, p));
-        put(
-            &mut map,
-            "/cookies".into(),
-            HTML,
-            pages::cookies(&layout, p),
-        );
+        put(&mut map, "/cookies".into(), HTML, pages::cookies(&layout, p));
         put(
             &mut map,
             "/assets/site.css".into(),
@@ -155,11 +129,7 @@ impl Site {
             "application/atom+xml; charset=utf-8",
             feeds::atom(p, public_url),
         );
-        let paths: Vec<String> = map
-            .keys()
-            .filter(|k| map[*k].content_type == HTML)
-            .cloned()
-            .collect();
+        let paths: Vec<String> = map.keys().filter(|k| map[*k].content_type == HTML).cloned().collect();
         put(
             &mut map,
             "/sitemap.xml".into(),
@@ -178,6 +148,7 @@ impl Site {
             search: SearchIndex::new(p),
             layout,
             built_for: today,
+            fingerprint: (0, 0, 0),
         }
     }
 }

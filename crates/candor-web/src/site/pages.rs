@@ -166,20 +166,10 @@ pub fn home(layout: &Layout, p: &Published, today: NaiveDate) -> String {
         );
     }
     for c in &p.certifications {
-        push(
-            format!("/compliance#{}", c.slug),
-            &c.body.name,
-            "Compliance",
-            c.updated,
-        );
+        push(format!("/compliance#{}", c.slug), &c.body.name, "Compliance", c.updated);
     }
     for x in &p.policies {
-        push(
-            format!("/policies/{}", x.slug),
-            &x.body.title,
-            "Policy",
-            x.updated,
-        );
+        push(format!("/policies/{}", x.slug), &x.body.title, "Policy", x.updated);
     }
     for x in &p.subprocessors {
         push(
@@ -296,10 +286,7 @@ pub fn sections(layout: &Layout, p: &Published) -> Vec<(String, String)> {
                     })
                     .collect(),
             };
-            (
-                s.section.slug.clone(),
-                page.render().expect("section renders"),
-            )
+            (s.section.slug.clone(), page.render().expect("section renders"))
         })
         .collect()
 }
@@ -437,10 +424,7 @@ pub fn documents(layout: &Layout, p: &Published) -> Vec<(String, String)> {
             updated: e.updated.to_string(),
             body_html: to_safe_html_with_top(&e.body.body, 2),
         };
-        out.push((
-            format!("/policies/{}", e.slug),
-            page.render().expect("renders"),
-        ));
+        out.push((format!("/policies/{}", e.slug), page.render().expect("renders")));
     }
     for e in &p.pages {
         let page = DocumentPage {
@@ -522,21 +506,18 @@ pub fn cookie_groups(p: &Published) -> Vec<CookieGroup> {
     let mut groups: std::collections::BTreeMap<String, Vec<CookieView>> = Default::default();
     for e in &p.cookies {
         let c = &e.body;
-        groups
-            .entry(c.service.clone())
-            .or_default()
-            .push(CookieView {
-                slug: e.slug.clone(),
-                name: c.name.clone(),
-                provider: c.provider.clone(),
-                category: c.category.label(),
-                duration: if c.is_session() {
-                    "Session".into()
-                } else {
-                    c.duration.clone()
-                },
-                purpose: c.purpose.clone(),
-            });
+        groups.entry(c.service.clone()).or_default().push(CookieView {
+            slug: e.slug.clone(),
+            name: c.name.clone(),
+            provider: c.provider.clone(),
+            category: c.category.label(),
+            duration: if c.is_session() {
+                "Session".into()
+            } else {
+                c.duration.clone()
+            },
+            purpose: c.purpose.clone(),
+        });
     }
     groups
         .into_iter()

@@ -64,12 +64,7 @@ impl SearchIndex {
                 c.body.issuer.as_deref().unwrap_or(""),
                 to_plain_text(&c.body.summary)
             );
-            add(
-                format!("/compliance#{}", c.slug),
-                &c.body.name,
-                "Compliance",
-                text,
-            );
+            add(format!("/compliance#{}", c.slug), &c.body.name, "Compliance", text);
         }
         for s in &p.subprocessors {
             let b = &s.body;
@@ -77,12 +72,7 @@ impl SearchIndex {
                 format!("/subprocessors#{}", s.slug),
                 &b.name,
                 "Subprocessor",
-                format!(
-                    "{} {} {}",
-                    b.purpose,
-                    b.data.join(", "),
-                    b.locations.join(", ")
-                ),
+                format!("{} {} {}", b.purpose, b.data.join(", "), b.locations.join(", ")),
             );
         }
         for x in &p.policies {
@@ -140,10 +130,7 @@ impl SearchIndex {
                 let title = d.title.to_lowercase();
                 let score = terms
                     .iter()
-                    .map(|t| {
-                        10 * usize::from(title.contains(t.as_str()))
-                            + d.haystack.matches(t.as_str()).count()
-                    })
+                    .map(|t| 10 * usize::from(title.contains(t.as_str())) + d.haystack.matches(t.as_str()).count())
                     .sum();
                 (score, d)
             })
@@ -166,11 +153,7 @@ fn snippet(text: &str, terms: &[String]) -> String {
     let lower = text.to_lowercase();
     // Lowercasing can change byte lengths outside ASCII; fall back to the start then.
     let first = if lower.len() == text.len() {
-        terms
-            .iter()
-            .filter_map(|t| lower.find(t.as_str()))
-            .min()
-            .unwrap_or(0)
+        terms.iter().filter_map(|t| lower.find(t.as_str())).min().unwrap_or(0)
     } else {
         0
     };
@@ -193,11 +176,7 @@ fn snippet(text: &str, terms: &[String]) -> String {
         let hit = if lower.len() == text.len() {
             terms
                 .iter()
-                .filter(|t| {
-                    window_lower
-                        .get(i..)
-                        .is_some_and(|w| w.starts_with(t.as_str()))
-                })
+                .filter(|t| window_lower.get(i..).is_some_and(|w| w.starts_with(t.as_str())))
                 .map(|t| t.len())
                 .max()
         } else {
@@ -265,10 +244,7 @@ mod tests {
 
     #[test]
     fn snippet_marks_and_escapes() {
-        let s = snippet(
-            "Keys <rotate> yearly & on demand; rotate often",
-            &["rotate".into()],
-        );
+        let s = snippet("Keys <rotate> yearly & on demand; rotate often", &["rotate".into()]);
         assert_eq!(
             s,
             "Keys &lt;<mark>rotate</mark>&gt; yearly &amp; on demand; <mark>rotate</mark> often"

@@ -74,70 +74,60 @@ both_dbs!(
     }
 );
 
-both_dbs!(
-    sign_in_backs_off_after_repeated_failures,
-    |app: TestApp| async move {
-        let mut statuses = vec![];
-        for _ in 0..4 {
-            let (_, page) = app.get_text("/admin/login").await;
-            let r = app
-                .post_form(
-                    "/admin/login",
-                    &[
-                        ("_csrf", &csrf_of(&page)),
-                        ("email", OWNER_EMAIL),
-                        ("password", "not the password"),
-                    ],
-                )
-                .await;
-            statuses.push(r.status().as_u16());
-            if r.status() == 429 {
-                assert!(r.headers().contains_key("retry-after"));
-            }
-        }
-        assert_eq!(statuses, [401, 401, 401, 429]);
-    }
-);
-
-both_dbs!(
-    open_redirects_after_sign_in_are_refused,
-    |app: TestApp| async move {
-        app.sign_in_owner().await;
-        let fresh = TestApp::new_client();
-        for next in [
-            "https://evil.example/",
-            "//evil.example/admin",
-            "/\\evil.example",
-        ] {
-            let page = fresh
-                .get(app.url(&format!("/admin/login?next={next}")))
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap();
-            assert!(
-                page.contains("name=\"next\" value=\"/admin\""),
-                "next={next} must fall back to /admin"
-            );
-            let r = fresh
-                .post(app.url("/admin/login"))
-                .header("Origin", &app.base)
-                .form(&[
-                    ("_csrf", csrf_of(&page).as_str()),
+both_dbs!(sign_in_backs_off_after_repeated_failures, |app: TestApp| async move {
+    let mut statuses = vec![];
+    for _ in 0..4 {
+        let (_, page) = app.get_text("/admin/login").await;
+        let r = app
+            .post_form(
+                "/admin/login",
+                &[
+                    ("_csrf", &csrf_of(&page)),
                     ("email", OWNER_EMAIL),
-                    ("password", OWNER_PASSWORD),
-                    ("next", next),
-                ])
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(r.status(), 303);
-            assert_eq!(r.headers()["location"], "/admin", "next={next}");
+                    ("password", "not the password"),
+                ],
+            )
+            .await;
+        statuses.push(r.status().as_u16());
+        if r.status() == 429 {
+            assert!(r.headers().contains_key("retry-after"));
         }
     }
-);
+    assert_eq!(statuses, [401, 401, 401, 429]);
+});
+
+both_dbs!(open_redirects_after_sign_in_are_refused, |app: TestApp| async move {
+    app.sign_in_owner().await;
+    let fresh = TestApp::new_client();
+    for next in ["https://evil.example/", "//evil.example/admin", "/\\evil.example"] {
+        let page = fresh
+            .get(app.url(&format!("/admin/login?next={next}")))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            page.contains("name=\"next\" value=\"/admin\""),
+            "next={next} must fall back to /admin"
+        );
+        let r = fresh
+            .post(app.url("/admin/login"))
+            .header("Origin", &app.base)
+            .form(&[
+                ("_csrf", csrf_of(&page).as_str()),
+                ("email", OWNER_EMAIL),
+                ("password", OWNER_PASSWORD),
+                ("next", next),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303);
+        assert_eq!(r.headers()["location"], "/admin", "next={next}");
+    }
+});
 
 both_dbs!(csrf_and_origin_are_enforced, |app: TestApp| async move {
     let csrf = app.sign_in_owner().await;
@@ -145,10 +135,7 @@ both_dbs!(csrf_and_origin_are_enforced, |app: TestApp| async move {
     // No token.
     assert_eq!(app.post_form(path, &[]).await.status(), 403);
     // A wrong token.
-    assert_eq!(
-        app.post_form(path, &[("_csrf", "forged")]).await.status(),
-        403
-    );
+    assert_eq!(app.post_form(path, &[("_csrf", "forged")]).await.status(), 403);
     // The right token from another origin.
     let r = app
         .client
@@ -171,21 +158,13 @@ both_dbs!(csrf_and_origin_are_enforced, |app: TestApp| async move {
     // Another session's token: a second browser signs in and gets its own.
     let theirs = app.new_browser().sign_in(OWNER_EMAIL, OWNER_PASSWORD).await;
     assert_ne!(theirs, csrf);
-    assert_eq!(
-        app.post_form(path, &[("_csrf", &theirs)]).await.status(),
-        403
-    );
+    assert_eq!(app.post_form(path, &[("_csrf", &theirs)]).await.status(), 403);
     // And the genuine request passes.
     assert_eq!(app.post_form(path, &[("_csrf", &csrf)]).await.status(), 303);
 });
 
 /// Saves and publishes an item through the edit form, keeping the other fields as they are.
-pub async fn edit_and_publish(
-    app: &TestApp,
-    kind: &str,
-    slug: &str,
-    changes: &[(&str, &str)],
-) -> reqwest::Response {
+pub async fn edit_and_publish(app: &TestApp, kind: &str, slug: &str, changes: &[(&str, &str)]) -> reqwest::Response {
     let (status, page) = app.get_text(&format!("/admin/content/{kind}/{slug}")).await;
     assert_eq!(status, 200, "{page}");
     let mut form: Vec<(String, String)> = form_fields(&page);
@@ -266,52 +245,44 @@ fn form_fields(page: &str) -> Vec<(String, String)> {
     out
 }
 
-both_dbs!(
-    edit_a_control_publish_and_see_it_public,
-    |app: TestApp| async move {
-        app.sign_in_owner().await;
-        let (_, before) = app.get_text("/s/encryption").await;
-        assert!(!before.contains("Now with quantum-safe key exchange"));
-        let r = edit_and_publish(
-            &app,
-            "control",
-            "encryption-in-transit",
-            &[
-                ("title", "Encryption in transit, reviewed"),
-                ("body", "Now with quantum-safe key exchange trials."),
-            ],
-        )
-        .await;
-        assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
-        let (_, after) = app.get_text("/s/encryption").await;
-        assert!(
-            after.contains("Encryption in transit, reviewed")
-                && after.contains("Now with quantum-safe key exchange")
-        );
-        // A saved but unpublished draft stays private.
-        let (_, page) = app
-            .get_text("/admin/content/control/encryption-in-transit")
-            .await;
-        let mut form = form_fields(&page);
-        form.retain(|(k, _)| k != "body");
-        form.push(("body".into(), "A draft nobody should see yet.".into()));
-        form.push(("action".into(), "save".into()));
-        let r = app
-            .client
-            .post(app.url("/admin/content/control/encryption-in-transit"))
-            .header("Origin", &app.base)
-            .form(&form)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 303);
-        assert!(!app
-            .get_text("/s/encryption")
-            .await
-            .1
-            .contains("A draft nobody should see yet."));
-    }
-);
+both_dbs!(edit_a_control_publish_and_see_it_public, |app: TestApp| async move {
+    app.sign_in_owner().await;
+    let (_, before) = app.get_text("/s/encryption").await;
+    assert!(!before.contains("Now with quantum-safe key exchange"));
+    let r = edit_and_publish(
+        &app,
+        "control",
+        "encryption-in-transit",
+        &[
+            ("title", "Encryption in transit, reviewed"),
+            ("body", "Now with quantum-safe key exchange trials."),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+    let (_, after) = app.get_text("/s/encryption").await;
+    assert!(after.contains("Encryption in transit, reviewed") && after.contains("Now with quantum-safe key exchange"));
+    // A saved but unpublished draft stays private.
+    let (_, page) = app.get_text("/admin/content/control/encryption-in-transit").await;
+    let mut form = form_fields(&page);
+    form.retain(|(k, _)| k != "body");
+    form.push(("body".into(), "A draft nobody should see yet.".into()));
+    form.push(("action".into(), "save".into()));
+    let r = app
+        .client
+        .post(app.url("/admin/content/control/encryption-in-transit"))
+        .header("Origin", &app.base)
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert!(!app
+        .get_text("/s/encryption")
+        .await
+        .1
+        .contains("A draft nobody should see yet."));
+});
 
 both_dbs!(
     invalid_edits_are_refused_with_field_errors_and_change_nothing,
@@ -321,11 +292,7 @@ both_dbs!(
             &app,
             "certification",
             "iso-27001",
-            &[
-                ("name", ""),
-                ("expires", "2001-01-01"),
-                ("issued", "2002-01-01"),
-            ],
+            &[("name", ""), ("expires", "2001-01-01"), ("issued", "2002-01-01")],
         )
         .await;
         assert_eq!(r.status(), 422);
@@ -342,18 +309,10 @@ both_dbs!(
         )
         .await;
         assert_eq!(r.status(), 422);
-        assert!(r
-            .text()
-            .await
-            .unwrap()
-            .contains("there is no section with slug"));
+        assert!(r.text().await.unwrap().contains("there is no section with slug"));
         let item = app
             .store
-            .item(
-                app.state.org(),
-                candor_core::Kind::Certification,
-                "iso-27001",
-            )
+            .item(app.state.org(), candor_core::Kind::Certification, "iso-27001")
             .await
             .unwrap()
             .unwrap();
@@ -383,12 +342,7 @@ both_dbs!(
         ];
         for (kind, slug, field, page) in targets {
             let r = edit_and_publish(&app, kind, slug, &[(field, payload)]).await;
-            assert_eq!(
-                r.status(),
-                303,
-                "{kind} {slug}: {}",
-                r.text().await.unwrap()
-            );
+            assert_eq!(r.status(), 303, "{kind} {slug}: {}", r.text().await.unwrap());
             let (_, html) = app.get_text(page).await;
             assert!(
                 html.contains("Hello"),
@@ -396,10 +350,7 @@ both_dbs!(
             );
             let lower = html.to_lowercase();
             for bad in ["<script>alert", "onerror=", "javascript:", "<iframe"] {
-                assert!(
-                    !lower.contains(bad),
-                    "{kind}.{field} on {page} lets {bad} through"
-                );
+                assert!(!lower.contains(bad), "{kind}.{field} on {page} lets {bad} through");
             }
         }
         // The feed and search show it escaped, too.
@@ -426,13 +377,8 @@ both_dbs!(
             .status(),
             303
         );
-        let (_, history) = app
-            .get_text("/admin/content/control/encryption-at-rest/history")
-            .await;
-        assert!(
-            history.contains("<ins>At rest, version two</ins>"),
-            "{history}"
-        );
+        let (_, history) = app.get_text("/admin/content/control/encryption-at-rest/history").await;
+        assert!(history.contains("<ins>At rest, version two</ins>"), "{history}");
         assert!(history.contains("<del>Encryption at rest</del>"));
         // Revision 1 is the demo import; restore it and publish.
         let csrf = csrf_of(&history);
@@ -444,10 +390,7 @@ both_dbs!(
             .await;
         assert_eq!(r.status(), 303);
         let r = app
-            .post_form(
-                "/admin/content/control/encryption-at-rest/publish",
-                &[("_csrf", &csrf)],
-            )
+            .post_form("/admin/content/control/encryption-at-rest/publish", &[("_csrf", &csrf)])
             .await;
         assert_eq!(r.status(), 303);
         let restored = app.get_text("/s/encryption").await.1;
@@ -529,25 +472,13 @@ both_dbs!(create_reorder_and_delete, |app: TestApp| async move {
     let order = ids(&faq);
     assert_eq!(order[order.len() - 2], "do-you-support-scim");
     assert_eq!(
-        app.post_form(
-            "/admin/content/faq/do-you-support-scim/delete",
-            &[("_csrf", &csrf)]
-        )
-        .await
-        .status(),
-        303
-    );
-    assert!(!app
-        .get_text("/faq")
-        .await
-        .1
-        .contains("Do you support SCIM?"));
-    assert_eq!(
-        app.get("/admin/content/faq/do-you-support-scim")
+        app.post_form("/admin/content/faq/do-you-support-scim/delete", &[("_csrf", &csrf)])
             .await
             .status(),
-        404
+        303
     );
+    assert!(!app.get_text("/faq").await.1.contains("Do you support SCIM?"));
+    assert_eq!(app.get("/admin/content/faq/do-you-support-scim").await.status(), 404);
     assert_eq!(app.get("/admin/content/no-such-kind").await.status(), 404);
 });
 
@@ -583,14 +514,7 @@ both_dbs!(
         assert_eq!(status, 200);
         let pw = "ada's long enough password";
         let r = ada
-            .post_form(
-                &path,
-                &[
-                    ("_csrf", &csrf_of(&form)),
-                    ("password", pw),
-                    ("confirm", pw),
-                ],
-            )
+            .post_form(&path, &[("_csrf", &csrf_of(&form)), ("password", pw), ("confirm", pw)])
             .await;
         assert_eq!(r.status(), 303);
         let ada_csrf = ada.sign_in("ada@corvellan.example", pw).await;

@@ -50,12 +50,7 @@ both_dbs!(tokens_scopes_and_crud, |app: TestApp| async move {
     }
 
     // A read token reads but cannot write.
-    let r = c
-        .get(api("/certifications"))
-        .bearer_auth(&read)
-        .send()
-        .await
-        .unwrap();
+    let r = c.get(api("/certifications")).bearer_auth(&read).send().await.unwrap();
     assert_eq!(r.status(), 200);
     let list: Value = r.json().await.unwrap();
     assert!(list["items"]
@@ -63,8 +58,7 @@ both_dbs!(tokens_scopes_and_crud, |app: TestApp| async move {
         .unwrap()
         .iter()
         .any(|i| i["slug"] == "iso-27001"));
-    let new_faq =
-        json!({"slug": "api-faq", "body": {"question": "Is there an API?", "answer": "Yes."}});
+    let new_faq = json!({"slug": "api-faq", "body": {"question": "Is there an API?", "answer": "Yes."}});
     let r = c
         .post(api("/faq"))
         .bearer_auth(&read)
@@ -73,10 +67,7 @@ both_dbs!(tokens_scopes_and_crud, |app: TestApp| async move {
         .await
         .unwrap();
     assert_eq!(r.status(), 403);
-    assert_eq!(
-        r.json::<Value>().await.unwrap()["error"]["code"],
-        "insufficient_scope"
-    );
+    assert_eq!(r.json::<Value>().await.unwrap()["error"]["code"], "insufficient_scope");
 
     // A read-write token creates, publishes, updates and deletes.
     let r = c
@@ -163,16 +154,8 @@ both_dbs!(tokens_scopes_and_crud, |app: TestApp| async move {
         .await
         .unwrap();
     assert_eq!(r.status(), 400);
-    assert_eq!(
-        r.json::<Value>().await.unwrap()["error"]["code"],
-        "bad_request"
-    );
-    let r = c
-        .get(api("/widgets"))
-        .bearer_auth(&read)
-        .send()
-        .await
-        .unwrap();
+    assert_eq!(r.json::<Value>().await.unwrap()["error"]["code"], "bad_request");
+    let r = c.get(api("/widgets")).bearer_auth(&read).send().await.unwrap();
     assert_eq!(r.status(), 404);
     assert!(r.json::<Value>().await.unwrap()["error"]["message"]
         .as_str()
@@ -190,12 +173,9 @@ both_dbs!(tokens_scopes_and_crud, |app: TestApp| async move {
         .unwrap()
         .to_owned();
     assert_eq!(
-        app.post_form(
-            &format!("/admin/tokens/{id}/revoke"),
-            &[("_csrf", &csrf_of(&tokens))]
-        )
-        .await
-        .status(),
+        app.post_form(&format!("/admin/tokens/{id}/revoke"), &[("_csrf", &csrf_of(&tokens))])
+            .await
+            .status(),
         303
     );
     let statuses: Vec<u16> = futures_statuses(&c, &api("/faq"), &[&read, &write]).await;
@@ -208,15 +188,7 @@ both_dbs!(tokens_scopes_and_crud, |app: TestApp| async move {
 async fn futures_statuses(c: &reqwest::Client, url: &str, tokens: &[&str]) -> Vec<u16> {
     let mut out = vec![];
     for t in tokens {
-        out.push(
-            c.get(url)
-                .bearer_auth(t)
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16(),
-        );
+        out.push(c.get(url).bearer_auth(t).send().await.unwrap().status().as_u16());
     }
     out
 }

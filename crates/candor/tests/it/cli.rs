@@ -78,9 +78,7 @@ macro_rules! cli_both {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
                 if let Some(env) = CliEnv::new(Db::Postgres).await {
-                    tokio::task::spawn_blocking(move || ($body)(env))
-                        .await
-                        .unwrap();
+                    tokio::task::spawn_blocking(move || ($body)(env)).await.unwrap();
                 }
             }
         }
@@ -119,67 +117,51 @@ cli_both!(
     }
 );
 
-cli_both!(
-    import_errors_name_file_and_line_and_change_nothing,
-    |env: CliEnv| {
-        assert!(env.candor(&["init"]).status.success());
-        assert!(env
-            .candor(&["export", &env.path("before")])
-            .status
-            .success());
-        // A copy of the demo with one good change and three mistakes.
-        assert!(env.candor(&["export", &env.path("bad")]).status.success());
-        let bad = Path::new(&env.path("bad")).to_path_buf();
-        let faq = std::fs::read_to_string(bad.join("faq.toml")).unwrap();
-        std::fs::write(
-            bad.join("faq.toml"),
-            faq.replacen("question = \"", "question = \"CHANGED ", 1),
-        )
-        .unwrap();
-        let certs = std::fs::read_to_string(bad.join("certifications.toml")).unwrap();
-        let line = certs
-            .lines()
-            .position(|l| l == "status = \"certified\"")
-            .unwrap()
-            + 1;
-        std::fs::write(
-            bad.join("certifications.toml"),
-            certs.replacen("status = \"certified\"", "status = \"certifed\"", 1),
-        )
-        .unwrap();
-        std::fs::write(bad.join("pages/broken.md"), "+++\ntitle = \"Broken\"\n").unwrap();
-        std::fs::write(
-            bad.join("sections/encryption.md"),
-            std::fs::read_to_string(bad.join("sections/encryption.md")).unwrap()
-                + "\n## A control without a slug\nBody.\n",
-        )
-        .unwrap();
-        let out = env.candor(&["import", bad.to_str().unwrap()]);
-        assert_eq!(out.status.code(), Some(1));
-        let err = text(&out.stderr);
-        assert!(
-            err.contains(&format!("certifications.toml:{line}: "))
-                && err.contains("status: unknown variant `certifed`"),
-            "{err}"
-        );
-        assert!(
-            err.contains("pages/broken.md:1: has no front matter"),
-            "{err}"
-        );
-        assert!(
-            err.contains("sections/encryption.md:")
-                && err.contains("control heading has no {#slug}"),
-            "{err}"
-        );
-        assert!(err.contains("nothing was imported"), "{err}");
-        // Nothing changed, not even the valid FAQ edit.
-        assert!(env.candor(&["export", &env.path("after")]).status.success());
-        assert_eq!(
-            read_tree(Path::new(&env.path("before"))),
-            read_tree(Path::new(&env.path("after")))
-        );
-    }
-);
+cli_both!(import_errors_name_file_and_line_and_change_nothing, |env: CliEnv| {
+    assert!(env.candor(&["init"]).status.success());
+    assert!(env.candor(&["export", &env.path("before")]).status.success());
+    // A copy of the demo with one good change and three mistakes.
+    assert!(env.candor(&["export", &env.path("bad")]).status.success());
+    let bad = Path::new(&env.path("bad")).to_path_buf();
+    let faq = std::fs::read_to_string(bad.join("faq.toml")).unwrap();
+    std::fs::write(
+        bad.join("faq.toml"),
+        faq.replacen("question = \"", "question = \"CHANGED ", 1),
+    )
+    .unwrap();
+    let certs = std::fs::read_to_string(bad.join("certifications.toml")).unwrap();
+    let line = certs.lines().position(|l| l == "status = \"certified\"").unwrap() + 1;
+    std::fs::write(
+        bad.join("certifications.toml"),
+        certs.replacen("status = \"certified\"", "status = \"certifed\"", 1),
+    )
+    .unwrap();
+    std::fs::write(bad.join("pages/broken.md"), "+++\ntitle = \"Broken\"\n").unwrap();
+    std::fs::write(
+        bad.join("sections/encryption.md"),
+        std::fs::read_to_string(bad.join("sections/encryption.md")).unwrap() + "\n## A control without a slug\nBody.\n",
+    )
+    .unwrap();
+    let out = env.candor(&["import", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains(&format!("certifications.toml:{line}: ")) && err.contains("status: unknown variant `certifed`"),
+        "{err}"
+    );
+    assert!(err.contains("pages/broken.md:1: has no front matter"), "{err}");
+    assert!(
+        err.contains("sections/encryption.md:") && err.contains("control heading has no {#slug}"),
+        "{err}"
+    );
+    assert!(err.contains("nothing was imported"), "{err}");
+    // Nothing changed, not even the valid FAQ edit.
+    assert!(env.candor(&["export", &env.path("after")]).status.success());
+    assert_eq!(
+        read_tree(Path::new(&env.path("before"))),
+        read_tree(Path::new(&env.path("after")))
+    );
+});
 
 #[test]
 fn bad_configuration_stops_with_every_problem_named() {
@@ -238,28 +220,15 @@ fn serve_starts_answers_and_stops_gracefully_on_sigterm() {
         "the default SQLite database is in ./candor-data"
     );
     let pid = child.id().to_string();
-    assert!(Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap()
-        .success());
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "exit status {:?}", out.status);
     let stdout = text(&out.stdout);
     assert!(stdout.contains(&format!("{base}/admin/setup/")), "{stdout}");
     let logs = text(&out.stderr);
-    assert!(
-        logs.lines().all(|l| l.starts_with('{')),
-        "JSON logs: {logs}"
-    );
-    assert!(
-        logs.contains("\"startup_ms\"") && logs.contains("stopped"),
-        "{logs}"
-    );
-    assert!(
-        !logs.contains("/admin/setup/"),
-        "the setup token is not logged"
-    );
+    assert!(logs.lines().all(|l| l.starts_with('{')), "JSON logs: {logs}");
+    assert!(logs.contains("\"startup_ms\"") && logs.contains("stopped"), "{logs}");
+    assert!(!logs.contains("/admin/setup/"), "the setup token is not logged");
 }
 
 mod raw_http {
@@ -272,16 +241,9 @@ mod raw_http {
             .map(|(h, p)| (h, format!("/{p}")))
             .unwrap_or((rest, "/".into()));
         let mut s = std::net::TcpStream::connect(host)?;
-        write!(
-            s,
-            "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-        )?;
+        write!(s, "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n")?;
         let mut buf = String::new();
         s.read_to_string(&mut buf)?;
-        Ok(buf
-            .split(' ')
-            .nth(1)
-            .and_then(|c| c.parse().ok())
-            .unwrap_or(0))
+        Ok(buf.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0))
     }
 }

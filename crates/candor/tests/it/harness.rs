@@ -32,8 +32,7 @@ pub struct TestApp {
 }
 
 fn pg_admin_url() -> String {
-    std::env::var("CANDOR_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    std::env::var("CANDOR_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
@@ -83,10 +82,7 @@ impl TestApp {
     pub async fn start_with(db: Db, demo: bool) -> Option<TestApp> {
         let tmp = tempfile::tempdir().expect("tempdir");
         let (url, pg_db) = match db {
-            Db::Sqlite => (
-                format!("sqlite://{}", tmp.path().join("candor.db").display()),
-                None,
-            ),
+            Db::Sqlite => (format!("sqlite://{}", tmp.path().join("candor.db").display()), None),
             Db::Postgres => {
                 let (name, url) = fresh_pg_database().await?;
                 (url.clone(), Some((name, pg_admin_url())))
@@ -94,17 +90,13 @@ impl TestApp {
         };
         let store = Store::open(&url).await.expect("open store");
         let boot = bootstrap(&store, demo).await.expect("bootstrap");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().unwrap();
         let mut config = Config::for_tests(&url);
         config.public_url = format!("http://{addr}");
         config.data_dir = tmp.path().to_path_buf();
         config.demo = demo;
-        let state = AppState::new(store.clone(), boot.org, config)
-            .await
-            .expect("state");
+        let state = AppState::new(store.clone(), boot.org, config).await.expect("state");
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let serve_state = state.clone();
         tokio::spawn(async move {
@@ -129,13 +121,8 @@ impl TestApp {
 
     /// Runs a statement directly against the database, behind the application's back.
     pub async fn sql(&self, statement: &str) {
-        let mut c = sqlx::AnyConnection::connect(&self.db_url)
-            .await
-            .expect("connect");
-        sqlx::query(statement)
-            .execute(&mut c)
-            .await
-            .expect("statement runs");
+        let mut c = sqlx::AnyConnection::connect(&self.db_url).await.expect("connect");
+        sqlx::query(statement).execute(&mut c).await.expect("statement runs");
     }
 
     pub fn new_client() -> reqwest::Client {
@@ -151,11 +138,7 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client
-            .get(self.url(path))
-            .send()
-            .await
-            .expect("request")
+        self.client.get(self.url(path)).send().await.expect("request")
     }
 
     pub async fn get_text(&self, path: &str) -> (u16, String) {
@@ -181,10 +164,9 @@ impl Drop for TestApp {
                 rt.block_on(async move {
                     store.close().await;
                     if let Ok(mut c) = sqlx::AnyConnection::connect(&admin).await {
-                        let _ =
-                            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                                .execute(&mut c)
-                                .await;
+                        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                            .execute(&mut c)
+                            .await;
                     }
                 });
             })
@@ -244,11 +226,7 @@ impl Browser {
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client
-            .get(self.url(path))
-            .send()
-            .await
-            .expect("request")
+        self.client.get(self.url(path)).send().await.expect("request")
     }
 
     pub async fn get_text(&self, path: &str) -> (u16, String) {
@@ -282,12 +260,7 @@ impl Browser {
                 ],
             )
             .await;
-        assert_eq!(
-            r.status(),
-            303,
-            "sign-in failed: {}",
-            r.text().await.unwrap()
-        );
+        assert_eq!(r.status(), 303, "sign-in failed: {}", r.text().await.unwrap());
         let (status, dash) = self.get_text("/admin").await;
         assert_eq!(status, 200);
         csrf_of(&dash)
@@ -321,10 +294,7 @@ impl TestApp {
 
     /// Uses the setup link, then signs in; returns a fresh page's CSRF token.
     pub async fn sign_in_owner(&self) -> String {
-        let token = self
-            .setup_token
-            .clone()
-            .expect("fresh app has a setup link");
+        let token = self.setup_token.clone().expect("fresh app has a setup link");
         let (status, page) = self.get_text(&format!("/admin/setup/{token}")).await;
         assert_eq!(status, 200, "{page}");
         let r = self
