@@ -40,6 +40,16 @@ pub fn router() -> Router<AppState> {
         .route("/admin/users/{id}/enable", post(users::enable))
         .route("/admin/tokens", get(tokens::list).post(tokens::create))
         .route("/admin/tokens/{id}/revoke", post(tokens::revoke))
+        .layer(axum::middleware::map_response(no_store))
+}
+
+/// Back-office pages hold drafts and secrets shown once: never cached by browsers or proxies.
+async fn no_store(mut res: axum::response::Response) -> axum::response::Response {
+    res.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    res
 }
 
 /// What every back-office page shows around its content.

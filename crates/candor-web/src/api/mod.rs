@@ -29,6 +29,13 @@ pub fn router() -> Router<AppState> {
         .route("/{kind}/{slug}/unpublish", post(items::unpublish))
         .route("/{kind}/{slug}/revisions", get(items::revisions))
         .fallback(|| async { ApiError::NotFound("no such API endpoint; see /api/v1/openapi.json".into()) })
+        .layer(axum::middleware::map_response(
+            |mut res: axum::response::Response| async move {
+                res.headers_mut()
+                    .insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+                res
+            },
+        ))
 }
 
 /// A request authenticated by an API token. Writes need a read-write token.

@@ -566,3 +566,86 @@ both_dbs!(
         assert_eq!(ada.get(&path).await.status(), 400);
     }
 );
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn behind_tls_cookies_are_secure_host_only_and_hsts_is_sent() {
+    let app = TestApp::start_configured(crate::Db::Sqlite, true, |c| c.secure_cookies = true)
+        .await
+        .unwrap();
+    let plain = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let r = plain.get(app.url("/")).send().await.unwrap();
+    assert_eq!(
+        r.headers()["strict-transport-security"],
+        "max-age=31536000; includeSubDomains"
+    );
+    // Set the owner's password, then sign in carrying the login cookie by hand (reqwest's jar
+    // would rightly refuse to send a Secure cookie over plain HTTP).
+    let token = app.setup_token.clone().unwrap();
+    let r = plain
+        .get(app.url(&format!("/admin/setup/{token}")))
+        .send()
+        .await
+        .unwrap();
+    let login_cookie = r.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(
+        login_cookie.contains("; Secure") && login_cookie.contains("HttpOnly"),
+        "{login_cookie}"
+    );
+    let value = login_cookie.split(';').next().unwrap().to_owned();
+    let page = r.text().await.unwrap();
+    let r = plain
+        .post(app.url(&format!("/admin/setup/{token}")))
+        .header("Origin", &app.base)
+        .header("Cookie", &value)
+        .form(&[
+            ("_csrf", csrf_of(&page).as_str()),
+            ("name", "O"),
+            ("email", OWNER_EMAIL),
+            ("password", OWNER_PASSWORD),
+            ("confirm", OWNER_PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let r = plain.get(app.url("/admin/login")).send().await.unwrap();
+    let value = r.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let page = r.text().await.unwrap();
+    let r = plain
+        .post(app.url("/admin/login"))
+        .header("Origin", &app.base)
+        .header("Cookie", &value)
+        .form(&[
+            ("_csrf", csrf_of(&page).as_str()),
+            ("email", OWNER_EMAIL),
+            ("password", OWNER_PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let session = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("__Host-candor_session="))
+        .expect("session cookie");
+    assert!(
+        session.contains("; Path=/")
+            && session.contains("; HttpOnly")
+            && session.contains("; SameSite=Lax")
+            && session.contains("; Secure"),
+        "{session}"
+    );
+    assert!(!session.contains("Domain="), "host-only");
+}

@@ -80,6 +80,11 @@ impl TestApp {
     }
 
     pub async fn start_with(db: Db, demo: bool) -> Option<TestApp> {
+        Self::start_configured(db, demo, |_| {}).await
+    }
+
+    /// Starts with a configuration adjusted by `tweak` (after the test defaults are set).
+    pub async fn start_configured(db: Db, demo: bool, tweak: impl FnOnce(&mut Config)) -> Option<TestApp> {
         let tmp = tempfile::tempdir().expect("tempdir");
         let (url, pg_db) = match db {
             Db::Sqlite => (format!("sqlite://{}", tmp.path().join("candor.db").display()), None),
@@ -96,6 +101,7 @@ impl TestApp {
         config.public_url = format!("http://{addr}");
         config.data_dir = tmp.path().to_path_buf();
         config.demo = demo;
+        tweak(&mut config);
         let state = AppState::new(store.clone(), boot.org, config).await.expect("state");
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let serve_state = state.clone();
