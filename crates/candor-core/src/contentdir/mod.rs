@@ -260,6 +260,8 @@ impl Parser {
             self.item(path, text, 0, 1, kind, Some(stem.to_owned()), position, fm);
             return;
         }
+        // A control without its own `updated` carries its section's date.
+        let section_updated = fm.get("updated").and_then(toml_date);
         let (intro, controls) = split_controls(body, body_line);
         fm.insert("body".to_owned(), toml::Value::String(intro.trim().to_owned()));
         self.item(path, text, 0, 1, kind, Some(stem.to_owned()), position, fm);
@@ -278,8 +280,14 @@ impl Parser {
             if attrs.nda {
                 t.insert("visibility".into(), toml::Value::String("nda".into()));
             }
-            if let Some(u) = attrs.updated {
-                t.insert("updated".into(), toml::Value::String(u.to_owned()));
+            match (attrs.updated, section_updated) {
+                (Some(u), _) => {
+                    t.insert("updated".into(), toml::Value::String(u.to_owned()));
+                }
+                (None, Some(d)) => {
+                    t.insert("updated".into(), toml::Value::String(d.to_string()));
+                }
+                (None, None) => {}
             }
             let slug = Some(attrs.slug.to_owned());
             self.item_at(path, c.line, Kind::Control, slug, i as i64, t);
@@ -568,7 +576,7 @@ pub fn render(bundle: &Bundle) -> BTreeMap<String, String> {
             if str_of(&c.body, "visibility") == "nda" {
                 attrs.push_str(" .nda");
             }
-            if let Some(u) = c.updated {
+            if let Some(u) = c.updated.filter(|u| Some(*u) != section.updated) {
                 attrs.push_str(&format!(" updated={u}"));
             }
             doc.push_str(&format!("\n## {} {{{attrs}}}\n", str_of(&c.body, "title")));

@@ -216,3 +216,17 @@ proptest! {
         prop_assert_eq!(&first, &second);
     }
 }
+
+#[test]
+fn controls_inherit_their_sections_date_and_export_omits_it() {
+    let section = "+++\ntitle = \"T\"\nsummary = \"S\"\norder = 1\nupdated = 2026-05-05\n+++\n## A {#a}\nBody.\n\n## B {#b updated=2026-06-06}\nBody.\n";
+    let b = parse(&dir(&[("trust.toml", TRUST), ("sections/t.md", section)])).unwrap();
+    let date = |slug: &str| b.items.iter().find(|i| i.slug.as_str() == slug).unwrap().updated;
+    assert_eq!(date("a"), NaiveDate::from_ymd_opt(2026, 5, 5));
+    assert_eq!(date("b"), NaiveDate::from_ymd_opt(2026, 6, 6));
+    let out = &render(&b)["sections/t.md"];
+    assert!(
+        out.contains("\n## A {#a}\n") && out.contains("\n## B {#b updated=2026-06-06}\n"),
+        "{out}"
+    );
+}

@@ -2,6 +2,7 @@
 
 mod auth;
 mod content;
+mod history;
 pub mod session;
 mod tokens;
 mod users;
@@ -30,10 +31,10 @@ pub fn router() -> Router<AppState> {
         .route("/admin/content/{kind}/{slug}/unpublish", post(content::unpublish))
         .route("/admin/content/{kind}/{slug}/delete", post(content::delete))
         .route("/admin/content/{kind}/{slug}/move", post(content::move_item))
-        .route("/admin/content/{kind}/{slug}/history", get(content::history))
+        .route("/admin/content/{kind}/{slug}/history", get(history::history))
         .route(
             "/admin/content/{kind}/{slug}/history/{number}/restore",
-            post(content::restore),
+            post(history::restore),
         )
         .route("/admin/users", get(users::list).post(users::create))
         .route("/admin/users/{id}/disable", post(users::disable))
@@ -50,6 +51,12 @@ async fn no_store(mut res: axum::response::Response) -> axum::response::Response
         axum::http::HeaderValue::from_static("no-store"),
     );
     res
+}
+
+/// `?notice=key` after a redirect: which confirmation to show.
+#[derive(Default, Debug, serde::Deserialize)]
+pub struct NoticeQuery {
+    pub notice: Option<String>,
 }
 
 /// What every back-office page shows around its content.

@@ -1,7 +1,7 @@
 //! API tokens: created here, shown once, stored as a digest.
 
 use super::session::{check_origin, Admin};
-use super::AdminLayout;
+use super::{AdminLayout, NoticeQuery};
 use crate::error::AppResult;
 use crate::AppState;
 use askama::Template;
@@ -78,11 +78,6 @@ async fn page(
     .render()
     .map_err(anyhow::Error::from)?;
     Ok((status, [(axum::http::header::CACHE_CONTROL, "no-store")], Html(html)).into_response())
-}
-
-#[derive(serde::Deserialize)]
-pub struct NoticeQuery {
-    notice: Option<String>,
 }
 
 pub async fn list(State(state): State<AppState>, admin: Admin, Query(q): Query<NoticeQuery>) -> AppResult<Response> {

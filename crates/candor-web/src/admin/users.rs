@@ -1,7 +1,7 @@
 //! Managing back-office users (owners only).
 
 use super::session::{check_origin, Admin};
-use super::AdminLayout;
+use super::{AdminLayout, NoticeQuery};
 use crate::error::{AppError, AppResult};
 use crate::AppState;
 use askama::Template;
@@ -79,11 +79,6 @@ async fn page(
     .render()
     .map_err(anyhow::Error::from)?;
     Ok((status, Html(html)).into_response())
-}
-
-#[derive(serde::Deserialize)]
-pub struct NoticeQuery {
-    notice: Option<String>,
 }
 
 pub async fn list(State(state): State<AppState>, admin: Admin, Query(q): Query<NoticeQuery>) -> AppResult<Response> {

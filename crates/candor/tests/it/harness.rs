@@ -144,13 +144,11 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client.get(self.url(path)).send().await.expect("request")
+        self.browser().get(path).await
     }
 
     pub async fn get_text(&self, path: &str) -> (u16, String) {
-        let r = self.get(path).await;
-        let status = r.status().as_u16();
-        (status, r.text().await.unwrap())
+        self.browser().get_text(path).await
     }
 }
 

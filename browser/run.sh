@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# Candor's browser tests: starts target/debug/candor with its demo trust center in a fresh
+# temporary directory, then runs `node --test browser/tests/` against it with Debian's chromium
+# (driven by playwright-core; no browser is ever downloaded) and axe-core.
+#
+# Called from the repo root as `bash browser/run.sh` by scripts/test and CI; arguments, if any,
+# are test files to run instead of all of browser/tests/ (paths from the repo root).
+# Without /usr/bin/chromium or node it prints SKIPPED and exits 0, except with CI=true, where
+# that is a failure. Environment passed to the tests: CANDOR_URL, CANDOR_SETUP_LINK.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root="$(pwd)"
+started=$(date +%s)
+
+CHROMIUM=/usr/bin/chromium
+
+missing() { # $1: what is missing, $2: how to get it
+  if [ "${CI:-}" = "true" ]; then
+    echo "FAIL: browser tests cannot run: $1 is missing and CI=true ($2)." >&2
+    exit 1
+  fi
+  echo "SKIPPED: browser tests (no $1; $2)"
+  exit 0
+}
+[ -x "$CHROMIUM" ] || missing "$CHROMIUM" "apt-get install chromium"
+command -v node >/dev/null 2>&1 || missing "node" "apt-get install nodejs npm"
+node_major="$(node -p 'process.versions.node.split(".")[0]')"
+if [ "$node_major" -lt 20 ]; then
+  echo "FAIL: browser tests need Node 20 or newer (found $(node --version))." >&2
+  exit 1
+fi
+
+if [ ! -d browser/node_modules/playwright-core ] || [ ! -d browser/node_modules/axe-core ]; then
+  command -v npm >/dev/null 2>&1 || missing "npm" "apt-get install npm"
+  echo "browser: installing playwright-core and axe-core (npm ci)"
+  (cd browser && npm ci --no-audit --no-fund)
+fi
+
+bin="$root/target/debug/candor"
+if [ ! -x "$bin" ]; then
+  echo "browser: $bin is missing; building it (cargo build -p candor)"
+  cargo build -p candor
+else
+  newer="$(find crates migrations demo Cargo.toml Cargo.lock -newer "$bin" -type f -not -path "*/tests/*" -not -path "*/benches/*" -print -quit 2>/dev/null || true)"
+  [ -z "$newer" ] || echo "NOTE: $newer is newer than target/debug/candor; the tests run the binary as built (cargo build -p candor to rebuild)."
+fi
+
+# A free port on the loopback interface.
+port="$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
+base="http://127.0.0.1:$port"
+
+work="$(mktemp -d "${TMPDIR:-/tmp}/candor-browser.XXXXXX")"
+server_pid=""
+cleanup() {
+  local status=$?
+  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
+    kill "$server_pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+  fi
+  if [ "$status" -ne 0 ] && [ -s "$work/server.err" ]; then
+    echo "--- last lines of the server's log ($work/server.err; its data is kept in $work) ---" >&2
+    tail -n 30 "$work/server.err" >&2 || true
+  else
+    rm -rf "$work"
+  fi
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# Only the listen address is set: every other CANDOR_* variable of the caller's environment
+# (e.g. a database URL) is left out, so the server always runs on a fresh SQLite demo.
+(
+  cd "$work"
+  for v in $(env | sed -n 's/^\(CANDOR_[A-Z0-9_]*\)=.*/\1/p'); do unset "$v"; done
+  export CANDOR_LISTEN="127.0.0.1:$port" CANDOR_LOG_FORMAT=json
+  exec "$bin" serve >"$work/server.out" 2>"$work/server.err"
+) &
+server_pid=$!
+
+echo "browser: waiting for candor at $base (server pid $server_pid, data in $work)"
+ready=""
+for _ in $(seq 1 300); do
+  if ! kill -0 "$server_pid" 2>/dev/null; then
+    echo "FAIL: candor exited before it was ready:" >&2
+    cat "$work/server.out" >&2 || true
+    exit 1
+  fi
+  if node -e 'fetch(process.argv[1]).then(r=>process.exit(r.status===200?0:1),()=>process.exit(1))' "$base/readyz" 2>/dev/null; then
+    ready=yes
+    break
+  fi
+  sleep 0.2
+done
+if [ -z "$ready" ]; then
+  echo "FAIL: candor did not answer 200 on $base/readyz within 60 s." >&2
+  exit 1
+fi
+
+setup_link="$(grep -o "http://[^[:space:]]*/admin/setup/[A-Za-z0-9_-]*" "$work/server.out" | head -n 1 || true)"
+if [ -z "$setup_link" ]; then
+  echo "FAIL: candor printed no owner setup link (http://.../admin/setup/<token>) on stdout:" >&2
+  cat "$work/server.out" >&2 || true
+  exit 1
+fi
+tests=("$@")
+[ ${#tests[@]} -gt 0 ] || tests=(browser/tests/)
+echo "browser: candor is ready; running node --test ${tests[*]}"
+
+status=0
+CANDOR_URL="$base" CANDOR_SETUP_LINK="$setup_link" node --test "${tests[@]}" || status=$?
+
+echo "browser: done in $(( $(date +%s) - started ))s (exit status $status)"
+exit "$status"

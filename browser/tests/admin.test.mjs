@@ -1,0 +1,113 @@
+// The owner sets a password through the one-time setup link, signs in, previews an edit to a
+// security control (nothing published), then saves and publishes it and sees it on the public site.
+//
+// The setup link works once, so it is used by this file's single test and nowhere else.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { launch, url, pathOf, BASE } from './helpers.mjs';
+
+const SETUP_LINK = process.env.CANDOR_SETUP_LINK || '';
+const EMAIL = 'owner@corvellan.example';
+const PASSWORD = 'correct-horse-battery-staple-42';
+const CONTROL = '/admin/content/control/encryption-in-transit';
+const PUBLIC_PAGE = '/s/encryption';
+
+let browser;
+before(async () => {
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+});
+
+/**
+ * Which of `phrases` are visible on public page `p` to a signed-out visitor, in a fresh context
+ * (no cookies, and no cached copy: public pages are sent with max-age=60).
+ */
+async function visibleOnPublicPage(p, phrases) {
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    const res = await page.goto(url(p));
+    assert.equal(res.status(), 200, `GET ${p} should answer 200`);
+    const seen = {};
+    for (const phrase of phrases) {
+      const hit = page.locator('main').getByText(phrase);
+      seen[phrase] = (await hit.count()) > 0 && (await hit.first().isVisible());
+    }
+    return seen;
+  } finally {
+    await context.close();
+  }
+}
+
+test('admin: set the owner password, sign in, preview, then save and publish a control', { timeout: 120_000 }, async () => {
+  assert.ok(SETUP_LINK, 'CANDOR_SETUP_LINK is not set: run with `bash browser/run.sh`');
+  // The link is printed with the server's public URL; use it on the address under test.
+  const setup = new URL(SETUP_LINK);
+  assert.match(setup.pathname, /^\/admin\/setup\/[^/]+$/, `the setup link looks like /admin/setup/<token>: ${SETUP_LINK}`);
+
+  const stamp = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
+  const previewPhrase = `Preview phrase ${stamp} not for publishing`;
+  const publishPhrase = `Browser test phrase ${stamp} published`;
+
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  try {
+    // 1. Set the owner's name, email and password through the setup link.
+    let res = await page.goto(BASE + setup.pathname);
+    assert.equal(res.status(), 200, 'the setup link opens its form');
+    await page.getByLabel('Your name').fill('Olivia Owner');
+    await page.getByLabel('Email (you sign in with it)').fill(EMAIL);
+    await page.getByLabel('New password').fill(PASSWORD);
+    await page.getByLabel('Confirm password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Save password' }).click();
+    await page.waitForURL((u) => u.pathname === '/admin/login');
+    assert.equal(new URL(page.url()).pathname, '/admin/login', 'after setting the password the owner is sent to sign in');
+
+    // 2. Sign in.
+    await page.getByLabel('Email', { exact: true }).fill(EMAIL);
+    await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL((u) => u.pathname.startsWith('/admin') && u.pathname !== '/admin/login');
+    assert.equal(await page.locator('.error-summary').count(), 0, 'sign-in shows no error');
+
+    // 3. Open the "Encryption in transit" control.
+    res = await page.goto(url(CONTROL));
+    assert.equal(res.status(), 200, `GET ${CONTROL} should answer 200 when signed in`);
+    assert.equal(pathOf(page), CONTROL, 'the editor is not a redirect to sign-in');
+    const body = page.locator('textarea[name="body"]');
+    assert.equal(await body.count(), 1, 'the editor has one body textarea');
+    assert.equal((await page.getByRole('textbox', { name: 'Description', exact: true }).getAttribute('name')), 'body', 'the Description field is the body textarea');
+    const original = await body.inputValue();
+    assert.ok(original.length > 0, 'the control has a description to edit');
+
+    // 4. Preview: the preview section shows the change, nothing is published.
+    await body.fill(`${original}\n\n${previewPhrase}.`);
+    await page.getByRole('button', { name: 'Preview', exact: true }).click();
+    await page.waitForLoadState('load');
+    const preview = page.getByRole('region', { name: 'Preview (not saved)' });
+    await preview.waitFor({ state: 'visible', timeout: 10_000 });
+    assert.match(await preview.innerText(), new RegExp(previewPhrase), 'the preview shows the edited description');
+    assert.ok(await preview.isVisible(), 'the "Preview (not saved)" section is visible');
+    assert.equal((await visibleOnPublicPage(PUBLIC_PAGE, [previewPhrase]))[previewPhrase], false,
+      `a preview does not publish the change: ${PUBLIC_PAGE} must not show "${previewPhrase}"`);
+
+    // 5. Save and publish.
+    const bodyAfterPreview = page.locator('textarea[name="body"]');
+    await bodyAfterPreview.fill(`${original}\n\n${publishPhrase}.`);
+    await page.getByRole('button', { name: 'Save and publish' }).click();
+    await page.waitForLoadState('load');
+    assert.equal(await page.locator('.error-summary').count(), 0,
+      `saving shows no error: ${await page.locator('.error-summary').allInnerTexts()}`);
+    assert.equal(await page.getByRole('region', { name: 'Preview (not saved)' }).count(), 0, 'publishing is not a preview');
+
+    // 6. The public page shows the published phrase (and not the previewed one).
+    const seen = await visibleOnPublicPage(PUBLIC_PAGE, [publishPhrase, previewPhrase]);
+    assert.equal(seen[publishPhrase], true, `${PUBLIC_PAGE} shows the published phrase "${publishPhrase}"`);
+    assert.equal(seen[previewPhrase], false, `${PUBLIC_PAGE} does not show the previewed phrase`);
+  } finally {
+    await context.close();
+  }
+});
