@@ -36,7 +36,8 @@ if [ ! -d browser/node_modules/playwright-core ] || [ ! -d browser/node_modules/
   (cd browser && npm ci --no-audit --no-fund)
 fi
 
-bin="$root/target/debug/candor"
+target_dir="${CARGO_TARGET_DIR:-$root/target}"
+bin="$target_dir/debug/candor"
 if [ ! -x "$bin" ]; then
   echo "browser: $bin is missing; building it (cargo build -p candor)"
   cargo build -p candor
