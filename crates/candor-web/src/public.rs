@@ -20,10 +20,10 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
 
 /// Any GET that no other route took: a page from the cache, or the 404 page.
 pub async fn page(State(state): State<AppState>, method: Method, uri: Uri) -> Response {
-    let site = state.site().await;
     if method != Method::GET && method != Method::HEAD {
         return (StatusCode::METHOD_NOT_ALLOWED, [(header::ALLOW, "GET, HEAD")]).into_response();
     }
+    let site = state.site().await;
     match site.pages.get(uri.path()) {
         Some(p) => {
             let cache = if uri.path().starts_with("/assets/") {
