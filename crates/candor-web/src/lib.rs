@@ -25,7 +25,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(public::healthz))
         .route("/readyz", get(public::readyz))
         .route("/search", get(public::search))
-        .merge(admin::router())
+        .merge(admin::router(state.clone()))
         .nest("/api/v1", api::router())
         .fallback(public::page)
         .layer(axum::middleware::map_response_with_state(

@@ -7,7 +7,6 @@ use crate::error::{AppError, AppResult};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use candor_core::access::Permission;
@@ -125,11 +124,10 @@ pub async fn history(
 pub async fn restore(
     State(state): State<AppState>,
     admin: Admin,
-    headers: HeaderMap,
     Path((kind, slug, number)): Path<(String, String, i64)>,
     Form(form): Form<FormMap>,
 ) -> AppResult<Response> {
-    let kind = super::content::item_action(&state, &admin, &headers, &form, Permission::EditContent, &kind).await?;
+    let kind = super::content::item_action(&admin, &form, Permission::EditContent, &kind)?;
     state
         .store()
         .restore_revision(state.org(), kind, &slug, number, admin.actor())

@@ -14,7 +14,7 @@ use candor_core::access::{allows, Permission};
 use candor_core::Kind;
 use session::Admin;
 
-pub fn router() -> Router<AppState> {
+pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/admin", get(content::dashboard))
         .route("/admin/login", get(auth::login_form).post(auth::login))
@@ -42,6 +42,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/tokens", get(tokens::list).post(tokens::create))
         .route("/admin/tokens/{id}/revoke", post(tokens::revoke))
         .layer(axum::middleware::map_response(no_store))
+        .layer(axum::middleware::from_fn_with_state(state, session::same_origin_writes))
 }
 
 /// Back-office pages hold drafts and secrets shown once: never cached by browsers or proxies.

@@ -154,6 +154,22 @@ pub fn check_origin(state: &AppState, headers: &HeaderMap) -> Result<(), AppErro
     }
 }
 
+/// Middleware over the whole back office: every request that is not a GET or HEAD must pass
+/// [`check_origin`]. One mechanism, so a new form handler cannot forget it; the handlers still
+/// check the per-session CSRF token.
+pub async fn same_origin_writes(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if !matches!(*req.method(), axum::http::Method::GET | axum::http::Method::HEAD) {
+        if let Err(e) = check_origin(&state, req.headers()) {
+            return e.into_response();
+        }
+    }
+    next.run(req).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::safe_next;

@@ -1,12 +1,12 @@
 //! API tokens: created here, shown once, stored as a digest.
 
-use super::session::{check_origin, Admin};
+use super::session::Admin;
 use super::{AdminLayout, NoticeQuery};
 use crate::error::AppResult;
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
 use candor_core::access::Permission;
@@ -88,10 +88,8 @@ pub async fn list(State(state): State<AppState>, admin: Admin, Query(q): Query<N
 pub async fn create(
     State(state): State<AppState>,
     admin: Admin,
-    headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> AppResult<Response> {
-    check_origin(&state, &headers)?;
     admin.check_csrf(&form)?;
     admin.require(Permission::ManageApiTokens)?;
     let name = form.get("name").map(|s| s.trim()).unwrap_or("");
@@ -154,11 +152,9 @@ pub async fn create(
 pub async fn revoke(
     State(state): State<AppState>,
     admin: Admin,
-    headers: HeaderMap,
     Path(id): Path<i64>,
     Form(form): Form<HashMap<String, String>>,
 ) -> AppResult<Response> {
-    check_origin(&state, &headers)?;
     admin.check_csrf(&form)?;
     admin.require(Permission::ManageApiTokens)?;
     state.store().revoke_api_token(state.org(), id).await?;

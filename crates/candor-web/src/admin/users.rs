@@ -1,12 +1,12 @@
 //! Managing back-office users (owners only).
 
-use super::session::{check_origin, Admin};
+use super::session::Admin;
 use super::{AdminLayout, NoticeQuery};
 use crate::error::{AppError, AppResult};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
 use candor_core::access::{Permission, Role};
@@ -89,10 +89,8 @@ pub async fn list(State(state): State<AppState>, admin: Admin, Query(q): Query<N
 pub async fn create(
     State(state): State<AppState>,
     admin: Admin,
-    headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> AppResult<Response> {
-    check_origin(&state, &headers)?;
     admin.check_csrf(&form)?;
     admin.require(Permission::ManageUsers)?;
     let email = form.get("email").map(|s| s.trim()).unwrap_or("");
@@ -143,12 +141,10 @@ pub async fn create(
 async fn set_disabled(
     state: &AppState,
     admin: &Admin,
-    headers: &HeaderMap,
     form: &HashMap<String, String>,
     id: i64,
     disabled: bool,
 ) -> AppResult<Response> {
-    check_origin(state, headers)?;
     admin.check_csrf(form)?;
     admin.require(Permission::ManageUsers)?;
     if id == admin.0.user.id {
@@ -170,19 +166,17 @@ async fn set_disabled(
 pub async fn disable(
     State(state): State<AppState>,
     admin: Admin,
-    headers: HeaderMap,
     Path(id): Path<i64>,
     Form(form): Form<HashMap<String, String>>,
 ) -> AppResult<Response> {
-    set_disabled(&state, &admin, &headers, &form, id, true).await
+    set_disabled(&state, &admin, &form, id, true).await
 }
 
 pub async fn enable(
     State(state): State<AppState>,
     admin: Admin,
-    headers: HeaderMap,
     Path(id): Path<i64>,
     Form(form): Form<HashMap<String, String>>,
 ) -> AppResult<Response> {
-    set_disabled(&state, &admin, &headers, &form, id, false).await
+    set_disabled(&state, &admin, &form, id, false).await
 }
