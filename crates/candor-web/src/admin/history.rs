@@ -9,7 +9,6 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
-use candor_core::access::Permission;
 use candor_core::fields::fields;
 use candor_core::Kind;
 use serde_json::Value;
@@ -85,7 +84,6 @@ pub async fn history(
     admin: Admin,
     Path((kind, slug)): Path<(String, String)>,
 ) -> AppResult<Response> {
-    admin.require(Permission::ViewContent)?;
     let kind = parse_kind(&kind)?;
     let item = state
         .store()
@@ -127,7 +125,7 @@ pub async fn restore(
     Path((kind, slug, number)): Path<(String, String, i64)>,
     Form(form): Form<FormMap>,
 ) -> AppResult<Response> {
-    let kind = super::content::item_action(&admin, &form, Permission::EditContent, &kind)?;
+    let kind = super::content::item_action(&admin, &form, &kind)?;
     state
         .store()
         .restore_revision(state.org(), kind, &slug, number, admin.actor())

