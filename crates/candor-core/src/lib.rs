@@ -4,6 +4,7 @@
 //! tests exercise them without a database.
 
 pub mod access;
+pub mod audit;
 pub mod content;
 pub mod contentdir;
 pub mod fields;

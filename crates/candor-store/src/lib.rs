@@ -5,11 +5,13 @@
 //! tested on both. What differs lives in [`Backend`]: connection set-up (SQLite pragmas) and the
 //! migration trees in `migrations/sqlite` and `migrations/postgres`.
 
+mod audit;
 mod items;
 mod migrate;
 mod tokens;
 mod users;
 
+pub use audit::{AuditFilter, NewAuditEvent};
 pub use items::{ImportSummary, Item, Move, Revision};
 pub use tokens::{ApiToken, TokenScope};
 pub use users::{Role, Session, User};

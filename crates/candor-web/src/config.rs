@@ -33,6 +33,8 @@ pub struct Config {
     pub session_absolute_hours: i64,
     /// Load the demo trust center into an empty database.
     pub demo: bool,
+    /// Also print every audit-log entry to standard output as a JSON line (for a SIEM).
+    pub audit_stdout: bool,
 }
 
 /// Debug output masks the database password: configuration gets logged when things go wrong.
@@ -50,6 +52,7 @@ impl std::fmt::Debug for Config {
             .field("session_idle_minutes", &self.session_idle_minutes)
             .field("session_absolute_hours", &self.session_absolute_hours)
             .field("demo", &self.demo)
+            .field("audit_stdout", &self.audit_stdout)
             .finish()
     }
 }
@@ -69,10 +72,11 @@ struct FileConfig {
     session_idle_minutes: Option<i64>,
     session_absolute_hours: Option<i64>,
     demo: Option<bool>,
+    audit_stdout: Option<bool>,
 }
 
 /// Configuration keys, each also settable as `CANDOR_<KEY>` in upper case.
-pub const KEYS: [&str; 11] = [
+pub const KEYS: [&str; 12] = [
     "listen",
     "data_dir",
     "database_url",
@@ -84,6 +88,7 @@ pub const KEYS: [&str; 11] = [
     "session_idle_minutes",
     "session_absolute_hours",
     "demo",
+    "audit_stdout",
 ];
 
 /// Environment variables with the `CANDOR_` prefix that are not configuration keys.
@@ -157,6 +162,7 @@ impl Config {
                     fc.session_absolute_hours = int(&mut problems).or(fc.session_absolute_hours)
                 }
                 "demo" => fc.demo = flag(&mut problems).or(fc.demo),
+                "audit_stdout" => fc.audit_stdout = flag(&mut problems).or(fc.audit_stdout),
                 _ => problems.push(format!(
                     "{name} is not a Candor setting; remove it or use one of: {}",
                     KEYS.iter()
@@ -244,6 +250,7 @@ impl Config {
             session_idle_minutes,
             session_absolute_hours,
             demo: fc.demo.unwrap_or(true),
+            audit_stdout: fc.audit_stdout.unwrap_or(false),
         })
     }
 

@@ -36,11 +36,24 @@ enum Command {
     ExportSite { dir: PathBuf },
     /// Validate the configuration (and a content directory, if given); list every problem.
     Check { dir: Option<PathBuf> },
+    /// Check or export the tamper-evident audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Manage back-office users.
     User {
         #[command(subcommand)]
         command: UserCommand,
     },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Recompute the hash chain; name the first entry that does not fit and exit 1.
+    Verify,
+    /// Print every entry as JSON Lines, oldest first.
+    Export,
 }
 
 #[derive(Subcommand)]
@@ -143,6 +156,8 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             let store = open_store(&config).await?;
             let org = store.ensure_org(DEFAULT_ORG).await?;
             let s = store.import(org, &bundle.items, "candor import").await?;
+            let details = serde_json::json!({"dir": dir.display().to_string(), "created": s.created, "changed": s.changed, "unpublished": s.unpublished});
+            cli_audit(&store, org, "content.import", details).await?;
             println!(
                 "Imported {}: {} created, {} changed, {} unchanged, {} unpublished.",
                 dir.display(),
@@ -158,10 +173,18 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             let org = store.ensure_org(DEFAULT_ORG).await?;
             let files = contentdir::render(&published_bundle(&store, org).await?);
             contentio::write_dir(dir, &files)?;
+            cli_audit(
+                &store,
+                org,
+                "content.export",
+                serde_json::json!({"dir": dir.display().to_string(), "files": files.len()}),
+            )
+            .await?;
             println!("Exported {} files to {}.", files.len(), dir.display());
             Ok(ExitCode::SUCCESS)
         }
         Command::User { command } => user(&config, command).await,
+        Command::Audit { command } => audit(&config, command).await,
         Command::ExportSite { dir } => {
             let store = open_store(&config).await?;
             let org = store.ensure_org(DEFAULT_ORG).await?;
@@ -242,6 +265,44 @@ async fn shutdown_signal() {
     };
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
     tracing::info!("shutting down; letting requests in flight finish");
+}
+
+/// Records a command-line action; the actor is the operating-system user running `candor`.
+async fn cli_audit(store: &Store, org: i64, action: &str, details: serde_json::Value) -> anyhow::Result<()> {
+    let who = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
+    let event = candor_store::NewAuditEvent {
+        actor: format!("cli:{who}"),
+        action: action.into(),
+        target: String::new(),
+        ip: String::new(),
+        details,
+    };
+    store.append_audit(org, event).await?;
+    Ok(())
+}
+
+async fn audit(config: &Config, command: &AuditCommand) -> anyhow::Result<ExitCode> {
+    let store = open_store(config).await?;
+    let org = store.ensure_org(DEFAULT_ORG).await?;
+    let chain = store.audit_chain(org).await?;
+    match command {
+        AuditCommand::Verify => match candor_core::audit::verify(&chain) {
+            Ok(n) => {
+                println!("Audit log intact: {n} entries, hash chain verified.");
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(e) => {
+                eprintln!("Audit log BROKEN: {e}.");
+                Ok(ExitCode::FAILURE)
+            }
+        },
+        AuditCommand::Export => {
+            for e in &chain {
+                println!("{}", serde_json::to_string(e)?);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
 }
 
 async fn user(config: &Config, command: &UserCommand) -> anyhow::Result<ExitCode> {

@@ -83,6 +83,15 @@ pub async fn login(
     let limits = state.login_backoff();
     if let Err(secs) = limits.check(&ip_key).and_then(|_| limits.check(&user_key)) {
         tracing::warn!(client.ip = %ip, "login refused while backing off");
+        state
+            .audit(
+                "anonymous",
+                "auth.login.throttled",
+                &format!("user/{email}"),
+                &ip,
+                serde_json::json!({"retry_after_secs": secs}),
+            )
+            .await;
         return Err(AppError::TooManyRequests { retry_after_secs: secs });
     }
     let user = state
@@ -103,6 +112,15 @@ pub async fn login(
         limits.failure(&ip_key);
         limits.failure(&user_key);
         tracing::info!(client.ip = %ip, "login failed");
+        state
+            .audit(
+                "anonymous",
+                "auth.login.failed",
+                &format!("user/{email}"),
+                &ip,
+                serde_json::json!({}),
+            )
+            .await;
         return login_page(&state, StatusCode::UNAUTHORIZED, next, &email, Some(BAD_LOGIN));
     };
     limits.success(&ip_key);
@@ -122,6 +140,15 @@ pub async fn login(
         .create_session(&token_digest(id.expose()), user.id, csrf.expose(), &ua, &ip)
         .await?;
     tracing::info!(user.id = user.id, client.ip = %ip, "signed in");
+    state
+        .audit(
+            &format!("user:{}", user.email),
+            "auth.login",
+            &format!("user/{}", user.email),
+            &ip,
+            serde_json::json!({"user_agent": ua}),
+        )
+        .await;
     let set = cookie(&state, session_cookie_name(&state), id.expose(), "/", None);
     let clear = cookie(&state, LOGIN_CSRF_COOKIE, "", "/admin", Some(0));
     // AppendHeaders, not an array: an array *inserts*, and the second cookie would replace the first.
@@ -146,6 +173,14 @@ pub async fn logout(
     if let Some(id) = read_cookie(&headers, session_cookie_name(&state)) {
         state.store().delete_session(&token_digest(id)).await?;
     }
+    admin
+        .audit(
+            &state,
+            "auth.logout",
+            &format!("user/{}", admin.0.user.email),
+            serde_json::json!({}),
+        )
+        .await;
     let clear = cookie(&state, session_cookie_name(&state), "", "/", Some(0));
     Ok((
         StatusCode::SEE_OTHER,
@@ -226,6 +261,7 @@ async fn link_submit(
     token: &str,
     headers: &HeaderMap,
     form: &HashMap<String, String>,
+    ip: &str,
 ) -> AppResult<Response> {
     let field = |k: &str| form.get(k).map(String::as_str).unwrap_or("");
     match read_cookie(headers, LOGIN_CSRF_COOKIE) {
@@ -304,11 +340,16 @@ async fn link_submit(
     {
         return Err(AppError::BadRequest("This link was used already.".into()));
     }
-    tracing::info!(
-        user.id = user.id,
-        link.purpose = kind.purpose,
-        "password set through a link"
-    );
+    let actor = format!("user:{}", if kind.ask_identity { email } else { user.email.as_str() });
+    state
+        .audit(
+            &actor,
+            "auth.password.set",
+            &actor.replacen("user:", "user/", 1),
+            ip,
+            serde_json::json!({"link": kind.purpose}),
+        )
+        .await;
     Ok(Redirect::to("/admin/login?next=/admin").into_response())
 }
 
@@ -317,20 +358,22 @@ pub async fn setup_form(State(state): State<AppState>, Path(token): Path<String>
 }
 pub async fn setup(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(token): Path<String>,
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> AppResult<Response> {
-    link_submit(&state, &SETUP, &token, &headers, &form).await
+    link_submit(&state, &SETUP, &token, &headers, &form, &peer.ip().to_string()).await
 }
 pub async fn reset_form(State(state): State<AppState>, Path(token): Path<String>) -> AppResult<Response> {
     link_form(&state, &RESET, &token).await
 }
 pub async fn reset(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(token): Path<String>,
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> AppResult<Response> {
-    link_submit(&state, &RESET, &token, &headers, &form).await
+    link_submit(&state, &RESET, &token, &headers, &form, &peer.ip().to_string()).await
 }

@@ -451,13 +451,19 @@ pub async fn create(
         }
         Err(e) => return Err(e.into()),
     }
-    tracing::info!(user.id = admin.0.user.id, item.kind = %kind, item.slug = %slug, "content created");
+    let target = format!("{kind}/{slug}");
+    admin
+        .audit(&state, "content.create", &target, serde_json::json!({}))
+        .await;
     let notice = if action == "publish" {
         state
             .store()
             .publish(state.org(), kind, slug.as_str(), admin.actor())
             .await?;
         state.refresh_site().await?;
+        admin
+            .audit(&state, "content.publish", &target, serde_json::json!({}))
+            .await;
         "published"
     } else {
         "created"
@@ -518,10 +524,16 @@ pub async fn save(
         .store()
         .save_draft(state.org(), kind, &slug, &body, admin.actor())
         .await?;
-    tracing::info!(user.id = admin.0.user.id, item.kind = %kind, item.slug = %slug, "draft saved");
+    let target = format!("{kind}/{slug}");
+    admin
+        .audit(&state, "content.edit", &target, serde_json::json!({}))
+        .await;
     let notice = if action == "publish" {
         state.store().publish(state.org(), kind, &slug, admin.actor()).await?;
         state.refresh_site().await?;
+        admin
+            .audit(&state, "content.publish", &target, serde_json::json!({}))
+            .await;
         "published"
     } else {
         "saved"
@@ -545,7 +557,14 @@ pub async fn publish(
     let kind = item_action(&admin, &form, &kind)?;
     state.store().publish(state.org(), kind, &slug, admin.actor()).await?;
     state.refresh_site().await?;
-    tracing::info!(user.id = admin.0.user.id, item.kind = %kind, item.slug = %slug, "published");
+    admin
+        .audit(
+            &state,
+            "content.publish",
+            &format!("{kind}/{slug}"),
+            serde_json::json!({}),
+        )
+        .await;
     Ok(Redirect::to(&format!("/admin/content/{kind}/{slug}?notice=published")).into_response())
 }
 
@@ -558,7 +577,14 @@ pub async fn unpublish(
     let kind = item_action(&admin, &form, &kind)?;
     state.store().unpublish(state.org(), kind, &slug, admin.actor()).await?;
     state.refresh_site().await?;
-    tracing::info!(user.id = admin.0.user.id, item.kind = %kind, item.slug = %slug, "unpublished");
+    admin
+        .audit(
+            &state,
+            "content.unpublish",
+            &format!("{kind}/{slug}"),
+            serde_json::json!({}),
+        )
+        .await;
     Ok(Redirect::to(&format!("/admin/content/{kind}/{slug}?notice=unpublished")).into_response())
 }
 
@@ -576,7 +602,14 @@ pub async fn delete(
     }
     state.store().delete_item(state.org(), kind, &slug).await?;
     state.refresh_site().await?;
-    tracing::info!(user.id = admin.0.user.id, item.kind = %kind, item.slug = %slug, "deleted");
+    admin
+        .audit(
+            &state,
+            "content.delete",
+            &format!("{kind}/{slug}"),
+            serde_json::json!({}),
+        )
+        .await;
     Ok(Redirect::to(&format!("/admin/content/{kind}?notice=deleted")).into_response())
 }
 
@@ -595,5 +628,13 @@ pub async fn move_item(
     state.store().move_item(state.org(), kind, &slug, dir).await?;
     // Order is public immediately for published items: positions are not drafted.
     state.refresh_site().await?;
+    admin
+        .audit(
+            &state,
+            "content.move",
+            &format!("{kind}/{slug}"),
+            serde_json::json!({"direction": form.get("dir")}),
+        )
+        .await;
     Ok(Redirect::to(&format!("/admin/content/{kind}?notice=moved")).into_response())
 }

@@ -130,6 +130,13 @@ pub async fn restore(
         .store()
         .restore_revision(state.org(), kind, &slug, number, admin.actor())
         .await?;
-    tracing::info!(user.id = admin.0.user.id, item.kind = %kind, item.slug = %slug, revision = number, "revision restored");
+    admin
+        .audit(
+            &state,
+            "content.restore",
+            &format!("{kind}/{slug}"),
+            serde_json::json!({"revision": number}),
+        )
+        .await;
     Ok(Redirect::to(&format!("/admin/content/{kind}/{slug}?notice=restored")).into_response())
 }

@@ -1,5 +1,6 @@
 //! The back office at `/admin`: server-rendered, no JavaScript, every form CSRF-protected.
 
+mod audit;
 mod auth;
 mod content;
 mod history;
@@ -132,6 +133,13 @@ fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             Needs(ManageUsers),
             post(users::enable),
         ),
+        r(g.clone(), "/admin/audit", Needs(ViewAuditLog), get(audit::list)),
+        r(
+            g.clone(),
+            "/admin/audit/export",
+            Needs(ViewAuditLog),
+            get(audit::export),
+        ),
         r(g.clone(), "/admin/tokens", Needs(ViewApiTokens), get(tokens::list)),
         r(p.clone(), "/admin/tokens", Needs(ManageApiTokens), post(tokens::create)),
         r(
@@ -189,6 +197,7 @@ pub struct AdminLayout {
     pub can_manage_tokens: bool,
     pub can_view_users: bool,
     pub can_view_tokens: bool,
+    pub can_view_audit: bool,
     pub kinds: Vec<(&'static str, &'static str)>,
     pub notice: Option<&'static str>,
 }
@@ -203,6 +212,7 @@ impl AdminLayout {
             can_manage_tokens: allows(admin.0.user.role, Permission::ManageApiTokens),
             can_view_users: allows(admin.0.user.role, Permission::ViewUsers),
             can_view_tokens: allows(admin.0.user.role, Permission::ViewApiTokens),
+            can_view_audit: allows(admin.0.user.role, Permission::ViewAuditLog),
             kinds: Kind::ALL.iter().map(|k| (k.as_str(), k.label())).collect(),
             notice: notice.and_then(notice_text),
         }

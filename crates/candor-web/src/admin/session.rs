@@ -47,9 +47,16 @@ pub fn read_cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
-/// A signed-in back-office user. Extracting it redirects to the sign-in page when there is no
-/// live session.
-pub struct Admin(pub Session);
+/// A signed-in back-office user and the client address. Extracting it redirects to the sign-in
+/// page when there is no live session.
+pub struct Admin(pub Session, pub String);
+
+/// The client's address as the connection reports it.
+pub fn client_ip(ext: &axum::http::Extensions) -> String {
+    ext.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_default()
+}
 
 /// The live session for a request's cookie, if any.
 async fn session_of(state: &AppState, headers: &HeaderMap) -> Result<Option<Session>, AppError> {
@@ -91,6 +98,17 @@ pub async fn enforce(
     if let super::Access::Needs(p) = access {
         if !allows(session.user.role, p) {
             tracing::info!(user.id = session.user.id, permission = ?p, "permission denied");
+            let target = format!("{} {}", req.method(), req.uri().path());
+            let details = serde_json::json!({"permission": format!("{p:?}"), "role": session.user.role.as_str()});
+            state
+                .audit(
+                    &format!("user:{}", session.user.email),
+                    "auth.permission.denied",
+                    &target,
+                    &client_ip(req.extensions()),
+                    details,
+                )
+                .await;
             return AppError::Forbidden.into_response();
         }
     }
@@ -106,12 +124,13 @@ where
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let ip = client_ip(&parts.extensions);
         if let Some(s) = parts.extensions.get::<Session>() {
-            return Ok(Admin(s.clone()));
+            return Ok(Admin(s.clone(), ip));
         }
         let state = AppState::from_ref(state);
         match session_of(&state, &parts.headers).await {
-            Ok(Some(s)) => Ok(Admin(s)),
+            Ok(Some(s)) => Ok(Admin(s, ip)),
             Ok(None) => {
                 let path = parts
                     .extensions
@@ -148,6 +167,13 @@ impl Admin {
 
     pub fn actor(&self) -> &str {
         &self.0.user.email
+    }
+
+    /// Records an action of this user in the audit log.
+    pub async fn audit(&self, state: &AppState, action: &str, target: &str, details: serde_json::Value) {
+        state
+            .audit(&format!("user:{}", self.0.user.email), action, target, &self.1, details)
+            .await;
     }
 }
 

@@ -138,11 +138,14 @@ pub async fn create(
             expires_at,
         )
         .await?;
-    tracing::info!(
-        user.id = admin.0.user.id,
-        token.scope = scope.as_str(),
-        "API token created"
-    );
+    admin
+        .audit(
+            &state,
+            "api_token.create",
+            name,
+            serde_json::json!({"scope": scope.as_str(), "expires_at": expires_at}),
+        )
+        .await;
     page(&state, &admin, None, Some(token), None).await
 }
 
@@ -154,6 +157,13 @@ pub async fn revoke(
 ) -> AppResult<Response> {
     admin.check_csrf(&form)?;
     state.store().revoke_api_token(state.org(), id).await?;
-    tracing::info!(user.id = admin.0.user.id, token.id = id, "API token revoked");
+    admin
+        .audit(
+            &state,
+            "api_token.revoke",
+            &format!("api-token/{id}"),
+            serde_json::json!({}),
+        )
+        .await;
     Ok(Redirect::to("/admin/tokens?notice=token-revoked").into_response())
 }

@@ -133,12 +133,14 @@ pub async fn create(
         .store()
         .create_user_link(user.id, &token_digest(token.expose()), "reset", INVITE_SECS)
         .await?;
-    tracing::info!(
-        user.id = admin.0.user.id,
-        target.user.id = user.id,
-        role = role.as_str(),
-        "user invited"
-    );
+    admin
+        .audit(
+            &state,
+            "user.invite",
+            &format!("user/{}", user.email),
+            serde_json::json!({"role": role.as_str()}),
+        )
+        .await;
     let link = format!("{}/admin/reset/{}", state.config().public_url, token.expose());
     page(&state, &admin, None, Some(link), None).await
 }
@@ -157,12 +159,10 @@ async fn set_disabled(
         ));
     }
     state.store().set_disabled(state.org(), id, disabled).await?;
-    tracing::info!(
-        user.id = admin.0.user.id,
-        target.user.id = id,
-        disabled,
-        "user access changed"
-    );
+    let action = if disabled { "user.disable" } else { "user.enable" };
+    admin
+        .audit(state, action, &format!("user/{id}"), serde_json::json!({}))
+        .await;
     let notice = if disabled { "user-disabled" } else { "user-enabled" };
     Ok(Redirect::to(&format!("/admin/users?notice={notice}")).into_response())
 }

@@ -73,15 +73,41 @@ where
             Some(t) if !t.is_empty() && t.len() < 200 => state.store().use_api_token(&token_digest(t)).await?,
             _ => None,
         };
+        let request = format!("{} {}", parts.method, parts.uri.path());
         let Some(found) = found.filter(|t| t.org_id == state.org()) else {
             state.api_backoff().failure(&key);
+            if token.is_some() {
+                state
+                    .audit("anonymous", "api.auth.failed", &request, &ip, serde_json::json!({}))
+                    .await;
+            }
             return Err(ApiError::Unauthorized);
         };
         state.api_backoff().success(&key);
         let writes = !matches!(parts.method, Method::GET | Method::HEAD);
+        let actor = format!("api-token:{}", found.id);
         if writes && found.scope != TokenScope::ReadWrite {
+            state
+                .audit(
+                    &actor,
+                    "api.denied",
+                    &request,
+                    &ip,
+                    serde_json::json!({"scope": found.scope.as_str()}),
+                )
+                .await;
             return Err(ApiError::InsufficientScope);
         }
+        // Every use of a token is on the record, reads included.
+        state
+            .audit(
+                &actor,
+                "api.request",
+                &request,
+                &ip,
+                serde_json::json!({"token": found.name}),
+            )
+            .await;
         Ok(ApiCaller(found))
     }
 }

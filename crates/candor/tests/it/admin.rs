@@ -522,7 +522,10 @@ both_dbs!(
         assert_eq!(ada.get("/admin/content/section").await.status(), 200);
         let (status, users_page) = ada.get_text("/admin/users").await;
         assert_eq!(status, 200);
-        assert!(!users_page.contains("Add a user"), "no form for what the role may not do");
+        assert!(
+            !users_page.contains("Add a user"),
+            "no form for what the role may not do"
+        );
         let r = ada
             .post_form(
                 "/admin/users",

@@ -4,6 +4,7 @@
 mod access;
 mod admin;
 mod api;
+mod audit;
 mod cli;
 mod harness;
 mod public;
