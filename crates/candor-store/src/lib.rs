@@ -8,13 +8,15 @@
 mod audit;
 mod items;
 mod migrate;
+mod sessions;
 mod tokens;
 mod users;
 
 pub use audit::{AuditFilter, NewAuditEvent};
 pub use items::{ImportSummary, Item, Move, Revision};
+pub use sessions::{NewSession, Session, SessionInfo, ROTATION_GRACE_SECS};
 pub use tokens::{ApiToken, TokenScope};
-pub use users::{Role, Session, User};
+pub use users::{Role, User};
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::AnyPool;

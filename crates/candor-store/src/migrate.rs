@@ -25,6 +25,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../migrations/sqlite/0002_audit_log.sql"),
         postgres: include_str!("../../../migrations/postgres/0002_audit_log.sql"),
     },
+    Migration {
+        version: 3,
+        name: "session_rotation",
+        sqlite: include_str!("../../../migrations/sqlite/0003_session_rotation.sql"),
+        postgres: include_str!("../../../migrations/postgres/0003_session_rotation.sql"),
+    },
 ];
 
 pub(crate) async fn run(store: &Store) -> StoreResult<()> {

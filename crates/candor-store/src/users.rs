@@ -17,19 +17,10 @@ pub struct User {
     pub last_login_at: Option<i64>,
 }
 
-/// A signed-in back-office session.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Session {
-    pub user: User,
-    pub csrf_token: String,
-    pub created_at: i64,
-    pub last_seen_at: i64,
-}
-
-const USER_COLUMNS: &str =
+pub(crate) const USER_COLUMNS: &str =
     "u.id, u.org_id, u.email, u.name, u.role, u.password_hash, u.disabled_at, u.created_at, u.last_login_at";
 
-fn user_from_row(row: &AnyRow) -> StoreResult<User> {
+pub(crate) fn user_from_row(row: &AnyRow) -> StoreResult<User> {
     let role: String = get(row, "role")?;
     Ok(User {
         id: get(row, "id")?,
@@ -153,6 +144,27 @@ impl Store {
         Ok(())
     }
 
+    /// Changes a user's role and ends their sessions: a change of privilege means signing in
+    /// again, never carrying an old session into new rights.
+    pub async fn set_role(&self, org: OrgId, user_id: i64, role: Role) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query("UPDATE users SET role = $1 WHERE id = $2 AND org_id = $3")
+            .bind(role.as_str())
+            .bind(user_id)
+            .bind(org)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("user {user_id}")));
+        }
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Stores a single-use link (setup or reset) by the digest of its token.
     pub async fn create_user_link(
         &self,
@@ -227,78 +239,5 @@ impl Store {
             .await?;
         tx.commit().await?;
         Ok(Some(user))
-    }
-
-    /// Records a new session under the digest of its id.
-    pub async fn create_session(
-        &self,
-        id_hash: &str,
-        user_id: i64,
-        csrf_token: &str,
-        user_agent: &str,
-        ip: &str,
-    ) -> StoreResult<()> {
-        let t = now();
-        let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, last_seen_at, user_agent, ip) VALUES ($1, $2, $3, $4, $4, $5, $6)",
-        )
-        .bind(id_hash)
-        .bind(user_id)
-        .bind(csrf_token)
-        .bind(t)
-        .bind(user_agent)
-        .bind(ip)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query("UPDATE users SET last_login_at = $1 WHERE id = $2")
-            .bind(t)
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// The live session with this id digest. Sessions idle longer than `idle_secs` or older than
-    /// `absolute_secs` are deleted and not returned; a live one has its last use refreshed.
-    pub async fn session(&self, id_hash: &str, idle_secs: i64, absolute_secs: i64) -> StoreResult<Option<Session>> {
-        let sql = format!(
-            "SELECT {USER_COLUMNS}, s.csrf_token, s.created_at AS s_created, s.last_seen_at \
-             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1"
-        );
-        let Some(row) = sqlx::query(&sql).bind(id_hash).fetch_optional(&self.pool).await? else {
-            return Ok(None);
-        };
-        let user = user_from_row(&row)?;
-        let created: i64 = get(&row, "s_created")?;
-        let last_seen: i64 = get(&row, "last_seen_at")?;
-        let t = now();
-        if user.disabled || t - last_seen > idle_secs || t - created > absolute_secs {
-            self.delete_session(id_hash).await?;
-            return Ok(None);
-        }
-        // Refresh at most once a minute to keep writes off every request.
-        if t - last_seen >= 60 {
-            sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2")
-                .bind(t)
-                .bind(id_hash)
-                .execute(&self.pool)
-                .await?;
-        }
-        Ok(Some(Session {
-            user,
-            csrf_token: get(&row, "csrf_token")?,
-            created_at: created,
-            last_seen_at: last_seen,
-        }))
-    }
-
-    pub async fn delete_session(&self, id_hash: &str) -> StoreResult<()> {
-        sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
-            .bind(id_hash)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
     }
 }

@@ -31,6 +31,8 @@ pub struct Config {
     pub secure_cookies: bool,
     pub session_idle_minutes: i64,
     pub session_absolute_hours: i64,
+    /// A session's id is replaced this often while it is in use (the user stays signed in).
+    pub session_rotate_minutes: i64,
     /// Load the demo trust center into an empty database.
     pub demo: bool,
     /// Also print every audit-log entry to standard output as a JSON line (for a SIEM).
@@ -51,6 +53,7 @@ impl std::fmt::Debug for Config {
             .field("secure_cookies", &self.secure_cookies)
             .field("session_idle_minutes", &self.session_idle_minutes)
             .field("session_absolute_hours", &self.session_absolute_hours)
+            .field("session_rotate_minutes", &self.session_rotate_minutes)
             .field("demo", &self.demo)
             .field("audit_stdout", &self.audit_stdout)
             .finish()
@@ -71,12 +74,13 @@ struct FileConfig {
     secure_cookies: Option<bool>,
     session_idle_minutes: Option<i64>,
     session_absolute_hours: Option<i64>,
+    session_rotate_minutes: Option<i64>,
     demo: Option<bool>,
     audit_stdout: Option<bool>,
 }
 
 /// Configuration keys, each also settable as `CANDOR_<KEY>` in upper case.
-pub const KEYS: [&str; 12] = [
+pub const KEYS: [&str; 13] = [
     "listen",
     "data_dir",
     "database_url",
@@ -87,6 +91,7 @@ pub const KEYS: [&str; 12] = [
     "secure_cookies",
     "session_idle_minutes",
     "session_absolute_hours",
+    "session_rotate_minutes",
     "demo",
     "audit_stdout",
 ];
@@ -160,6 +165,9 @@ impl Config {
                 "session_idle_minutes" => fc.session_idle_minutes = int(&mut problems).or(fc.session_idle_minutes),
                 "session_absolute_hours" => {
                     fc.session_absolute_hours = int(&mut problems).or(fc.session_absolute_hours)
+                }
+                "session_rotate_minutes" => {
+                    fc.session_rotate_minutes = int(&mut problems).or(fc.session_rotate_minutes)
                 }
                 "demo" => fc.demo = flag(&mut problems).or(fc.demo),
                 "audit_stdout" => fc.audit_stdout = flag(&mut problems).or(fc.audit_stdout),
@@ -235,6 +243,12 @@ impl Config {
                 "session_absolute_hours = {session_absolute_hours} must be between 1 and 720"
             ));
         }
+        let session_rotate_minutes = fc.session_rotate_minutes.unwrap_or(15);
+        if !(1..=24 * 60).contains(&session_rotate_minutes) {
+            problems.push(format!(
+                "session_rotate_minutes = {session_rotate_minutes} must be between 1 and 1440"
+            ));
+        }
         if !problems.is_empty() {
             return Err(ConfigError(problems));
         }
@@ -249,6 +263,7 @@ impl Config {
             frame_ancestors,
             session_idle_minutes,
             session_absolute_hours,
+            session_rotate_minutes,
             demo: fc.demo.unwrap_or(true),
             audit_stdout: fc.audit_stdout.unwrap_or(false),
         })

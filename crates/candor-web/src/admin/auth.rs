@@ -135,10 +135,16 @@ pub async fn login(
         .chars()
         .take(300)
         .collect();
-    state
-        .store()
-        .create_session(&token_digest(id.expose()), user.id, csrf.expose(), &ua, &ip)
-        .await?;
+    let public_id = random_token().expose()[..16].to_owned();
+    let new = candor_store::NewSession {
+        id_hash: &token_digest(id.expose()),
+        public_id: &public_id,
+        user_id: user.id,
+        csrf_token: csrf.expose(),
+        user_agent: &ua,
+        ip: &ip,
+    };
+    state.store().create_session(new).await?;
     tracing::info!(user.id = user.id, client.ip = %ip, "signed in");
     state
         .audit(

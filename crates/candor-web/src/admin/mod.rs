@@ -5,6 +5,7 @@ mod auth;
 mod content;
 mod history;
 pub mod session;
+mod sessions;
 mod tokens;
 mod users;
 
@@ -119,6 +120,19 @@ fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             Needs(EditContent),
             post(history::restore),
         ),
+        r(g.clone(), "/admin/sessions", SignedIn, get(sessions::list)),
+        r(
+            p.clone(),
+            "/admin/sessions/revoke-others",
+            SignedIn,
+            post(sessions::revoke_others),
+        ),
+        r(
+            p.clone(),
+            "/admin/sessions/{id}/revoke",
+            SignedIn,
+            post(sessions::revoke),
+        ),
         r(g.clone(), "/admin/users", Needs(ViewUsers), get(users::list)),
         r(p.clone(), "/admin/users", Needs(ManageUsers), post(users::create)),
         r(
@@ -132,6 +146,18 @@ fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             "/admin/users/{id}/enable",
             Needs(ManageUsers),
             post(users::enable),
+        ),
+        r(
+            p.clone(),
+            "/admin/users/{id}/role",
+            Needs(ManageUsers),
+            post(users::change_role),
+        ),
+        r(
+            p.clone(),
+            "/admin/users/{id}/sessions/revoke",
+            Needs(ManageUsers),
+            post(users::end_sessions),
         ),
         r(g.clone(), "/admin/audit", Needs(ViewAuditLog), get(audit::list)),
         r(
@@ -232,6 +258,10 @@ fn notice_text(key: &str) -> Option<&'static str> {
         "user-disabled" => "User disabled; their sessions have ended.",
         "user-enabled" => "User enabled.",
         "token-revoked" => "Token revoked.",
+        "session-revoked" => "Session ended.",
+        "sessions-revoked" => "All your other sessions have ended.",
+        "role-changed" => "Role changed. The user's sessions have ended; they sign in again with the new role.",
+        "user-sessions-revoked" => "All of the user's sessions have ended.",
         _ => return None,
     })
 }

@@ -112,8 +112,32 @@ pub async fn enforce(
             return AppError::Forbidden.into_response();
         }
     }
+    // Rotate the id on a timer while the session is in use; the old id keeps working for a
+    // short grace period so requests already in flight are not signed out.
+    let rotate_after = state.config().session_rotate_minutes * 60;
+    let mut new_cookie = None;
+    if !session.via_previous_id && candor_store::now() - session.rotated_at >= rotate_after {
+        if let Some(old) = read_cookie(req.headers(), session_cookie_name(&state)) {
+            let fresh = candor_crypto::random_token();
+            match state
+                .store()
+                .rotate_session(&token_digest(old), &token_digest(fresh.expose()))
+                .await
+            {
+                Ok(true) => new_cookie = Some(cookie(&state, session_cookie_name(&state), fresh.expose(), "/", None)),
+                Ok(false) => {}
+                Err(e) => return AppError::from(e).into_response(),
+            }
+        }
+    }
     req.extensions_mut().insert(session);
-    next.run(req).await
+    let mut res = next.run(req).await;
+    if let Some(c) = new_cookie {
+        if let Ok(v) = axum::http::HeaderValue::from_str(&c) {
+            res.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    res
 }
 
 impl<S> FromRequestParts<S> for Admin

@@ -184,3 +184,50 @@ pub async fn enable(
 ) -> AppResult<Response> {
     set_disabled(&state, &admin, &form, id, false).await
 }
+
+pub async fn change_role(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(id): Path<i64>,
+    Form(form): Form<HashMap<String, String>>,
+) -> AppResult<Response> {
+    admin.check_csrf(&form)?;
+    let Some(role) = form.get("role").and_then(|r| Role::parse(r)) else {
+        return Err(AppError::BadRequest("Role: choose one of the listed roles.".into()));
+    };
+    if id == admin.0.user.id {
+        return Err(AppError::BadRequest(
+            "You cannot change your own role; ask another owner.".into(),
+        ));
+    }
+    state.store().set_role(state.org(), id, role).await?;
+    admin
+        .audit(
+            &state,
+            "user.role.change",
+            &format!("user/{id}"),
+            serde_json::json!({"role": role.as_str()}),
+        )
+        .await;
+    Ok(Redirect::to("/admin/users?notice=role-changed").into_response())
+}
+
+pub async fn end_sessions(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(id): Path<i64>,
+    Form(form): Form<HashMap<String, String>>,
+) -> AppResult<Response> {
+    admin.check_csrf(&form)?;
+    let user = state.store().user(state.org(), id).await?.ok_or(AppError::NotFound)?;
+    let n = state.store().revoke_user_sessions(user.id, None).await?;
+    admin
+        .audit(
+            &state,
+            "auth.session.revoke_user",
+            &format!("user/{}", user.email),
+            serde_json::json!({"ended": n}),
+        )
+        .await;
+    Ok(Redirect::to("/admin/users?notice=user-sessions-revoked").into_response())
+}

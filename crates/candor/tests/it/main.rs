@@ -8,5 +8,6 @@ mod audit;
 mod cli;
 mod harness;
 mod public;
+mod sessions;
 
 pub use harness::{Db, TestApp};

@@ -1,0 +1,102 @@
+//! "Your sessions": every device signed in as you, with revoke one / revoke all others.
+
+use super::content::FormMap;
+use super::session::Admin;
+use super::{AdminLayout, NoticeQuery};
+use crate::error::{AppError, AppResult};
+use crate::AppState;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::Form;
+
+struct Row {
+    public_id: String,
+    device: String,
+    ip: String,
+    created: String,
+    last_used: String,
+    current: bool,
+}
+
+#[derive(Template)]
+#[template(path = "admin/sessions.html")]
+struct SessionsPage {
+    layout: AdminLayout,
+    rows: Vec<Row>,
+}
+
+fn when(t: i64) -> String {
+    chrono::DateTime::from_timestamp(t, 0)
+        .map(|d| d.format("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_default()
+}
+
+pub async fn list(State(state): State<AppState>, admin: Admin, Query(q): Query<NoticeQuery>) -> AppResult<Response> {
+    let rows = state
+        .store()
+        .user_sessions(admin.0.user.id)
+        .await?
+        .into_iter()
+        .map(|s| Row {
+            current: s.public_id == admin.0.public_id,
+            device: if s.user_agent.is_empty() {
+                "Unknown device".into()
+            } else {
+                s.user_agent
+            },
+            public_id: s.public_id,
+            ip: s.ip,
+            created: when(s.created_at),
+            last_used: when(s.last_seen_at),
+        })
+        .collect();
+    let page = SessionsPage {
+        layout: AdminLayout::new(&admin, q.notice.as_deref()),
+        rows,
+    };
+    Ok(Html(page.render().map_err(anyhow::Error::from)?).into_response())
+}
+
+pub async fn revoke(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(id): Path<String>,
+    Form(form): Form<FormMap>,
+) -> AppResult<Response> {
+    admin.check_csrf(&form)?;
+    // Scoped to the signed-in user: someone else's session id is simply not found.
+    if !state.store().revoke_session(admin.0.user.id, &id).await? {
+        return Err(AppError::NotFound);
+    }
+    admin
+        .audit(
+            &state,
+            "auth.session.revoke",
+            &format!("session/{id}"),
+            serde_json::json!({}),
+        )
+        .await;
+    Ok(Redirect::to("/admin/sessions?notice=session-revoked").into_response())
+}
+
+pub async fn revoke_others(
+    State(state): State<AppState>,
+    admin: Admin,
+    Form(form): Form<FormMap>,
+) -> AppResult<Response> {
+    admin.check_csrf(&form)?;
+    let n = state
+        .store()
+        .revoke_user_sessions(admin.0.user.id, Some(&admin.0.public_id))
+        .await?;
+    admin
+        .audit(
+            &state,
+            "auth.session.revoke_others",
+            "",
+            serde_json::json!({"ended": n}),
+        )
+        .await;
+    Ok(Redirect::to("/admin/sessions?notice=sessions-revoked").into_response())
+}
