@@ -9,6 +9,7 @@ pub mod content;
 pub mod contentdir;
 pub mod fields;
 pub mod markdown;
+pub mod password;
 pub mod slug;
 
 pub use content::{

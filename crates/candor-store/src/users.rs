@@ -106,6 +106,25 @@ impl Store {
         Ok(())
     }
 
+    /// A user changes their own password: the new hash is stored and every other session of
+    /// theirs ends, in one transaction; the session they changed it from stays.
+    pub async fn change_password(&self, user_id: i64, hash: &str, keep_public_id: &str) -> StoreResult<u64> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .bind(hash)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        let ended = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND (public_id IS NULL OR public_id <> $2)")
+            .bind(user_id)
+            .bind(keep_public_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        tx.commit().await?;
+        Ok(ended)
+    }
+
     /// Disables (or re-enables) a user; disabling ends their sessions.
     pub async fn set_disabled(&self, org: OrgId, user_id: i64, disabled: bool) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;

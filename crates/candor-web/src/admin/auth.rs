@@ -227,8 +227,6 @@ const RESET: LinkKind = LinkKind {
     ask_identity: false,
 };
 
-pub const MIN_PASSWORD: usize = 12;
-
 async fn link_form(state: &AppState, kind: &LinkKind, token: &str) -> AppResult<Response> {
     let Some(user) = state.store().peek_user_link(&token_digest(token), kind.purpose).await? else {
         return Err(AppError::BadRequest("This link is not valid: it may have expired or been used already. Ask an owner for a new one (candor user reset-password EMAIL).".into()));
@@ -282,13 +280,8 @@ async fn link_submit(
     };
     let mut errors = vec![];
     let password = field("password");
-    if password.chars().count() < MIN_PASSWORD {
-        errors.push(format!(
-            "Password: use at least {MIN_PASSWORD} characters (a passphrase of several words works well)."
-        ));
-    }
-    if password.len() > 1024 {
-        errors.push("Password: use at most 1024 characters.".into());
+    if let Err(why) = candor_core::password::check_new_password(password) {
+        errors.push(format!("Password: {why}."));
     }
     if password != field("confirm") {
         errors.push("Confirm password: the two passwords differ; type the same password twice.".into());

@@ -4,6 +4,7 @@ mod audit;
 mod auth;
 mod content;
 mod history;
+mod password;
 pub mod session;
 mod sessions;
 mod tokens;
@@ -121,6 +122,8 @@ fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             post(history::restore),
         ),
         r(g.clone(), "/admin/sessions", SignedIn, get(sessions::list)),
+        r(g.clone(), "/admin/password", SignedIn, get(password::form)),
+        r(p.clone(), "/admin/password", SignedIn, post(password::change)),
         r(
             p.clone(),
             "/admin/sessions/revoke-others",
@@ -259,6 +262,7 @@ fn notice_text(key: &str) -> Option<&'static str> {
         "user-enabled" => "User enabled.",
         "token-revoked" => "Token revoked.",
         "session-revoked" => "Session ended.",
+        "password-changed" => "Password changed. Your other sessions have ended.",
         "sessions-revoked" => "All your other sessions have ended.",
         "role-changed" => "Role changed. The user's sessions have ended; they sign in again with the new role.",
         "user-sessions-revoked" => "All of the user's sessions have ended.",

@@ -207,3 +207,53 @@ both_dbs!(
         assert_eq!(r.status(), 400);
     }
 );
+
+both_dbs!(
+    changing_your_password_ends_your_other_sessions_and_the_policy_holds,
+    |app: TestApp| async move {
+        let csrf = app.sign_in_owner().await;
+        let laptop = app.new_browser();
+        laptop.sign_in(OWNER_EMAIL, OWNER_PASSWORD).await;
+        // Wrong current password, a common password, a mismatch: all refused, each named.
+        let r = app
+            .post_form(
+                "/admin/password",
+                &[
+                    ("_csrf", &csrf),
+                    ("current", "not it at all"),
+                    ("password", "qwerty123456"),
+                    ("confirm", "different"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status(), 422);
+        let body = r.text().await.unwrap();
+        assert!(
+            body.contains("Current password: it is not correct")
+                && body.contains("commonly used")
+                && body.contains("differ"),
+            "{body}"
+        );
+        assert_eq!(
+            laptop.get("/admin").await.status(),
+            200,
+            "a refused change ends nothing"
+        );
+        let new = "a brand new passphrase for the owner";
+        let r = app
+            .post_form(
+                "/admin/password",
+                &[
+                    ("_csrf", &csrf),
+                    ("current", OWNER_PASSWORD),
+                    ("password", new),
+                    ("confirm", new),
+                ],
+            )
+            .await;
+        assert_eq!(r.status(), 303);
+        assert_eq!(app.get("/admin").await.status(), 200, "this browser stays signed in");
+        assert_eq!(laptop.get("/admin").await.status(), 303, "the other session ended");
+        app.new_browser().sign_in(OWNER_EMAIL, new).await;
+    }
+);
