@@ -7,6 +7,7 @@
 
 mod audit;
 mod items;
+mod mfa;
 mod migrate;
 mod sessions;
 mod tokens;

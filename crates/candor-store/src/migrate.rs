@@ -31,6 +31,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../migrations/sqlite/0003_session_rotation.sql"),
         postgres: include_str!("../../../migrations/postgres/0003_session_rotation.sql"),
     },
+    Migration {
+        version: 4,
+        name: "mfa",
+        sqlite: include_str!("../../../migrations/sqlite/0004_mfa.sql"),
+        postgres: include_str!("../../../migrations/postgres/0004_mfa.sql"),
+    },
 ];
 
 pub(crate) async fn run(store: &Store) -> StoreResult<()> {

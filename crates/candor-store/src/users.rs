@@ -15,10 +15,12 @@ pub struct User {
     pub disabled: bool,
     pub created_at: i64,
     pub last_login_at: Option<i64>,
+    /// A confirmed TOTP second factor.
+    pub mfa_enabled: bool,
 }
 
 pub(crate) const USER_COLUMNS: &str =
-    "u.id, u.org_id, u.email, u.name, u.role, u.password_hash, u.disabled_at, u.created_at, u.last_login_at";
+    "u.id, u.org_id, u.email, u.name, u.role, u.password_hash, u.disabled_at, u.created_at, u.last_login_at, u.totp_secret";
 
 pub(crate) fn user_from_row(row: &AnyRow) -> StoreResult<User> {
     let role: String = get(row, "role")?;
@@ -32,6 +34,7 @@ pub(crate) fn user_from_row(row: &AnyRow) -> StoreResult<User> {
         disabled: get::<Option<i64>>(row, "disabled_at")?.is_some(),
         created_at: get(row, "created_at")?,
         last_login_at: get(row, "last_login_at")?,
+        mfa_enabled: get::<Option<String>>(row, "totp_secret")?.is_some(),
     })
 }
 

@@ -143,17 +143,20 @@ pub async fn login(
         csrf_token: csrf.expose(),
         user_agent: &ua,
         ip: &ip,
+        mfa_pending: user.mfa_enabled,
     };
     state.store().create_session(new).await?;
     tracing::info!(user.id = user.id, client.ip = %ip, "signed in");
+    // With a second factor, the session is only half signed in until the code is given.
+    let (action, next) = if user.mfa_enabled {
+        let encoded: String = url::form_urlencoded::byte_serialize(next.as_bytes()).collect();
+        ("auth.login.password_ok", format!("/admin/mfa/verify?next={encoded}"))
+    } else {
+        ("auth.login", next.to_owned())
+    };
+    let (actor, target) = (format!("user:{}", user.email), format!("user/{}", user.email));
     state
-        .audit(
-            &format!("user:{}", user.email),
-            "auth.login",
-            &format!("user/{}", user.email),
-            &ip,
-            serde_json::json!({"user_agent": ua}),
-        )
+        .audit(&actor, action, &target, &ip, serde_json::json!({"user_agent": ua}))
         .await;
     let set = cookie(&state, session_cookie_name(&state), id.expose(), "/", None);
     let clear = cookie(&state, LOGIN_CSRF_COOKIE, "", "/admin", Some(0));
@@ -161,7 +164,7 @@ pub async fn login(
     Ok((
         StatusCode::SEE_OTHER,
         AppendHeaders([
-            (header::LOCATION, next.to_owned()),
+            (header::LOCATION, next),
             (header::SET_COOKIE, set),
             (header::SET_COOKIE, clear),
         ]),

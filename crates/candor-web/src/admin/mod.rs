@@ -4,6 +4,7 @@ mod audit;
 mod auth;
 mod content;
 mod history;
+mod mfa;
 mod password;
 pub mod session;
 mod sessions;
@@ -120,6 +121,16 @@ fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             "/admin/content/{kind}/{slug}/history/{number}/restore",
             Needs(EditContent),
             post(history::restore),
+        ),
+        r(g.clone(), "/admin/mfa", SignedIn, get(mfa::show)),
+        r(p.clone(), "/admin/mfa/confirm", SignedIn, post(mfa::confirm)),
+        r(g.clone(), "/admin/mfa/verify", SignedIn, get(mfa::verify_form)),
+        r(p.clone(), "/admin/mfa/verify", SignedIn, post(mfa::verify)),
+        r(
+            p.clone(),
+            "/admin/settings/require-mfa",
+            Needs(ManageUsers),
+            post(mfa::set_policy),
         ),
         r(g.clone(), "/admin/sessions", SignedIn, get(sessions::list)),
         r(g.clone(), "/admin/password", SignedIn, get(password::form)),

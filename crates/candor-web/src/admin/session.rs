@@ -95,6 +95,19 @@ pub async fn enforce(
         Ok(None) => return to_login(req.method(), req.uri().path()),
         Err(e) => return e.into_response(),
     };
+    // Half signed in (password but no second factor yet), or obliged to enrol first: only the
+    // pages that finish that are open.
+    let path = req.uri().path();
+    if session.mfa_pending && !super::mfa::PENDING_PATHS.contains(&path) {
+        return Redirect::to("/admin/mfa/verify").into_response();
+    }
+    if !session.mfa_pending
+        && !session.user.mfa_enabled
+        && !super::mfa::ENROL_PATHS.contains(&path)
+        && super::mfa::required(&state).await
+    {
+        return Redirect::to("/admin/mfa").into_response();
+    }
     if let super::Access::Needs(p) = access {
         if !allows(session.user.role, p) {
             tracing::info!(user.id = session.user.id, permission = ?p, "permission denied");
@@ -116,7 +129,7 @@ pub async fn enforce(
     // short grace period so requests already in flight are not signed out.
     let rotate_after = state.config().session_rotate_minutes * 60;
     let mut new_cookie = None;
-    if !session.via_previous_id && candor_store::now() - session.rotated_at >= rotate_after {
+    if !session.via_previous_id && !session.mfa_pending && candor_store::now() - session.rotated_at >= rotate_after {
         if let Some(old) = read_cookie(req.headers(), session_cookie_name(&state)) {
             let fresh = candor_crypto::random_token();
             match state

@@ -7,6 +7,7 @@ mod api;
 mod audit;
 mod cli;
 mod harness;
+mod mfa;
 mod public;
 mod sessions;
 
