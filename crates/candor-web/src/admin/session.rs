@@ -217,7 +217,12 @@ impl Admin {
 /// Only local absolute paths are accepted as a place to return to after sign-in: no scheme, no
 /// `//host`, no backslash tricks. Anything else falls back to the dashboard.
 pub fn safe_next(next: &str) -> bool {
-    next.starts_with("/admin") && !next.starts_with("//") && !next.contains(['\\', '\r', '\n']) && !next.contains("://")
+    next.starts_with("/admin")
+        && !next.starts_with("//")
+        && !next.contains('\\')
+        && !next.contains("://")
+        // Control characters cannot go into a Location header (and have no business in a path).
+        && !next.chars().any(char::is_control)
 }
 
 fn urlencode(s: &str) -> String {
@@ -281,7 +286,7 @@ mod tests {
             "https://evil.example/admin",
             "/admin\\@evil",
             "/elsewhere",
-            "/admin/x\r\nSet-Cookie: a=b",
+            "/admin/x\r\nSet-Cookie: a=b", "/admin\u{1}", "/admin\u{7f}",
             "/admin/https://x",
         ] {
             assert!(!safe_next(bad), "{bad}");
