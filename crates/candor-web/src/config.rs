@@ -37,6 +37,54 @@ pub struct Config {
     pub demo: bool,
     /// Also print every audit-log entry to standard output as a JSON line (for a SIEM).
     pub audit_stdout: bool,
+    /// Serve HTTPS with this certificate chain and key (PEM), both or neither.
+    pub tls: Option<(PathBuf, PathBuf)>,
+    /// With TLS: also listen here for plain HTTP and redirect everything to HTTPS.
+    pub redirect_http_listen: Option<SocketAddr>,
+    /// Reverse proxies whose X-Forwarded-For is believed (addresses or CIDR ranges).
+    pub trusted_proxies: Vec<IpNet>,
+}
+
+/// An address range such as `10.0.0.0/8` or `::1/128`; a bare address is a range of one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IpNet {
+    addr: std::net::IpAddr,
+    prefix: u8,
+}
+
+impl IpNet {
+    pub fn parse(s: &str) -> Option<IpNet> {
+        let (a, p) = s
+            .trim()
+            .split_once('/')
+            .map(|(a, p)| (a, Some(p)))
+            .unwrap_or((s.trim(), None));
+        let addr: std::net::IpAddr = a.parse().ok()?;
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = match p {
+            Some(p) => p.parse::<u8>().ok().filter(|p| *p <= max)?,
+            None => max,
+        };
+        Some(IpNet { addr, prefix })
+    }
+
+    pub fn contains(&self, ip: std::net::IpAddr) -> bool {
+        let bits = |ip: std::net::IpAddr| -> (u128, u32) {
+            match ip {
+                std::net::IpAddr::V4(v) => (u128::from(u32::from(v)), 32),
+                std::net::IpAddr::V6(v) => match v.to_ipv4_mapped() {
+                    Some(v4) => (u128::from(u32::from(v4)), 32),
+                    None => (u128::from(v), 128),
+                },
+            }
+        };
+        let ((net, width), (ip, ip_width)) = (bits(self.addr), bits(ip));
+        if width != ip_width {
+            return false;
+        }
+        let shift = width - u32::from(self.prefix);
+        shift >= width || (net >> shift) == (ip >> shift)
+    }
 }
 
 /// Debug output masks the database password: configuration gets logged when things go wrong.
@@ -56,6 +104,9 @@ impl std::fmt::Debug for Config {
             .field("session_rotate_minutes", &self.session_rotate_minutes)
             .field("demo", &self.demo)
             .field("audit_stdout", &self.audit_stdout)
+            .field("tls", &self.tls)
+            .field("redirect_http_listen", &self.redirect_http_listen)
+            .field("trusted_proxies", &self.trusted_proxies)
             .finish()
     }
 }
@@ -77,10 +128,14 @@ struct FileConfig {
     session_rotate_minutes: Option<i64>,
     demo: Option<bool>,
     audit_stdout: Option<bool>,
+    tls_cert_file: Option<String>,
+    tls_key_file: Option<String>,
+    redirect_http_listen: Option<String>,
+    trusted_proxies: Option<Vec<String>>,
 }
 
 /// Configuration keys, each also settable as `CANDOR_<KEY>` in upper case.
-pub const KEYS: [&str; 13] = [
+pub const KEYS: [&str; 17] = [
     "listen",
     "data_dir",
     "database_url",
@@ -94,6 +149,10 @@ pub const KEYS: [&str; 13] = [
     "session_rotate_minutes",
     "demo",
     "audit_stdout",
+    "tls_cert_file",
+    "tls_key_file",
+    "redirect_http_listen",
+    "trusted_proxies",
 ];
 
 /// Environment variables with the `CANDOR_` prefix that are not configuration keys.
@@ -171,6 +230,18 @@ impl Config {
                 }
                 "demo" => fc.demo = flag(&mut problems).or(fc.demo),
                 "audit_stdout" => fc.audit_stdout = flag(&mut problems).or(fc.audit_stdout),
+                "tls_cert_file" => fc.tls_cert_file = v,
+                "tls_key_file" => fc.tls_key_file = v,
+                "redirect_http_listen" => fc.redirect_http_listen = v,
+                "trusted_proxies" => {
+                    fc.trusted_proxies = Some(
+                        value
+                            .split(',')
+                            .map(|s| s.trim().to_owned())
+                            .filter(|s| !s.is_empty())
+                            .collect(),
+                    )
+                }
                 _ => problems.push(format!(
                     "{name} is not a Candor setting; remove it or use one of: {}",
                     KEYS.iter()
@@ -200,11 +271,47 @@ impl Config {
                 candor_store::redact_url(&database_url)
             ));
         }
+        let tls = match (fc.tls_cert_file, fc.tls_key_file) {
+            (Some(c), Some(k)) => Some((PathBuf::from(c), PathBuf::from(k))),
+            (None, None) => None,
+            _ => {
+                problems.push("tls_cert_file and tls_key_file go together: set both to serve HTTPS, or neither".into());
+                None
+            }
+        };
+        let scheme = if tls.is_some() { "https" } else { "http" };
         let public_url = fc
             .public_url
-            .unwrap_or_else(|| format!("http://{listen}"))
+            .unwrap_or_else(|| format!("{scheme}://{listen}"))
             .trim_end_matches('/')
             .to_owned();
+        let redirect_http_listen = fc
+            .redirect_http_listen
+            .as_deref()
+            .and_then(|r| match r.parse::<SocketAddr>() {
+                Ok(a) if tls.is_some() => Some(a),
+                Ok(_) => {
+                    problems.push(
+                        "redirect_http_listen only makes sense with TLS; set tls_cert_file and tls_key_file too".into(),
+                    );
+                    None
+                }
+                Err(_) => {
+                    problems.push(format!(
+                        "redirect_http_listen = {r:?} is not an address; write it as IP:PORT, e.g. 0.0.0.0:80"
+                    ));
+                    None
+                }
+            });
+        let mut trusted_proxies = vec![];
+        for p in fc.trusted_proxies.unwrap_or_default() {
+            match IpNet::parse(&p) {
+                Some(n) => trusted_proxies.push(n),
+                None => problems.push(format!(
+                    "trusted_proxies entry {p:?} is not an address or range; write e.g. 10.0.0.5 or 10.0.0.0/8"
+                )),
+            }
+        }
         match url::Url::parse(&public_url) {
             Ok(u) if matches!(u.scheme(), "http" | "https") && u.path() == "/" && u.query().is_none() => {}
             _ => problems.push(format!(
@@ -257,6 +364,9 @@ impl Config {
             data_dir,
             database_url,
             secure_cookies: fc.secure_cookies.unwrap_or(public_url.starts_with("https://")),
+            tls,
+            redirect_http_listen,
+            trusted_proxies,
             public_url,
             log_format,
             log_level,
@@ -318,6 +428,31 @@ mod tests {
         assert!(all.contains("CANDOR_COLOUR is not a Candor setting"), "{all}");
         assert!(all.contains("listen = \"nowhere\" is not an address"), "{all}");
         assert!(all.contains("database_url = \"mysql://x\" is not supported"), "{all}");
+    }
+
+    #[test]
+    fn address_ranges() {
+        let n = IpNet::parse("10.0.0.0/8").unwrap();
+        assert!(n.contains("10.1.2.3".parse().unwrap()) && !n.contains("11.0.0.1".parse().unwrap()));
+        assert!(IpNet::parse("127.0.0.1")
+            .unwrap()
+            .contains("::ffff:127.0.0.1".parse().unwrap()));
+        assert!(IpNet::parse("::1").unwrap().contains("::1".parse().unwrap()));
+        assert!(IpNet::parse("0.0.0.0/0").unwrap().contains("8.8.8.8".parse().unwrap()));
+        assert!(IpNet::parse("10.0.0.0/33").is_none() && IpNet::parse("proxy").is_none());
+    }
+
+    #[test]
+    fn tls_keys_go_together() {
+        let e = Config::load(None, &env(&[("CANDOR_TLS_CERT_FILE", "/x.pem")])).unwrap_err();
+        assert!(e.0.join("").contains("tls_cert_file and tls_key_file go together"));
+        let c = Config::load(
+            None,
+            &env(&[("CANDOR_TLS_CERT_FILE", "/c"), ("CANDOR_TLS_KEY_FILE", "/k")]),
+        )
+        .unwrap();
+        assert_eq!(c.public_url, "https://127.0.0.1:8080");
+        assert!(c.secure_cookies, "TLS turns on Secure cookies and HSTS");
     }
 
     #[test]

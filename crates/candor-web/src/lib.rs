@@ -10,6 +10,7 @@ mod public;
 mod ratelimit;
 pub mod site;
 mod state;
+pub mod tls;
 
 pub use admin::{route_table as admin_route_table, Access, RouteSpec};
 pub use config::Config;
@@ -34,6 +35,7 @@ pub fn router(state: AppState) -> Router {
             headers::security_headers,
         ))
         .layer(axum::middleware::from_fn(request_log))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), forwarded_client))
         .with_state(state)
 }
 
@@ -72,4 +74,37 @@ async fn request_log(req: axum::extract::Request, next: axum::middleware::Next) 
     let res = next.run(req).await;
     tracing::debug!(http.method = %method, http.route = %route, http.status = res.status().as_u16(), duration_ms = started.elapsed().as_millis() as u64, "request");
     res
+}
+
+/// Behind a trusted reverse proxy, the client is the address the proxy reports in
+/// X-Forwarded-For: the rightmost entry that is not itself a trusted proxy. From anyone else the
+/// header is ignored, so a client cannot pick the address that rate limits and the audit log see.
+async fn forwarded_client(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    mut req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::extract::ConnectInfo;
+    use std::net::SocketAddr;
+    let trusted = &state.config().trusted_proxies;
+    if !trusted.is_empty() {
+        if let Some(ConnectInfo(peer)) = req.extensions().get::<ConnectInfo<SocketAddr>>().copied() {
+            let is_trusted = |ip: std::net::IpAddr| trusted.iter().any(|n| n.contains(ip));
+            if is_trusted(peer.ip()) {
+                let hops: Vec<std::net::IpAddr> = req
+                    .headers()
+                    .get_all("x-forwarded-for")
+                    .iter()
+                    .filter_map(|v| v.to_str().ok())
+                    .flat_map(|v| v.split(','))
+                    .filter_map(|h| h.trim().parse().ok())
+                    .collect();
+                if let Some(client) = hops.iter().rev().find(|ip| !is_trusted(**ip)).or(hops.first()) {
+                    req.extensions_mut()
+                        .insert(ConnectInfo(SocketAddr::new(*client, peer.port())));
+                }
+            }
+        }
+    }
+    next.run(req).await
 }

@@ -234,18 +234,52 @@ async fn serve(config: Config) -> anyhow::Result<ExitCode> {
     if boot.demo_loaded {
         tracing::info!("loaded the demo trust center into the empty database");
     }
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", config.listen))?;
     let state = AppState::new(store.clone(), boot.org, config.clone()).await?;
+    let std_listener =
+        std::net::TcpListener::bind(config.listen).with_context(|| format!("cannot listen on {}", config.listen))?;
+    std_listener.set_nonblocking(true)?;
+    let bound = std_listener.local_addr()?;
     tracing::info!(
-        listen = %listener.local_addr()?,
+        listen = %bound,
+        tls = config.tls.is_some(),
         database = %candor_store::redact_url(&config.database_url),
         startup_ms = started.elapsed().as_millis() as u64,
         "candor is ready at {}", config.public_url
     );
     print_setup_link(&config, boot.setup_token.as_ref().map(|t| t.expose()));
-    candor_web::serve(listener, state, shutdown_signal()).await?;
+    let (stop_tx, _) = tokio::sync::broadcast::channel::<()>(1);
+    let stopped = |tx: &tokio::sync::broadcast::Sender<()>| {
+        let mut rx = tx.subscribe();
+        async move {
+            let _ = rx.recv().await;
+        }
+    };
+    let signal_tx = stop_tx.clone();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = signal_tx.send(());
+    });
+    match &config.tls {
+        Some((cert, key)) => {
+            let tls = candor_web::tls::server_config(cert, key)?;
+            if let Some(addr) = config.redirect_http_listen {
+                let l = tokio::net::TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("cannot listen on {addr}"))?;
+                tracing::info!(listen = %addr, "redirecting plain HTTP to HTTPS");
+                tokio::spawn(candor_web::tls::serve_redirect(
+                    l,
+                    config.public_url.clone(),
+                    stopped(&stop_tx),
+                ));
+            }
+            candor_web::tls::serve_tls(std_listener, state, tls, stopped(&stop_tx)).await?;
+        }
+        None => {
+            let listener = tokio::net::TcpListener::from_std(std_listener)?;
+            candor_web::serve(listener, state, stopped(&stop_tx)).await?;
+        }
+    }
     store.close().await;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)

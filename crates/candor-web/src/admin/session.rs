@@ -286,7 +286,9 @@ mod tests {
             "https://evil.example/admin",
             "/admin\\@evil",
             "/elsewhere",
-            "/admin/x\r\nSet-Cookie: a=b", "/admin\u{1}", "/admin\u{7f}",
+            "/admin/x\r\nSet-Cookie: a=b",
+            "/admin\u{1}",
+            "/admin\u{7f}",
             "/admin/https://x",
         ] {
             assert!(!safe_next(bad), "{bad}");

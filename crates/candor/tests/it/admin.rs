@@ -654,3 +654,53 @@ async fn behind_tls_cookies_are_secure_host_only_and_hsts_is_sent() {
     );
     assert!(!session.contains("Domain="), "host-only");
 }
+
+/// Four failed sign-ins for different unknown accounts, the last from `last_ip` per
+/// X-Forwarded-For; returns the statuses.
+async fn failures_with_forwarded(app: &TestApp, last_ip: &str) -> Vec<u16> {
+    let mut out = vec![];
+    for (i, ip) in ["203.0.113.7", "203.0.113.7", "203.0.113.7", last_ip]
+        .iter()
+        .enumerate()
+    {
+        let (_, page) = app.get_text("/admin/login").await;
+        let email = format!("nobody{i}@corvellan.example");
+        let r = app
+            .client
+            .post(app.url("/admin/login"))
+            .header("Origin", &app.base)
+            .header("X-Forwarded-For", *ip)
+            .form(&[
+                ("_csrf", csrf_of(&page).as_str()),
+                ("email", &email),
+                ("password", "whatever it is"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        out.push(r.status().as_u16());
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forwarded_for_is_believed_only_from_trusted_proxies() {
+    // Not trusted (the default): the header is ignored, so a client cannot dodge the limit by
+    // inventing addresses.
+    let app = TestApp::start(crate::Db::Sqlite).await.unwrap();
+    assert_eq!(
+        failures_with_forwarded(&app, "198.51.100.9").await,
+        [401, 401, 401, 429]
+    );
+    // Trusted: each forwarded client has its own limit.
+    let app = TestApp::start_configured(crate::Db::Sqlite, true, |c| {
+        c.trusted_proxies = vec![candor_web::config::IpNet::parse("127.0.0.0/8").unwrap()]
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        failures_with_forwarded(&app, "198.51.100.9").await,
+        [401, 401, 401, 401]
+    );
+    assert_eq!(failures_with_forwarded(&app, "203.0.113.7").await[3], 429);
+}
