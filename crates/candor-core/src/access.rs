@@ -64,7 +64,7 @@ impl Role {
 pub enum Permission {
     /// See drafts, history and the back office's content lists.
     ViewContent,
-    /// Create, edit, reorder, delete, restore.
+    /// Create, edit, reorder, restore (deleting needs `PublishContent`: it takes content down).
     EditContent,
     /// Make content public or take it down.
     PublishContent,

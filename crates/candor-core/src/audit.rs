@@ -16,7 +16,7 @@ pub struct AuditRecord {
     pub seq: i64,
     /// Unix seconds.
     pub at: i64,
-    /// `user:EMAIL`, `api-token:ID`, `cli`, `anonymous`, or `system`.
+    /// `user:EMAIL`, `api-token:ID`, `cli:OS-USER`, or `anonymous`.
     pub actor: String,
     /// Dotted, e.g. `auth.login.failed`, `content.publish`.
     pub action: String,

@@ -86,11 +86,13 @@ impl Store {
         rows.iter().map(token_from_row).collect()
     }
 
-    /// The live (not revoked, not expired) token with this digest; records its use.
+    /// The live token with this digest (not revoked, not expired, and its creator still enabled:
+    /// disabling a person disables the tokens they made); records its use.
     pub async fn use_api_token(&self, token_hash: &str) -> StoreResult<Option<ApiToken>> {
         let t = now();
         let sql = format!(
-            "SELECT {COLUMNS} FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)"
+            "SELECT {COLUMNS} FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2) \
+             AND created_by IN (SELECT id FROM users WHERE disabled_at IS NULL)"
         );
         let Some(row) = sqlx::query(&sql)
             .bind(token_hash)

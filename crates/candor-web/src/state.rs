@@ -17,8 +17,11 @@ struct Inner {
     config: Config,
     site: RwLock<Arc<Site>>,
     headers: crate::headers::SecurityHeaders,
-    /// Sign-in failures per IP and per account: three free, then doubling waits up to 15 min.
+    /// Sign-in failures per IP (and second-factor and password-change failures per user): three
+    /// free, then doubling waits up to 15 min.
     login_backoff: crate::ratelimit::Backoff,
+    /// Sign-in failures per account: three free, then doubling waits capped at one minute.
+    account_backoff: crate::ratelimit::Backoff,
     /// Bad API tokens per IP: ten free, then doubling waits up to 15 min.
     api_backoff: crate::ratelimit::Backoff,
 }
@@ -37,6 +40,7 @@ impl AppState {
                 headers,
                 login_backoff: crate::ratelimit::Backoff::new(3, std::time::Duration::from_secs(900)),
                 api_backoff: crate::ratelimit::Backoff::new(10, std::time::Duration::from_secs(900)),
+                account_backoff: crate::ratelimit::Backoff::new(3, std::time::Duration::from_secs(60)),
             }),
         })
     }
@@ -52,6 +56,9 @@ impl AppState {
     }
     pub(crate) fn login_backoff(&self) -> &crate::ratelimit::Backoff {
         &self.inner.login_backoff
+    }
+    pub(crate) fn account_backoff(&self) -> &crate::ratelimit::Backoff {
+        &self.inner.account_backoff
     }
     pub(crate) fn api_backoff(&self) -> &crate::ratelimit::Backoff {
         &self.inner.api_backoff

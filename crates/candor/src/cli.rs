@@ -357,6 +357,13 @@ async fn user(config: &Config, command: &UserCommand) -> anyhow::Result<ExitCode
             store
                 .create_user_link(u.id, &candor_crypto::token_digest(token.expose()), "reset", 24 * 3600)
                 .await?;
+            cli_audit(
+                &store,
+                org,
+                "user.invite",
+                serde_json::json!({"user": u.email, "role": role.as_str()}),
+            )
+            .await?;
             println!(
                 "Added {} ({}). They set a password here (once, within 24 hours):\n{}/admin/reset/{}",
                 u.email,
@@ -383,6 +390,7 @@ async fn user(config: &Config, command: &UserCommand) -> anyhow::Result<ExitCode
                 .await?
                 .with_context(|| format!("no user {email}"))?;
             store.set_disabled(org, u.id, true).await?;
+            cli_audit(&store, org, "user.disable", serde_json::json!({"user": u.email})).await?;
             println!("Disabled {} and ended their sessions.", u.email);
         }
         UserCommand::ResetPassword { email } => {
@@ -394,6 +402,7 @@ async fn user(config: &Config, command: &UserCommand) -> anyhow::Result<ExitCode
             store
                 .create_user_link(u.id, &candor_crypto::token_digest(token.expose()), "reset", 3600)
                 .await?;
+            cli_audit(&store, org, "user.reset_link", serde_json::json!({"user": u.email})).await?;
             println!(
                 "Password reset link for {} (once, within one hour):\n{}/admin/reset/{}",
                 u.email,

@@ -77,21 +77,18 @@ pub async fn login(
         _ => return Err(AppError::Csrf),
     }
     let next = Some(field("next")).filter(|n| safe_next(n)).unwrap_or("/admin");
-    let email = field("email").trim().to_lowercase();
+    // No address is longer than 254 characters; a longer one cannot exist, so it is not looked up,
+    // kept as a backoff key or written to the audit log.
+    let email: String = field("email").trim().to_lowercase().chars().take(254).collect();
     let ip = peer.ip().to_string();
     let (ip_key, user_key) = (format!("ip:{ip}"), format!("user:{email}"));
-    let limits = state.login_backoff();
-    if let Err(secs) = limits.check(&ip_key).and_then(|_| limits.check(&user_key)) {
+    // Two limits: per address (up to 15 min) slows one attacker; per account (capped at a minute)
+    // slows a distributed attack on one account without letting anyone lock its owner out.
+    let (by_ip, by_account) = (state.login_backoff(), state.account_backoff());
+    if let Err(secs) = by_ip.check(&ip_key).and_then(|_| by_account.check(&user_key)) {
+        // Only logged: refused attempts check nothing, and recording each would let anyone fill
+        // the audit log for free.
         tracing::warn!(client.ip = %ip, "login refused while backing off");
-        state
-            .audit(
-                "anonymous",
-                "auth.login.throttled",
-                &format!("user/{email}"),
-                &ip,
-                serde_json::json!({"retry_after_secs": secs}),
-            )
-            .await;
         return Err(AppError::TooManyRequests { retry_after_secs: secs });
     }
     let user = state
@@ -109,8 +106,8 @@ pub async fn login(
         .await
         .map_err(anyhow::Error::from)?;
     let Some(user) = user.filter(|_| ok) else {
-        limits.failure(&ip_key);
-        limits.failure(&user_key);
+        by_ip.failure(&ip_key);
+        by_account.failure(&user_key);
         tracing::info!(client.ip = %ip, "login failed");
         state
             .audit(
@@ -123,8 +120,8 @@ pub async fn login(
             .await;
         return login_page(&state, StatusCode::UNAUTHORIZED, next, &email, Some(BAD_LOGIN));
     };
-    limits.success(&ip_key);
-    limits.success(&user_key);
+    by_ip.success(&ip_key);
+    by_account.success(&user_key);
     // A brand-new id at every sign-in: an id planted before login is never promoted.
     let id = random_token();
     let csrf = random_token();

@@ -41,6 +41,11 @@ pub async fn form(admin: Admin) -> AppResult<Response> {
 
 pub async fn change(State(state): State<AppState>, admin: Admin, Form(form): Form<FormMap>) -> AppResult<Response> {
     admin.check_csrf(&form)?;
+    // A stolen session must not become an unlimited oracle for the account's password.
+    let key = format!("pwchange:{}", admin.0.user.id);
+    if let Err(secs) = state.login_backoff().check(&key) {
+        return Err(crate::error::AppError::TooManyRequests { retry_after_secs: secs });
+    }
     let field = |k: &str| form.get(k).cloned().unwrap_or_default();
     let stored = state.store().password_hash(admin.0.user.id).await?;
     let current = field("current");
