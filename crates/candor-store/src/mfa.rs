@@ -90,6 +90,28 @@ impl Store {
         get(&row, "n")
     }
 
+    /// Turns the second factor off for a user (an owner's reset after a lost phone): secret,
+    /// pending secret and recovery codes are removed, and the user's sessions end.
+    pub async fn reset_totp(&self, user_id: i64) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "UPDATE users SET totp_secret = NULL, totp_pending_secret = NULL, totp_last_step = NULL WHERE id = $1",
+        )
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Marks the session behind this id digest as having passed its second factor, under a new id.
     pub async fn complete_mfa(&self, old_hash: &str, new_hash: &str) -> StoreResult<bool> {
         let done = sqlx::query(

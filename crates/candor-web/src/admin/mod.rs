@@ -169,6 +169,12 @@ fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         ),
         r(
             p.clone(),
+            "/admin/users/{id}/mfa/reset",
+            Needs(ManageUsers),
+            post(users::reset_mfa),
+        ),
+        r(
+            p.clone(),
             "/admin/users/{id}/sessions/revoke",
             Needs(ManageUsers),
             post(users::end_sessions),
@@ -273,6 +279,7 @@ fn notice_text(key: &str) -> Option<&'static str> {
         "user-enabled" => "User enabled.",
         "token-revoked" => "Token revoked.",
         "session-revoked" => "Session ended.",
+        "mfa-reset" => "Two-factor sign-in was turned off for that user and their sessions ended.",
         "password-changed" => "Password changed. Your other sessions have ended.",
         "sessions-revoked" => "All your other sessions have ended.",
         "role-changed" => "Role changed. The user's sessions have ended; they sign in again with the new role.",

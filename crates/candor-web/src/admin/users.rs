@@ -24,6 +24,7 @@ struct UserRow {
     state: &'static str,
     is_self: bool,
     disabled: bool,
+    mfa: bool,
 }
 
 #[derive(Template)]
@@ -59,6 +60,7 @@ async fn page(
             },
             is_self: u.id == admin.0.user.id,
             disabled: u.disabled,
+            mfa: u.mfa_enabled,
             email: u.email,
             name: u.name,
             role: u.role.as_str(),
@@ -230,4 +232,26 @@ pub async fn end_sessions(
         )
         .await;
     Ok(Redirect::to("/admin/users?notice=user-sessions-revoked").into_response())
+}
+
+/// An owner turns off a user's second factor (lost phone, no recovery codes left). The user's
+/// sessions end; if the organization requires MFA they must enrol again at their next sign-in.
+pub async fn reset_mfa(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(id): Path<i64>,
+    Form(form): Form<HashMap<String, String>>,
+) -> AppResult<Response> {
+    admin.check_csrf(&form)?;
+    let user = state.store().user(state.org(), id).await?.ok_or(AppError::NotFound)?;
+    state.store().reset_totp(user.id).await?;
+    admin
+        .audit(
+            &state,
+            "auth.mfa.reset",
+            &format!("user/{}", user.email),
+            serde_json::json!({}),
+        )
+        .await;
+    Ok(Redirect::to("/admin/users?notice=mfa-reset").into_response())
 }

@@ -267,18 +267,65 @@ both_dbs!(
     }
 );
 
-both_dbs!(disabling_a_user_disables_the_tokens_they_made, |app: TestApp| async move {
-    let csrf = app.sign_in_owner().await;
-    let admin = crate::access::user_with_role(&app, &csrf, candor_core::access::Role::Admin).await;
-    let (_, page) = admin.get_text("/admin/tokens").await;
-    let r = admin.post_form("/admin/tokens", &[("_csrf", &csrf_of(&page)), ("name", "theirs"), ("scope", "read"), ("expires_days", "")]).await;
-    let page = r.text().await.unwrap();
-    let token = page.split("<p class=\"token\">").nth(1).unwrap().split('<').next().unwrap().to_owned();
-    let c = reqwest::Client::new();
-    assert_eq!(c.get(app.url("/api/v1/faq")).bearer_auth(&token).send().await.unwrap().status(), 200);
-    let users = app.get_text("/admin/users").await.1;
-    let id = app.store.user_by_email(app.state.org(), "admin@corvellan.example").await.unwrap().unwrap().id;
-    assert!(users.contains(&format!("/admin/users/{id}/disable")));
-    assert_eq!(app.post_form(&format!("/admin/users/{id}/disable"), &[("_csrf", &csrf)]).await.status(), 303);
-    assert_eq!(c.get(app.url("/api/v1/faq")).bearer_auth(&token).send().await.unwrap().status(), 401);
-});
+both_dbs!(
+    disabling_a_user_disables_the_tokens_they_made,
+    |app: TestApp| async move {
+        let csrf = app.sign_in_owner().await;
+        let admin = crate::access::user_with_role(&app, &csrf, candor_core::access::Role::Admin).await;
+        let (_, page) = admin.get_text("/admin/tokens").await;
+        let r = admin
+            .post_form(
+                "/admin/tokens",
+                &[
+                    ("_csrf", &csrf_of(&page)),
+                    ("name", "theirs"),
+                    ("scope", "read"),
+                    ("expires_days", ""),
+                ],
+            )
+            .await;
+        let page = r.text().await.unwrap();
+        let token = page
+            .split("<p class=\"token\">")
+            .nth(1)
+            .unwrap()
+            .split('<')
+            .next()
+            .unwrap()
+            .to_owned();
+        let c = reqwest::Client::new();
+        assert_eq!(
+            c.get(app.url("/api/v1/faq"))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            200
+        );
+        let users = app.get_text("/admin/users").await.1;
+        let id = app
+            .store
+            .user_by_email(app.state.org(), "admin@corvellan.example")
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+        assert!(users.contains(&format!("/admin/users/{id}/disable")));
+        assert_eq!(
+            app.post_form(&format!("/admin/users/{id}/disable"), &[("_csrf", &csrf)])
+                .await
+                .status(),
+            303
+        );
+        assert_eq!(
+            c.get(app.url("/api/v1/faq"))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            401
+        );
+    }
+);

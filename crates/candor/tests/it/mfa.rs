@@ -169,3 +169,60 @@ both_dbs!(
         assert_eq!(editor.get("/admin/content/faq").await.status(), 200);
     }
 );
+
+both_dbs!(an_owner_resets_a_lost_second_factor, |app: TestApp| async move {
+    let csrf = app.sign_in_owner().await;
+    let editor = user_with_role(&app, &csrf, Role::Editor).await;
+    let (_, page) = editor.get_text("/admin/mfa").await;
+    let secret = page
+        .split("<code class=\"token\">")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_owned();
+    let r = editor
+        .post_form(
+            "/admin/mfa/confirm",
+            &[
+                ("_csrf", &csrf_of(&page)),
+                ("code", &totp::code_at(&secret, now()).unwrap()),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let id = app
+        .store
+        .user_by_email(app.state.org(), "editor@corvellan.example")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let users = app.get_text("/admin/users").await.1;
+    assert!(users.contains(&format!("/admin/users/{id}/mfa/reset")));
+    // Not the editor's to do.
+    assert_eq!(
+        editor
+            .post_form(&format!("/admin/users/{id}/mfa/reset"), &[("_csrf", &csrf_of(&page))])
+            .await
+            .status(),
+        403
+    );
+    assert_eq!(
+        app.post_form(&format!("/admin/users/{id}/mfa/reset"), &[("_csrf", &csrf)])
+            .await
+            .status(),
+        303
+    );
+    assert_eq!(
+        editor.get("/admin/content/faq").await.status(),
+        303,
+        "their sessions ended"
+    );
+    // They sign in with the password alone now.
+    editor
+        .sign_in("editor@corvellan.example", "a long enough password for tests")
+        .await;
+    assert!(!app.store.user(app.state.org(), id).await.unwrap().unwrap().mfa_enabled);
+});
