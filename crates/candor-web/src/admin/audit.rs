@@ -80,6 +80,7 @@ struct AuditPage {
     export_query: String,
 }
 
+/// Audit entries keep seconds: several can happen in the same minute.
 fn when(t: i64) -> String {
     chrono::DateTime::from_timestamp(t, 0)
         .map(|d| d.format("%Y-%m-%d %H:%M:%S UTC").to_string())

@@ -101,9 +101,7 @@ pub async fn history(
                 number: r.number,
                 action: r.action.clone(),
                 actor: r.actor.clone(),
-                at: chrono::DateTime::from_timestamp(r.at, 0)
-                    .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
-                    .unwrap_or_default(),
+                at: super::display_time(Some(r.at)),
                 is_current: r.body == item.draft,
                 changes: diff(kind, previous, &r.body),
             }

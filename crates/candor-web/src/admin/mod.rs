@@ -228,6 +228,13 @@ async fn no_store(mut res: axum::response::Response) -> axum::response::Response
     res
 }
 
+/// A Unix time as the back office shows it, `2026-11-24 21:07 UTC`; `—` for none.
+pub fn display_time(t: Option<i64>) -> String {
+    t.and_then(|t| chrono::DateTime::from_timestamp(t, 0))
+        .map(|d| d.format("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_else(|| "—".into())
+}
+
 /// `?notice=key` after a redirect: which confirmation to show.
 #[derive(Default, Debug, serde::Deserialize)]
 pub struct NoticeQuery {

@@ -35,11 +35,7 @@ struct TokensPage {
     error: Option<String>,
 }
 
-fn date(t: Option<i64>) -> String {
-    t.and_then(|t| chrono::DateTime::from_timestamp(t, 0))
-        .map(|d| d.format("%Y-%m-%d %H:%M").to_string())
-        .unwrap_or_else(|| "—".into())
-}
+use super::display_time as date;
 
 async fn page(
     state: &AppState,

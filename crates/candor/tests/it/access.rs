@@ -23,13 +23,7 @@ pub async fn user_with_role(app: &TestApp, owner_csrf: &str, role: Role) -> Brow
         .await;
     assert_eq!(r.status(), 200, "inviting {role:?}");
     let page = r.text().await.unwrap();
-    let link = page
-        .split("<p class=\"token\">")
-        .nth(1)
-        .unwrap()
-        .split('<')
-        .next()
-        .unwrap();
+    let link = crate::harness::shown_once(&page);
     let path = link.strip_prefix(&app.base).unwrap().to_owned();
     let b = app.new_browser();
     let (_, form) = b.get_text(&path).await;

@@ -499,14 +499,7 @@ both_dbs!(
             .await;
         assert_eq!(r.status(), 200);
         let page = r.text().await.unwrap();
-        let link = page
-            .split("<p class=\"token\">")
-            .nth(1)
-            .unwrap()
-            .split('<')
-            .next()
-            .unwrap()
-            .to_owned();
+        let link = crate::harness::shown_once(&page);
         let path = link.strip_prefix(&app.base).unwrap().to_owned();
         // Ada sets her password in her own browser and signs in.
         let ada = app.new_browser();

@@ -19,13 +19,7 @@ async fn create_token(app: &TestApp, csrf: &str, scope: &str, days: &str) -> Str
         .await;
     assert_eq!(r.status(), 200);
     let page = r.text().await.unwrap();
-    page.split("<p class=\"token\">")
-        .nth(1)
-        .unwrap()
-        .split('<')
-        .next()
-        .unwrap()
-        .to_owned()
+    crate::harness::shown_once(&page)
 }
 
 both_dbs!(tokens_scopes_and_crud, |app: TestApp| async move {
@@ -285,14 +279,7 @@ both_dbs!(
             )
             .await;
         let page = r.text().await.unwrap();
-        let token = page
-            .split("<p class=\"token\">")
-            .nth(1)
-            .unwrap()
-            .split('<')
-            .next()
-            .unwrap()
-            .to_owned();
+        let token = crate::harness::shown_once(&page);
         let c = reqwest::Client::new();
         assert_eq!(
             c.get(app.url("/api/v1/faq"))

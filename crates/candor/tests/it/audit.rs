@@ -48,14 +48,7 @@ both_dbs!(
             )
             .await;
         let page = r.text().await.unwrap();
-        let token = page
-            .split("<p class=\"token\">")
-            .nth(1)
-            .unwrap()
-            .split('<')
-            .next()
-            .unwrap()
-            .to_owned();
+        let token = crate::harness::shown_once(&page);
         reqwest::Client::new()
             .get(app.url("/api/v1/faq"))
             .bearer_auth(&token)

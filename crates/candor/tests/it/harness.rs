@@ -209,6 +209,13 @@ macro_rules! both_dbs {
 pub const OWNER_EMAIL: &str = "owner@corvellan.example";
 pub const OWNER_PASSWORD: &str = "correct horse battery staple";
 
+/// The text of the first element with class `token` (a secret shown once: an API token, an
+/// invitation link, a TOTP key).
+pub fn shown_once(html: &str) -> String {
+    let after = html.split("class=\"token\">").nth(1).expect("page shows a secret");
+    after.split('<').next().unwrap().to_owned()
+}
+
 /// The value of the first `name="_csrf"` hidden field in a page.
 pub fn csrf_of(html: &str) -> String {
     html.split("name=\"_csrf\" value=\"")

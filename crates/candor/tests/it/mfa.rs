@@ -50,14 +50,7 @@ both_dbs!(
         let csrf = app.sign_in_owner().await;
         let (_, page) = app.get_text("/admin/mfa").await;
         assert!(page.contains("<svg"), "a server-rendered QR code");
-        let secret = page
-            .split("<code class=\"token\">")
-            .nth(1)
-            .unwrap()
-            .split('<')
-            .next()
-            .unwrap()
-            .to_owned();
+        let secret = crate::harness::shown_once(&page);
         // A wrong code does not turn it on.
         let r = app
             .post_form("/admin/mfa/confirm", &[("_csrf", &csrf), ("code", "000000")])
@@ -148,14 +141,7 @@ both_dbs!(
         assert_eq!(r.headers()["location"], "/admin/mfa");
         let (_, page) = editor.get_text("/admin/mfa").await;
         assert!(page.contains("Your organization requires two-factor sign-in"));
-        let secret = page
-            .split("<code class=\"token\">")
-            .nth(1)
-            .unwrap()
-            .split('<')
-            .next()
-            .unwrap()
-            .to_owned();
+        let secret = crate::harness::shown_once(&page);
         let r = editor
             .post_form(
                 "/admin/mfa/confirm",
@@ -174,14 +160,7 @@ both_dbs!(an_owner_resets_a_lost_second_factor, |app: TestApp| async move {
     let csrf = app.sign_in_owner().await;
     let editor = user_with_role(&app, &csrf, Role::Editor).await;
     let (_, page) = editor.get_text("/admin/mfa").await;
-    let secret = page
-        .split("<code class=\"token\">")
-        .nth(1)
-        .unwrap()
-        .split('<')
-        .next()
-        .unwrap()
-        .to_owned();
+    let secret = crate::harness::shown_once(&page);
     let r = editor
         .post_form(
             "/admin/mfa/confirm",
