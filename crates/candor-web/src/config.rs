@@ -431,6 +431,15 @@ mod tests {
     }
 
     #[test]
+    fn every_key_is_documented() {
+        let doc = include_str!("../../../docs/CONFIGURATION.md");
+        for key in KEYS {
+            assert!(doc.contains(&format!("`{key}`")), "docs/CONFIGURATION.md does not document `{key}`");
+            assert!(doc.contains(&format!("`CANDOR_{}`", key.to_uppercase())), "no environment form for `{key}`");
+        }
+    }
+
+    #[test]
     fn address_ranges() {
         let n = IpNet::parse("10.0.0.0/8").unwrap();
         assert!(n.contains("10.1.2.3".parse().unwrap()) && !n.contains("11.0.0.1".parse().unwrap()));
