@@ -434,8 +434,14 @@ mod tests {
     fn every_key_is_documented() {
         let doc = include_str!("../../../docs/CONFIGURATION.md");
         for key in KEYS {
-            assert!(doc.contains(&format!("`{key}`")), "docs/CONFIGURATION.md does not document `{key}`");
-            assert!(doc.contains(&format!("`CANDOR_{}`", key.to_uppercase())), "no environment form for `{key}`");
+            assert!(
+                doc.contains(&format!("`{key}`")),
+                "docs/CONFIGURATION.md does not document `{key}`"
+            );
+            assert!(
+                doc.contains(&format!("`CANDOR_{}`", key.to_uppercase())),
+                "no environment form for `{key}`"
+            );
         }
     }
 

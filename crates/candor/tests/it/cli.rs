@@ -247,3 +247,61 @@ mod raw_http {
         Ok(buf.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0))
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_entries_are_copied_to_stdout_for_a_siem() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(env!("CARGO_BIN_EXE_candor"))
+        .arg("serve")
+        .current_dir(dir.path())
+        .env_clear()
+        .env("CANDOR_LISTEN", format!("127.0.0.1:{port}"))
+        .env("CANDOR_AUDIT_STDOUT", "true")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = ::reqwest::Client::builder().cookie_store(true).build().unwrap();
+    let mut page = None;
+    for _ in 0..100 {
+        if let Ok(r) = client.get(format!("{base}/admin/login")).send().await {
+            page = Some(r.text().await.unwrap());
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let page = page.expect("server up");
+    let r = client
+        .post(format!("{base}/admin/login"))
+        .header("Origin", &base)
+        .form(&[
+            ("_csrf", crate::harness::csrf_of(&page).as_str()),
+            ("email", "nobody@example.com"),
+            ("password", "not the password"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert!(Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success());
+    let out = child.wait_with_output().unwrap();
+    let stdout = text(&out.stdout);
+    let entry: serde_json::Value = stdout
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).unwrap())
+        .find(|e: &serde_json::Value| e["action"] == "auth.login.failed")
+        .unwrap_or_else(|| panic!("no audit line on stdout: {stdout}"));
+    assert_eq!(entry["target"], "user/nobody@example.com");
+    assert_eq!(entry["hash"].as_str().unwrap().len(), 64);
+}
