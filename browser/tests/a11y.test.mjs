@@ -4,9 +4,7 @@
 
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, launch, runAxe, describeViolations } from './helpers.mjs';
-
-const FAILING_IMPACTS = new Set(['serious', 'critical']);
+import { BASE, launch, assertNoSeriousAxeViolations } from './helpers.mjs';
 
 /** Every <loc> in /sitemap.xml, as a path on the site under test (its origin may differ). */
 async function sitemapPaths() {
@@ -49,20 +47,7 @@ async function check(t, scheme, path, status) {
     assert.equal(res.status(), status, `GET ${path} should answer ${status}`);
     const matches = await page.evaluate(() => window.matchMedia('(prefers-color-scheme: dark)').matches);
     assert.equal(matches, scheme === 'dark', `the page should see prefers-color-scheme: ${scheme}`);
-    const { violations } = await runAxe(page);
-    const where = `${path} (${scheme})`;
-    const minor = violations.filter((v) => !FAILING_IMPACTS.has(v.impact));
-    if (minor.length > 0) {
-      // TAP diagnostics are one line each.
-      t.diagnostic('axe, not failing (moderate/minor):');
-      for (const line of describeViolations(minor, where).split('\n')) t.diagnostic(line);
-    }
-    const bad = violations.filter((v) => FAILING_IMPACTS.has(v.impact));
-    if (bad.length > 0) {
-      const text = describeViolations(bad, where);
-      console.error(`\naxe found serious/critical violations on ${where}:\n${text}\n`);
-      assert.fail(`${bad.length} serious/critical axe rule(s) violated on ${where}:\n${text}`);
-    }
+    await assertNoSeriousAxeViolations(t, page, `${path} (${scheme})`);
   } finally {
     await page.close();
   }

@@ -1,17 +1,41 @@
 // The owner sets a password through the one-time setup link, signs in, previews an edit to a
 // security control (nothing published), then saves and publishes it and sees it on the public site.
+// Then, signed in with that same session, axe-core checks the back-office pages in light and dark
+// colour schemes (no serious or critical violations).
 //
-// The setup link works once, so it is used by this file's single test and nowhere else.
+// The setup link works once, so it is used by this file's first test and nowhere else; the tests
+// after it reuse its signed-in session (node --test runs a file's top-level tests in order).
 
-import { test, before, after } from 'node:test';
+import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, url, pathOf, BASE } from './helpers.mjs';
+import { launch, url, pathOf, BASE, assertNoSeriousAxeViolations } from './helpers.mjs';
 
 const SETUP_LINK = process.env.CANDOR_SETUP_LINK || '';
 const EMAIL = 'owner@corvellan.example';
 const PASSWORD = 'correct-horse-battery-staple-42';
 const CONTROL = '/admin/content/control/encryption-in-transit';
 const PUBLIC_PAGE = '/s/encryption';
+
+/**
+ * Back-office pages checked with axe once signed in. /admin/mfa only shows the enrolment QR code:
+ * the tests never enrol (that would ask for a TOTP code at the next sign-in).
+ */
+const ADMIN_PAGES = [
+  '/admin',
+  '/admin/content/control',
+  CONTROL,
+  `${CONTROL}/history`,
+  '/admin/content/faq/new',
+  '/admin/users',
+  '/admin/tokens',
+  '/admin/audit',
+  '/admin/sessions',
+  '/admin/password',
+  '/admin/mfa',
+];
+
+/** The signed-in owner's cookies (Playwright storage state), kept by the first test. */
+let signedIn = null;
 
 let browser;
 before(async () => {
@@ -72,6 +96,7 @@ test('admin: set the owner password, sign in, preview, then save and publish a c
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForURL((u) => u.pathname.startsWith('/admin') && u.pathname !== '/admin/login');
     assert.equal(await page.locator('.error-summary').count(), 0, 'sign-in shows no error');
+    signedIn = await context.storageState();
 
     // 3. Open the "Encryption in transit" control.
     res = await page.goto(url(CONTROL));
@@ -109,5 +134,37 @@ test('admin: set the owner password, sign in, preview, then save and publish a c
     assert.equal(seen[previewPhrase], false, `${PUBLIC_PAGE} does not show the previewed phrase`);
   } finally {
     await context.close();
+  }
+});
+
+// Signed in as the owner (the session of the test above), two pages at a time.
+describe('axe-core on the back office (signed in), no serious or critical violations', { concurrency: 2 }, () => {
+  const contexts = {};
+  before(async () => {
+    assert.ok(signedIn, 'the sign-in test above did not get as far as signing in');
+    for (const scheme of ['light', 'dark']) {
+      contexts[scheme] = await browser.newContext({ colorScheme: scheme, viewport: { width: 1280, height: 800 }, storageState: signedIn });
+    }
+  });
+  after(async () => {
+    for (const c of Object.values(contexts)) await c.close();
+  });
+
+  for (const scheme of ['light', 'dark']) {
+    for (const p of ADMIN_PAGES) {
+      test(`axe ${scheme}: ${p} (signed in)`, { timeout: 60_000 }, async (t) => {
+        const page = await contexts[scheme].newPage();
+        try {
+          const res = await page.goto(url(p), { waitUntil: 'load' });
+          assert.equal(res.status(), 200, `GET ${p} should answer 200 when signed in`);
+          assert.equal(pathOf(page), p, `GET ${p} is not a redirect (to sign-in or elsewhere)`);
+          const matches = await page.evaluate(() => window.matchMedia('(prefers-color-scheme: dark)').matches);
+          assert.equal(matches, scheme === 'dark', `the page should see prefers-color-scheme: ${scheme}`);
+          await assertNoSeriousAxeViolations(t, page, `${p} (${scheme}, signed in)`);
+        } finally {
+          await page.close();
+        }
+      });
+    }
   }
 });

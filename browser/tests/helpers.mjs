@@ -5,6 +5,7 @@
 // one-time setup link in CANDOR_SETUP_LINK.
 
 import { chromium } from 'playwright-core';
+import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -68,4 +69,27 @@ export function describeViolations(violations, where) {
     }
   }
   return lines.join('\n');
+}
+
+/** axe impacts that fail a test; "moderate" and "minor" are only reported. */
+export const FAILING_IMPACTS = new Set(['serious', 'critical']);
+
+/**
+ * Runs axe on `page` as it is now: fails (assert) on any serious or critical violation, listing
+ * them; reports lesser ones as TAP diagnostics of test context `t`. `where` names the page.
+ */
+export async function assertNoSeriousAxeViolations(t, page, where) {
+  const { violations } = await runAxe(page);
+  const minor = violations.filter((v) => !FAILING_IMPACTS.has(v.impact));
+  if (minor.length > 0) {
+    // TAP diagnostics are one line each.
+    t.diagnostic('axe, not failing (moderate/minor):');
+    for (const line of describeViolations(minor, where).split('\n')) t.diagnostic(line);
+  }
+  const bad = violations.filter((v) => FAILING_IMPACTS.has(v.impact));
+  if (bad.length > 0) {
+    const text = describeViolations(bad, where);
+    console.error(`\naxe found serious/critical violations on ${where}:\n${text}\n`);
+    assert.fail(`${bad.length} serious/critical axe rule(s) violated on ${where}:\n${text}`);
+  }
 }
