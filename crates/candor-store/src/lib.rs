@@ -44,6 +44,8 @@ pub enum StoreError {
     Conflict(String),
     #[error("{0} was not found")]
     NotFound(String),
+    #[error("not supported: {0}")]
+    Unsupported(String),
     #[error("stored data is not valid: {0}")]
     Corrupt(String),
     #[error("database error: {0}")]
@@ -73,8 +75,8 @@ impl Store {
         } else if url.starts_with("sqlite:") {
             Backend::Sqlite
         } else {
-            return Err(StoreError::Corrupt(format!(
-                "unsupported database URL scheme in {}",
+            return Err(StoreError::Unsupported(format!(
+                "database URL {}: use sqlite://PATH or postgres://USER@HOST/DB",
                 redact_url(url)
             )));
         };

@@ -17,7 +17,7 @@
 use crate::content::Kind;
 use crate::slug::Slug;
 use chrono::NaiveDate;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
@@ -655,16 +655,6 @@ fn json_to_toml(key: &str, v: &Value) -> toml::Value {
 
 fn toml_doc(t: &toml::Table) -> String {
     toml::to_string(t).expect("a table of plain values serializes")
-}
-
-/// Builds a JSON body map; a convenience for tests and callers that assemble items by hand.
-pub fn body(pairs: &[(&str, Value)]) -> Value {
-    Value::Object(
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), v.clone()))
-            .collect::<Map<_, _>>(),
-    )
 }
 
 #[cfg(test)]

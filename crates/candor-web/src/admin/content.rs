@@ -460,10 +460,7 @@ pub async fn create(
             .store()
             .publish(state.org(), kind, slug.as_str(), admin.actor())
             .await?;
-        state.refresh_site().await?;
-        admin
-            .audit(&state, "content.publish", &target, serde_json::json!({}))
-            .await;
+        public_change(&state, &admin, "content.publish", &target, serde_json::json!({})).await?;
         "published"
     } else {
         "created"
@@ -530,15 +527,26 @@ pub async fn save(
         .await;
     let notice = if action == "publish" {
         state.store().publish(state.org(), kind, &slug, admin.actor()).await?;
-        state.refresh_site().await?;
-        admin
-            .audit(&state, "content.publish", &target, serde_json::json!({}))
-            .await;
+        public_change(&state, &admin, "content.publish", &target, serde_json::json!({})).await?;
         "published"
     } else {
         "saved"
     };
     Ok(Redirect::to(&format!("/admin/content/{kind}/{slug}?notice={notice}")).into_response())
+}
+
+/// After a change visitors can see (publish, unpublish, delete, reorder): render the public site
+/// again at once, then record the change in the audit log.
+async fn public_change(
+    state: &AppState,
+    admin: &Admin,
+    action: &str,
+    target: &str,
+    details: serde_json::Value,
+) -> AppResult<()> {
+    state.refresh_site().await?;
+    admin.audit(state, action, target, details).await;
+    Ok(())
 }
 
 /// The common shape of the one-button actions: CSRF, permission, then the change (the Origin
@@ -556,15 +564,14 @@ pub async fn publish(
 ) -> AppResult<Response> {
     let kind = item_action(&admin, &form, &kind)?;
     state.store().publish(state.org(), kind, &slug, admin.actor()).await?;
-    state.refresh_site().await?;
-    admin
-        .audit(
-            &state,
-            "content.publish",
-            &format!("{kind}/{slug}"),
-            serde_json::json!({}),
-        )
-        .await;
+    public_change(
+        &state,
+        &admin,
+        "content.publish",
+        &format!("{kind}/{slug}"),
+        serde_json::json!({}),
+    )
+    .await?;
     Ok(Redirect::to(&format!("/admin/content/{kind}/{slug}?notice=published")).into_response())
 }
 
@@ -576,15 +583,14 @@ pub async fn unpublish(
 ) -> AppResult<Response> {
     let kind = item_action(&admin, &form, &kind)?;
     state.store().unpublish(state.org(), kind, &slug, admin.actor()).await?;
-    state.refresh_site().await?;
-    admin
-        .audit(
-            &state,
-            "content.unpublish",
-            &format!("{kind}/{slug}"),
-            serde_json::json!({}),
-        )
-        .await;
+    public_change(
+        &state,
+        &admin,
+        "content.unpublish",
+        &format!("{kind}/{slug}"),
+        serde_json::json!({}),
+    )
+    .await?;
     Ok(Redirect::to(&format!("/admin/content/{kind}/{slug}?notice=unpublished")).into_response())
 }
 
@@ -601,15 +607,14 @@ pub async fn delete(
         ));
     }
     state.store().delete_item(state.org(), kind, &slug).await?;
-    state.refresh_site().await?;
-    admin
-        .audit(
-            &state,
-            "content.delete",
-            &format!("{kind}/{slug}"),
-            serde_json::json!({}),
-        )
-        .await;
+    public_change(
+        &state,
+        &admin,
+        "content.delete",
+        &format!("{kind}/{slug}"),
+        serde_json::json!({}),
+    )
+    .await?;
     Ok(Redirect::to(&format!("/admin/content/{kind}?notice=deleted")).into_response())
 }
 
@@ -627,14 +632,13 @@ pub async fn move_item(
     };
     state.store().move_item(state.org(), kind, &slug, dir).await?;
     // Order is public immediately for published items: positions are not drafted.
-    state.refresh_site().await?;
-    admin
-        .audit(
-            &state,
-            "content.move",
-            &format!("{kind}/{slug}"),
-            serde_json::json!({"direction": form.get("dir")}),
-        )
-        .await;
+    public_change(
+        &state,
+        &admin,
+        "content.move",
+        &format!("{kind}/{slug}"),
+        serde_json::json!({"direction": form.get("dir")}),
+    )
+    .await?;
     Ok(Redirect::to(&format!("/admin/content/{kind}?notice=moved")).into_response())
 }

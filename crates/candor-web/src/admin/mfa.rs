@@ -23,8 +23,10 @@ const RECOVERY_CODES: usize = 10;
 pub const PENDING_PATHS: [&str; 2] = ["/admin/mfa/verify", "/admin/logout"];
 pub const ENROL_PATHS: [&str; 3] = ["/admin/mfa", "/admin/mfa/confirm", "/admin/logout"];
 
-pub async fn required(state: &AppState) -> bool {
-    matches!(state.store().org_setting(state.org(), REQUIRE_MFA).await, Ok(Some(v)) if v == "true")
+/// Whether the organization requires two-factor sign-in. A database error is an error, not "no":
+/// a security policy must fail closed.
+pub async fn required(state: &AppState) -> AppResult<bool> {
+    Ok(state.store().org_setting(state.org(), REQUIRE_MFA).await?.as_deref() == Some("true"))
 }
 
 /// `xxxxx-xxxxx` from a random token; compared lowercase without the dash.
@@ -86,7 +88,7 @@ async fn page(
         qr_svg = totp::qr_svg(&url).unwrap_or_default();
         secret = s;
     }
-    let policy_on = required(state).await;
+    let policy_on = required(state).await?;
     let status = if error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {

@@ -101,12 +101,12 @@ pub async fn enforce(
     if session.mfa_pending && !super::mfa::PENDING_PATHS.contains(&path) {
         return Redirect::to("/admin/mfa/verify").into_response();
     }
-    if !session.mfa_pending
-        && !session.user.mfa_enabled
-        && !super::mfa::ENROL_PATHS.contains(&path)
-        && super::mfa::required(&state).await
-    {
-        return Redirect::to("/admin/mfa").into_response();
+    if !session.mfa_pending && !session.user.mfa_enabled && !super::mfa::ENROL_PATHS.contains(&path) {
+        match super::mfa::required(&state).await {
+            Ok(true) => return Redirect::to("/admin/mfa").into_response(),
+            Ok(false) => {}
+            Err(e) => return e.into_response(),
+        }
     }
     if let super::Access::Needs(p) = access {
         if !allows(session.user.role, p) {
