@@ -9,6 +9,7 @@
 # that is a failure. Environment passed to the tests: CANDOR_URL, CANDOR_SETUP_LINK.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib/demo-server.sh
 root="$(pwd)"
 started=$(date +%s)
 
@@ -72,41 +73,9 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# Only the listen address is set: every other CANDOR_* variable of the caller's environment
-# (e.g. a database URL) is left out, so the server always runs on a fresh SQLite demo.
-(
-  cd "$work"
-  for v in $(env | sed -n 's/^\(CANDOR_[A-Z0-9_]*\)=.*/\1/p'); do unset "$v"; done
-  export CANDOR_LISTEN="127.0.0.1:$port" CANDOR_LOG_FORMAT=json
-  exec "$bin" serve >"$work/server.out" 2>"$work/server.err"
-) &
-server_pid=$!
-
-echo "browser: waiting for candor at $base (server pid $server_pid, data in $work)"
-ready=""
-for _ in $(seq 1 300); do
-  if ! kill -0 "$server_pid" 2>/dev/null; then
-    echo "FAIL: candor exited before it was ready:" >&2
-    cat "$work/server.out" >&2 || true
-    exit 1
-  fi
-  if node -e 'fetch(process.argv[1]).then(r=>process.exit(r.status===200?0:1),()=>process.exit(1))' "$base/readyz" 2>/dev/null; then
-    ready=yes
-    break
-  fi
-  sleep 0.2
-done
-if [ -z "$ready" ]; then
-  echo "FAIL: candor did not answer 200 on $base/readyz within 60 s." >&2
-  exit 1
-fi
-
-setup_link="$(grep -o "http://[^[:space:]]*/admin/setup/[A-Za-z0-9_-]*" "$work/server.out" | head -n 1 || true)"
-if [ -z "$setup_link" ]; then
-  echo "FAIL: candor printed no owner setup link (http://.../admin/setup/<token>) on stdout:" >&2
-  cat "$work/server.out" >&2 || true
-  exit 1
-fi
+start_demo_server "$work" "$port" "$bin"
+wait_until_ready browser "$base" "$work"
+setup_link="$(setup_link_of "$work")"
 tests=("$@")
 [ ${#tests[@]} -gt 0 ] || tests=(browser/tests/)
 echo "browser: candor is ready; running node --test ${tests[*]}"

@@ -13,6 +13,7 @@
 # SECURITY_KEEP=1 keeps the temporary directory (server log, sqlmap logs) for inspection.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib/demo-server.sh
 root="$(pwd)"
 started=$(date +%s)
 
@@ -72,39 +73,9 @@ free_port() {
 port="$(free_port)"
 base="http://127.0.0.1:$port"
 
-# Only the listen address (and log format) is set: every other CANDOR_* variable of the caller's
-# environment is left out, so the server always runs on a fresh SQLite demo.
-(
-  cd "$work"
-  for v in $(env | sed -n 's/^\(CANDOR_[A-Z0-9_]*\)=.*/\1/p'); do unset "$v"; done
-  export CANDOR_LISTEN="127.0.0.1:$port" CANDOR_LOG_FORMAT=json
-  exec "$bin" serve >"$work/server.out" 2>"$work/server.err"
-) &
-server_pid=$!
-
-echo "security: waiting for candor at $base (server pid $server_pid, data in $work)"
-ready=""
-for _ in $(seq 1 300); do
-  if ! kill -0 "$server_pid" 2>/dev/null; then
-    echo "FAIL: candor exited before it was ready:" >&2
-    cat "$work/server.out" "$work/server.err" >&2 || true
-    exit 1
-  fi
-  if [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$base/readyz" || true)" = "200" ]; then
-    ready=yes
-    break
-  fi
-  sleep 0.2
-done
-if [ -z "$ready" ]; then
-  echo "FAIL: candor did not answer 200 on $base/readyz within 60 s." >&2
-  exit 1
-fi
-setup_link="$(grep -o "http://[^[:space:]]*/admin/setup/[A-Za-z0-9_-]*" "$work/server.out" | head -n 1 || true)"
-if [ -z "$setup_link" ]; then
-  echo "FAIL: candor printed no owner setup link (http://.../admin/setup/<token>) on stdout." >&2
-  exit 1
-fi
+start_demo_server "$work" "$port" "$bin"
+wait_until_ready security "$base" "$work"
+setup_link="$(setup_link_of "$work")"
 
 # ---------------------------------------------------------------------------------------------
 # HTTP helpers. Every request has a time limit; responses go to files under $work.

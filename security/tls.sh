@@ -6,6 +6,7 @@
 # redirect listener. Run from the repo root: `bash security/tls.sh`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib/demo-server.sh
 bin="${CARGO_TARGET_DIR:-$PWD/target}/debug/candor"
 [ -x "$bin" ] || cargo build -q -p candor
 
@@ -27,12 +28,10 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=localhost \
   -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
 port="$(free_port)"; http_port="$(free_port)"
-(cd "$work" && exec env -i PATH="$PATH" CANDOR_LISTEN="127.0.0.1:$port" CANDOR_TLS_CERT_FILE="$work/cert.pem" \
-  CANDOR_TLS_KEY_FILE="$work/key.pem" CANDOR_REDIRECT_HTTP_LISTEN="127.0.0.1:$http_port" CANDOR_LOG_LEVEL=warn \
-  "$bin" serve >"$work/server.out" 2>"$work/server.err") &
-server=$!
-for _ in $(seq 1 100); do curl -skf "https://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
-curl -skf "https://127.0.0.1:$port/readyz" >/dev/null || { echo "FAIL tls: the server did not start"; cat "$work/server.err"; exit 1; }
+start_demo_server "$work" "$port" "$bin" CANDOR_TLS_CERT_FILE="$work/cert.pem" CANDOR_TLS_KEY_FILE="$work/key.pem" \
+  CANDOR_REDIRECT_HTTP_LISTEN="127.0.0.1:$http_port" CANDOR_LOG_LEVEL=warn
+server=$server_pid
+wait_until_ready tls "https://127.0.0.1:$port" "$work"
 
 fail=0
 location="$(curl -s -o /dev/null -w '%{redirect_url}' "http://127.0.0.1:$http_port/s/encryption?x=1")"
