@@ -73,7 +73,24 @@ free_port() {
 port="$(free_port)"
 base="http://127.0.0.1:$port"
 
-start_demo_server "$work" "$port" "$bin"
+# A real SMTP server, so the password-reset form sends mail (aiosmtpd; installed by scripts/test).
+mail_settings=()
+if python3 -c 'import aiosmtpd' 2>/dev/null; then
+  mkfifo "$work/sink.stdin"
+  # Holding the fifo open keeps the sink alive; it exits when this script does.
+  exec 7<>"$work/sink.stdin"
+  python3 scripts/lib/smtp_sink.py "$work/mail" <"$work/sink.stdin" >"$work/sink.out" 2>"$work/sink.err" &
+  for _ in $(seq 1 100); do grep -q '^ready' "$work/sink.out" 2>/dev/null && break; sleep 0.1; done
+  sink_port="$(sed -n 's/^ready //p' "$work/sink.out")"
+  [ -n "$sink_port" ] || { echo "FAIL: the test SMTP server did not start: $(cat "$work/sink.err")" >&2; exit 1; }
+  mail_settings=(CANDOR_SMTP_HOST=127.0.0.1 "CANDOR_SMTP_PORT=$sink_port" CANDOR_SMTP_TLS=off
+    "CANDOR_MAIL_FROM=Security Tests <trust@example.com>")
+elif [ "${CI:-}" = "true" ]; then
+  echo "FAIL: Python's aiosmtpd is missing and CI=true (pip install aiosmtpd)." >&2
+  exit 1
+fi
+
+start_demo_server "$work" "$port" "$bin" "${mail_settings[@]}"
 wait_until_ready security "$base" "$work"
 setup_link="$(setup_link_of "$work")"
 
@@ -280,11 +297,8 @@ check_sqlmap_login() {
   # Sign-in backs off per client address after three failures; sqlmap sends hundreds. Through
   # the forwarder each connection comes from a new 127.x.y.z address, so every probe is
   # processed in full instead of being answered 429 (see security/lib/fresh_source.py).
-  python3 "$root/security/lib/fresh_source.py" "$port" "$work/forwarder.port" &
-  echo $! >"$work/forwarder.pid"
-  for _ in $(seq 1 50); do [ -s "$work/forwarder.port" ] && break; sleep 0.1; done
   local fport login rc=0
-  fport="$(cat "$work/forwarder.port")"
+  start_forwarder
   login="http://127.0.0.1:$fport/admin/login"
   # The CSRF pair (cookie candor_login + hidden _csrf) changes on every GET of the form:
   # --csrf-url fetches a fresh form before each probe, and sqlmap keeps the cookie it sets.
@@ -295,8 +309,7 @@ check_sqlmap_login() {
     -p email,password --csrf-token=_csrf --csrf-url="$login" \
     --headers="Origin: http://127.0.0.1:$fport" --ignore-code=401 \
     --eval='import random; email = email if email != "probe@example.com" else "probe-%d@example.com" % random.getrandbits(48)' || rc=$?
-  stop "$(cat "$work/forwarder.pid")"
-  rm -f "$work/forwarder.pid"
+  stop_forwarder
   [ "$rc" -eq 0 ] || return 0
   local reached refused limited
   reached="$(code_count "$scan_codes" 401)"
@@ -548,6 +561,100 @@ check_csrf() {
   [ "$code" = "200" ] || why "could not publish faq/$faq_slug again (status $code)"
 }
 
+# start_forwarder: a local forwarder through which each connection comes from a new 127.x.y.z
+# address (security/lib/fresh_source.py), so per-address backoff does not mask what is probed.
+# Sets $fport; stop it with stop_forwarder.
+start_forwarder() {
+  python3 "$root/security/lib/fresh_source.py" "$port" "$work/forwarder.port" &
+  echo $! >"$work/forwarder.pid"
+  for _ in $(seq 1 50); do [ -s "$work/forwarder.port" ] && break; sleep 0.1; done
+  fport="$(cat "$work/forwarder.port")"
+}
+stop_forwarder() {
+  stop "$(cat "$work/forwarder.pid")"
+  rm -f "$work/forwarder.pid" "$work/forwarder.port"
+}
+
+# c. The "forgot your password?" form's email.
+check_sqlmap_forgot() {
+  [ "$sqlmap_state" = "ready" ] || { sqlmap_scan forgot; return $?; }
+  [ ${#mail_settings[@]} -gt 0 ] || { skip "no test SMTP server (pip install aiosmtpd)"; return 0; }
+  local fport forgot rc=0
+  start_forwarder
+  forgot="http://127.0.0.1:$fport/admin/forgot"
+  # Every request counts against the address and the email, so each probe comes from a new
+  # address, and the base email is unique per request unless it is the value under test.
+  sqlmap_scan forgot -u "$forgot" --data "_csrf=x&email=probe@example.com" -p email \
+    --csrf-token=_csrf --csrf-url="$forgot" --headers="Origin: http://127.0.0.1:$fport" \
+    --eval='import random; email = email if email != "probe@example.com" else "probe-%d@example.com" % random.getrandbits(48)' || rc=$?
+  stop_forwarder
+  [ "$rc" -eq 0 ] || return 0
+}
+
+# --- h2. user enumeration on the password-reset form ---------------------------------------------
+
+# reset_request EMAIL LABEL: one request for a reset link from a fresh form and a fresh source
+# address; appends "LABEL seconds" to $work/reset-timings.
+reset_request() {
+  local jar="$work/reset-enum.jar" csrf t
+  : >"$jar"
+  get "$jar" "http://127.0.0.1:$fport/admin/forgot"
+  csrf="$(csrf_of "$body")"
+  new_resp
+  t="$("${CURL[@]}" -b "$jar" -c "$jar" -D "$resp" -o "$body" -w '%{time_total}' \
+    -H "Origin: http://127.0.0.1:$fport" --data-urlencode "_csrf=$csrf" --data-urlencode "email=$1" \
+    "http://127.0.0.1:$fport/admin/forgot")"
+  code="$(status_of "$resp")"
+  echo "$2 $t" >>"$work/reset-timings"
+}
+
+check_reset_enumeration() {
+  [ ${#mail_settings[@]} -gt 0 ] || { skip "no test SMTP server (pip install aiosmtpd)"; return 0; }
+  local k fport before
+  : >"$work/reset-timings"
+  before="$(ls "$work/mail" 2>/dev/null | grep -c '\.eml$' || true)"
+  start_forwarder
+  # Three of each: every request counts against the email address too, and a fourth for the
+  # owner within the hour would be answered 429 (by design).
+  for k in 1 2 3; do
+    reset_request "$owner_email" known
+    [ "$code" = "200" ] || why "round $k: asking a reset link for the owner answered $code, expected 200"
+    [ "$k" -gt 1 ] || normalized "$resp" "$body" "$owner_email" >"$work/reset-known.txt"
+    reset_request "nobody-$k-$RANDOM@example.com" unknown
+    [ "$code" = "200" ] || why "round $k: asking a reset link for an unknown address answered $code, expected 200"
+    [ "$k" -gt 1 ] || normalized "$resp" "$body" "nobody" >"$work/reset-unknown.txt"
+  done
+  stop_forwarder
+  if ! diff -u "$work/reset-known.txt" "$work/reset-unknown.txt" >"$work/reset-enum.diff"; then
+    why "the reset form answers a known and an unknown address differently: $(grep -E '^[-+][^-+]' "$work/reset-enum.diff" | head -n 4 | tr '\n' ' ')"
+  fi
+  # The known address really was mailed (three links), the unknown ones not: the same answer
+  # hides real work.
+  for _ in $(seq 1 100); do
+    [ "$(ls "$work/mail" | grep -c '\.eml$' || true)" -ge $((before + 3)) ] && break
+    sleep 0.1
+  done
+  sleep 0.5
+  local got
+  got="$(ls "$work/mail" | grep -c '\.eml$' || true)"
+  [ "$got" -eq $((before + 3)) ] || why "expected 3 reset mails (for the owner only), the SMTP server got $((got - before))"
+  python3 - "$work/reset-timings" >"$work/reset-timing.txt" <<'PY2' || why "$(cat "$work/reset-timing.txt")"
+import statistics, sys
+t = {"known": [], "unknown": []}
+for line in open(sys.argv[1]):
+    label, secs = line.split()
+    t[label].append(float(secs) * 1000)
+k, u = statistics.median(t["known"]), statistics.median(t["unknown"])
+ratio = max(k, u) / max(min(k, u), 0.001)
+# The answer is given before the lookup (which runs in the background), so both sides are a
+# couple of milliseconds; below 3 ms of difference the ratio is scheduler noise, not a signal.
+print(f"median reset request: {k:.1f} ms for the owner's email, {u:.1f} ms for unknown emails "
+      f"(3 + 3 requests; ratio {ratio:.2f}, limit 1.50 unless within 3 ms)")
+sys.exit(0 if ratio <= 1.5 or abs(k - u) < 3 else 1)
+PY2
+  echo "security:   reset-enumeration: $(cat "$work/reset-timing.txt")" >>"$work/notes"
+}
+
 # --- i. user enumeration on sign-in ----------------------------------------------------------------
 
 # login_failure EMAIL LABEL: one failed sign-in with a fresh form; appends "LABEL seconds" to
@@ -637,7 +744,8 @@ PY2
 
 all_checks=(
   open-redirect login-next-control-chars clickjacking security-headers session-fixation
-  session-logout csrf user-enumeration sqlmap-search sqlmap-login sqlmap-api
+  session-logout csrf user-enumeration reset-enumeration sqlmap-search sqlmap-login sqlmap-forgot
+  sqlmap-api
 )
 checks=("$@")
 [ ${#checks[@]} -gt 0 ] || checks=("${all_checks[@]}")

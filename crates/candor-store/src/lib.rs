@@ -9,12 +9,14 @@ mod audit;
 mod items;
 mod mfa;
 mod migrate;
+mod outbox;
 mod sessions;
 mod tokens;
 mod users;
 
 pub use audit::{AuditFilter, NewAuditEvent};
 pub use items::{ImportSummary, Item, Move, Revision};
+pub use outbox::{NewEmail, OutboxEmail, OutboxStatus};
 pub use sessions::{NewSession, Session, SessionInfo, ROTATION_GRACE_SECS};
 pub use tokens::{ApiToken, TokenScope};
 pub use users::{Role, User};

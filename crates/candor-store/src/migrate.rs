@@ -37,6 +37,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../migrations/sqlite/0004_mfa.sql"),
         postgres: include_str!("../../../migrations/postgres/0004_mfa.sql"),
     },
+    Migration {
+        version: 5,
+        name: "outbox",
+        sqlite: include_str!("../../../migrations/sqlite/0005_outbox.sql"),
+        postgres: include_str!("../../../migrations/postgres/0005_outbox.sql"),
+    },
 ];
 
 pub(crate) async fn run(store: &Store) -> StoreResult<()> {

@@ -205,6 +205,29 @@ impl Store {
         Ok(())
     }
 
+    /// Stores a single-use link and queues the message that carries it, in one transaction:
+    /// either the user gets mail for a link that works, or nothing happened.
+    pub async fn create_user_link_with_email(
+        &self,
+        user: &User,
+        token_hash: &str,
+        purpose: &str,
+        ttl_secs: i64,
+        email: &crate::NewEmail,
+    ) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("INSERT INTO user_links (token_hash, user_id, purpose, expires_at) VALUES ($1, $2, $3, $4)")
+            .bind(token_hash)
+            .bind(user.id)
+            .bind(purpose)
+            .bind(now() + ttl_secs)
+            .execute(&mut *tx)
+            .await?;
+        crate::outbox::insert_email(&mut *tx, user.org_id, email).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// The user a still-valid, unused link belongs to, without using it up.
     pub async fn peek_user_link(&self, token_hash: &str, purpose: &str) -> StoreResult<Option<User>> {
         let sql = format!(

@@ -43,6 +43,10 @@ pub struct Config {
     pub redirect_http_listen: Option<SocketAddr>,
     /// Reverse proxies whose X-Forwarded-For is believed (addresses or CIDR ranges).
     pub trusted_proxies: Vec<IpNet>,
+    /// Outgoing mail; `None` when `smtp_host` is not set (mail stays queued, nothing is sent).
+    pub smtp: Option<candor_notify::SmtpSettings>,
+    /// How the outbox retries; not a configuration key (tests shorten it).
+    pub mail_retry: candor_notify::RetryPolicy,
 }
 
 /// An address range such as `10.0.0.0/8` or `::1/128`; a bare address is a range of one.
@@ -107,6 +111,7 @@ impl std::fmt::Debug for Config {
             .field("tls", &self.tls)
             .field("redirect_http_listen", &self.redirect_http_listen)
             .field("trusted_proxies", &self.trusted_proxies)
+            .field("smtp", &self.smtp)
             .finish()
     }
 }
@@ -132,10 +137,16 @@ struct FileConfig {
     tls_key_file: Option<String>,
     redirect_http_listen: Option<String>,
     trusted_proxies: Option<Vec<String>>,
+    smtp_host: Option<String>,
+    smtp_port: Option<i64>,
+    smtp_tls: Option<String>,
+    smtp_username: Option<String>,
+    smtp_password: Option<String>,
+    mail_from: Option<String>,
 }
 
 /// Configuration keys, each also settable as `CANDOR_<KEY>` in upper case.
-pub const KEYS: [&str; 17] = [
+pub const KEYS: [&str; 23] = [
     "listen",
     "data_dir",
     "database_url",
@@ -153,6 +164,12 @@ pub const KEYS: [&str; 17] = [
     "tls_key_file",
     "redirect_http_listen",
     "trusted_proxies",
+    "smtp_host",
+    "smtp_port",
+    "smtp_tls",
+    "smtp_username",
+    "smtp_password",
+    "mail_from",
 ];
 
 /// Environment variables with the `CANDOR_` prefix that are not configuration keys.
@@ -242,6 +259,12 @@ impl Config {
                             .collect(),
                     )
                 }
+                "smtp_host" => fc.smtp_host = v,
+                "smtp_port" => fc.smtp_port = int(&mut problems).or(fc.smtp_port),
+                "smtp_tls" => fc.smtp_tls = v,
+                "smtp_username" => fc.smtp_username = v,
+                "smtp_password" => fc.smtp_password = v,
+                "mail_from" => fc.mail_from = v,
                 _ => problems.push(format!(
                     "{name} is not a Candor setting; remove it or use one of: {}",
                     KEYS.iter()
@@ -251,6 +274,7 @@ impl Config {
                 )),
             }
         }
+        let smtp = smtp_settings(&mut fc, &mut problems);
         let listen_text = fc.listen.unwrap_or_else(|| "127.0.0.1:8080".into());
         let listen = listen_text.parse::<SocketAddr>().unwrap_or_else(|_| {
             problems.push(format!(
@@ -360,6 +384,8 @@ impl Config {
             return Err(ConfigError(problems));
         }
         Ok(Config {
+            smtp,
+            mail_retry: candor_notify::RetryPolicy::default(),
             listen,
             data_dir,
             database_url,
@@ -385,6 +411,68 @@ impl Config {
         env.insert("CANDOR_DATABASE_URL".to_owned(), database_url.to_owned());
         Config::load(Some(Path::new("/dev/null")), &env).expect("test config is valid")
     }
+}
+
+/// The mail settings, when `smtp_host` is set; each problem names its key.
+fn smtp_settings(fc: &mut FileConfig, problems: &mut Vec<String>) -> Option<candor_notify::SmtpSettings> {
+    let Some(host) = fc.smtp_host.take().filter(|h| !h.trim().is_empty()) else {
+        for (key, set) in [
+            ("smtp_port", fc.smtp_port.is_some()),
+            ("smtp_username", fc.smtp_username.is_some()),
+            ("smtp_password", fc.smtp_password.is_some()),
+            ("mail_from", fc.mail_from.is_some()),
+        ] {
+            if set {
+                problems.push(format!("{key} is set but smtp_host is not; set smtp_host to send mail"));
+            }
+        }
+        return None;
+    };
+    let tls_text = fc.smtp_tls.take().unwrap_or_else(|| "opportunistic".into());
+    let tls = candor_notify::StartTls::parse(&tls_text).unwrap_or_else(|| {
+        problems.push(format!(
+            "smtp_tls = {tls_text:?} is not known; use opportunistic, required, implicit or off"
+        ));
+        candor_notify::StartTls::Required
+    });
+    let default_port = if tls == candor_notify::StartTls::Implicit {
+        465
+    } else {
+        587
+    };
+    let port = match fc.smtp_port.unwrap_or(default_port) {
+        p @ 1..=65535 => p as u16,
+        p => {
+            problems.push(format!("smtp_port = {p} is not a port; use 1 to 65535 (usually 587)"));
+            587
+        }
+    };
+    let (username, password) = (fc.smtp_username.take(), fc.smtp_password.take());
+    if username.is_some() != password.is_some() {
+        problems.push(
+            "smtp_username and smtp_password go together: set both, or neither for a relay without sign-in".into(),
+        );
+    }
+    let Some(from) = fc.mail_from.take() else {
+        problems.push(
+            "mail_from is not set; with smtp_host, set the sender, e.g. Corvellan Trust <trust@corvellan.example>"
+                .into(),
+        );
+        return None;
+    };
+    let settings = candor_notify::SmtpSettings {
+        host,
+        port,
+        tls,
+        username,
+        password,
+        from,
+        timeout: std::time::Duration::from_secs(30),
+    };
+    if let Err(why) = candor_notify::Mailer::new(&settings) {
+        problems.push(why);
+    }
+    Some(settings)
 }
 
 fn tracing_level_ok(s: &str) -> Result<(), ()> {

@@ -46,10 +46,33 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let watcher = tokio::spawn(state.clone().watch_content(std::time::Duration::from_secs(5)));
+    let outbox = outbox_worker(&state).map(tokio::spawn);
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let result = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     watcher.abort();
+    if let Some(worker) = outbox {
+        worker.abort();
+    }
     result
+}
+
+/// The mail delivery loop, when mail is configured. Without `smtp_host`, queued mail waits.
+fn outbox_worker(state: &AppState) -> Option<impl Future<Output = ()> + Send + 'static> {
+    let settings = state.config().smtp.as_ref()?;
+    // The configuration was checked at load time, so this only fails if it was built by hand.
+    let mailer = match candor_notify::Mailer::new(settings) {
+        Ok(m) => m,
+        Err(why) => {
+            tracing::error!(error = %why, "mail is not sent: the SMTP settings are not usable");
+            return None;
+        }
+    };
+    Some(candor_notify::run(
+        state.store().clone(),
+        mailer,
+        state.config().mail_retry,
+        state.outbox_wake(),
+    ))
 }
 
 /// One debug-level line per request. Routes are logged by their template (`/admin/setup/{token}`),

@@ -24,6 +24,10 @@ struct Inner {
     account_backoff: crate::ratelimit::Backoff,
     /// Bad API tokens per IP: ten free, then doubling waits up to 15 min.
     api_backoff: crate::ratelimit::Backoff,
+    /// Password-reset requests, per IP and per address: every request counts (they send mail).
+    reset_backoff: crate::ratelimit::Backoff,
+    /// Wakes the outbox worker when a message is queued.
+    outbox_wake: Arc<tokio::sync::Notify>,
 }
 
 impl AppState {
@@ -41,6 +45,8 @@ impl AppState {
                 login_backoff: crate::ratelimit::Backoff::new(3, std::time::Duration::from_secs(900)),
                 api_backoff: crate::ratelimit::Backoff::new(10, std::time::Duration::from_secs(900)),
                 account_backoff: crate::ratelimit::Backoff::new(3, std::time::Duration::from_secs(60)),
+                reset_backoff: crate::ratelimit::Backoff::new(3, std::time::Duration::from_secs(3600)),
+                outbox_wake: Arc::new(tokio::sync::Notify::new()),
             }),
         })
     }
@@ -62,6 +68,16 @@ impl AppState {
     }
     pub(crate) fn api_backoff(&self) -> &crate::ratelimit::Backoff {
         &self.inner.api_backoff
+    }
+    pub(crate) fn reset_backoff(&self) -> &crate::ratelimit::Backoff {
+        &self.inner.reset_backoff
+    }
+    /// Tells the outbox worker that mail was queued, so it goes out now rather than at the next poll.
+    pub fn wake_outbox(&self) {
+        self.inner.outbox_wake.notify_one();
+    }
+    pub(crate) fn outbox_wake(&self) -> Arc<tokio::sync::Notify> {
+        self.inner.outbox_wake.clone()
     }
     pub(crate) fn security_headers(&self) -> &crate::headers::SecurityHeaders {
         &self.inner.headers

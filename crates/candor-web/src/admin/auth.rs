@@ -13,6 +13,21 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 
 const LOGIN_CSRF_COOKIE: &str = "candor_login";
+
+/// Forms shown before there is a session (sign-in, setup, reset, forgot) carry a token that must
+/// match a cookie set with the form (double submit); the Origin check runs for them too.
+pub(super) fn pre_session_csrf(state: &AppState) -> (candor_crypto::Secret, String) {
+    let token = random_token();
+    let set = cookie(state, LOGIN_CSRF_COOKIE, token.expose(), "/admin", Some(3600));
+    (token, set)
+}
+
+pub(super) fn check_pre_session_csrf(headers: &HeaderMap, form: &HashMap<String, String>) -> AppResult<()> {
+    match (read_cookie(headers, LOGIN_CSRF_COOKIE), form.get("_csrf")) {
+        (Some(c), Some(f)) if same_secret(c, f) => Ok(()),
+        _ => Err(AppError::Csrf),
+    }
+}
 /// The one answer for an unknown email, a disabled user and a wrong password.
 const BAD_LOGIN: &str = "The email or password is not correct.";
 
@@ -32,7 +47,7 @@ fn login_page(
     email: &str,
     error: Option<&str>,
 ) -> AppResult<Response> {
-    let token = random_token();
+    let (token, set) = pre_session_csrf(state);
     let html = LoginPage {
         csrf: token.expose(),
         next,
@@ -41,7 +56,6 @@ fn login_page(
     }
     .render()
     .map_err(anyhow::Error::from)?;
-    let set = cookie(state, LOGIN_CSRF_COOKIE, token.expose(), "/admin", Some(3600));
     Ok((
         status,
         [
@@ -72,10 +86,7 @@ pub async fn login(
     Form(form): Form<HashMap<String, String>>,
 ) -> AppResult<Response> {
     let field = |k: &str| form.get(k).map(String::as_str).unwrap_or("");
-    match read_cookie(&headers, LOGIN_CSRF_COOKIE) {
-        Some(c) if same_secret(c, field("_csrf")) => {}
-        _ => return Err(AppError::Csrf),
-    }
+    check_pre_session_csrf(&headers, &form)?;
     let next = Some(field("next")).filter(|n| safe_next(n)).unwrap_or("/admin");
     // No address is longer than 254 characters; a longer one cannot exist, so it is not looked up,
     // kept as a backoff key or written to the audit log.
@@ -229,9 +240,9 @@ const RESET: LinkKind = LinkKind {
 
 async fn link_form(state: &AppState, kind: &LinkKind, token: &str) -> AppResult<Response> {
     let Some(user) = state.store().peek_user_link(&token_digest(token), kind.purpose).await? else {
-        return Err(AppError::BadRequest("This link is not valid: it may have expired or been used already. Ask an owner for a new one (candor user reset-password EMAIL).".into()));
+        return Err(AppError::BadRequest("This link is not valid: it may have expired or been used already. Ask for a new one at /admin/forgot, or ask an owner.".into()));
     };
-    let csrf = random_token();
+    let (csrf, set) = pre_session_csrf(state);
     let email = if user.email.ends_with("@localhost") {
         ""
     } else {
@@ -248,7 +259,6 @@ async fn link_form(state: &AppState, kind: &LinkKind, token: &str) -> AppResult<
     }
     .render()
     .map_err(anyhow::Error::from)?;
-    let set = cookie(state, LOGIN_CSRF_COOKIE, csrf.expose(), "/admin", Some(3600));
     Ok((
         [
             (header::SET_COOKIE, set),
@@ -268,10 +278,7 @@ async fn link_submit(
     ip: &str,
 ) -> AppResult<Response> {
     let field = |k: &str| form.get(k).map(String::as_str).unwrap_or("");
-    match read_cookie(headers, LOGIN_CSRF_COOKIE) {
-        Some(c) if same_secret(c, field("_csrf")) => {}
-        _ => return Err(AppError::Csrf),
-    }
+    check_pre_session_csrf(headers, form)?;
     let digest = token_digest(token);
     let Some(user) = state.store().peek_user_link(&digest, kind.purpose).await? else {
         return Err(AppError::BadRequest(

@@ -3,6 +3,7 @@
 mod audit;
 mod auth;
 mod content;
+mod forgot;
 mod history;
 mod mfa;
 mod password;
@@ -54,6 +55,8 @@ fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         r(p.clone(), "/admin/logout", SignedIn, post(auth::logout)),
         r(g.clone(), "/admin/setup/{token}", Public, get(auth::setup_form)),
         r(p.clone(), "/admin/setup/{token}", Public, post(auth::setup)),
+        r(g.clone(), "/admin/forgot", Public, get(forgot::form)),
+        r(p.clone(), "/admin/forgot", Public, post(forgot::request)),
         r(g.clone(), "/admin/reset/{token}", Public, get(auth::reset_form)),
         r(p.clone(), "/admin/reset/{token}", Public, post(auth::reset)),
         r(

@@ -205,6 +205,24 @@ macro_rules! both_dbs {
     };
 }
 
+/// Runs `async fn test(db: Db)` once per database, for tests that start their own app (with
+/// their own configuration or services): `both_dbs_fn!(name, test);`
+#[macro_export]
+macro_rules! both_dbs_fn {
+    ($name:ident, $test:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$test($crate::Db::Sqlite).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$test($crate::Db::Postgres).await;
+            }
+        }
+    };
+}
+
 /// The owner's credentials after [`TestApp::sign_in_owner`].
 pub const OWNER_EMAIL: &str = "owner@corvellan.example";
 pub const OWNER_PASSWORD: &str = "correct horse battery staple";

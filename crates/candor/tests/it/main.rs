@@ -7,8 +7,10 @@ mod api;
 mod audit;
 mod cli;
 mod harness;
+mod mail;
 mod mfa;
 mod public;
+mod services;
 mod sessions;
 
 pub use harness::{Db, TestApp};

@@ -1,0 +1,171 @@
+//! The outbox: outgoing mail is written here first (in the same transaction as whatever caused
+//! it, where that matters) and delivered by a worker, so a mail-server outage loses nothing.
+
+use crate::{get, now, OrgId, Store, StoreResult};
+use sqlx::any::AnyRow;
+
+/// A message to queue.
+#[derive(Clone, Debug)]
+pub struct NewEmail {
+    pub recipient: String,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: Option<String>,
+    /// What the message is for (`password-reset`, ...), for the back office and logs.
+    pub purpose: String,
+}
+
+/// Where a queued message stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutboxStatus {
+    /// Waiting for its first or next attempt.
+    Pending,
+    Sent,
+    /// Refused for good by the mail server (a bad address, say); not retried.
+    Failed,
+}
+
+/// A queued message. Once sent, its bodies are empty.
+#[derive(Clone, Debug)]
+pub struct OutboxEmail {
+    pub id: i64,
+    pub org_id: OrgId,
+    pub recipient: String,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: Option<String>,
+    pub purpose: String,
+    pub created_at: i64,
+    pub attempts: i64,
+    pub next_attempt_at: i64,
+    pub last_error: Option<String>,
+    pub status: OutboxStatus,
+}
+
+const COLUMNS: &str = "id, org_id, recipient, subject, body_text, body_html, purpose, created_at, attempts, \
+                       next_attempt_at, last_error, sent_at, failed_at";
+
+fn email_from_row(row: &AnyRow) -> StoreResult<OutboxEmail> {
+    let status = if get::<Option<i64>>(row, "sent_at")?.is_some() {
+        OutboxStatus::Sent
+    } else if get::<Option<i64>>(row, "failed_at")?.is_some() {
+        OutboxStatus::Failed
+    } else {
+        OutboxStatus::Pending
+    };
+    Ok(OutboxEmail {
+        id: get(row, "id")?,
+        org_id: get(row, "org_id")?,
+        recipient: get(row, "recipient")?,
+        subject: get(row, "subject")?,
+        body_text: get(row, "body_text")?,
+        body_html: get(row, "body_html")?,
+        purpose: get(row, "purpose")?,
+        created_at: get(row, "created_at")?,
+        attempts: get(row, "attempts")?,
+        next_attempt_at: get(row, "next_attempt_at")?,
+        last_error: get(row, "last_error")?,
+        status,
+    })
+}
+
+pub(crate) async fn insert_email<'c, E>(exec: E, org: OrgId, email: &NewEmail) -> StoreResult<()>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
+    sqlx::query(
+        "INSERT INTO outbox (org_id, recipient, subject, body_text, body_html, purpose, created_at, next_attempt_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+    )
+    .bind(org)
+    .bind(&email.recipient)
+    .bind(&email.subject)
+    .bind(&email.body_text)
+    .bind(&email.body_html)
+    .bind(&email.purpose)
+    .bind(now())
+    .execute(exec)
+    .await?;
+    Ok(())
+}
+
+impl Store {
+    /// Queues a message for delivery now.
+    pub async fn enqueue_email(&self, org: OrgId, email: &NewEmail) -> StoreResult<()> {
+        insert_email(&self.pool, org, email).await
+    }
+
+    /// Takes up to `limit` due messages for delivery. Each is leased for `lease_secs` (its next
+    /// attempt moves forward) by a conditional update, so two instances sharing a database never
+    /// send the same message twice, and a worker that dies mid-send leaves it to be retried.
+    pub async fn claim_due_emails(&self, limit: i64, lease_secs: i64) -> StoreResult<Vec<OutboxEmail>> {
+        let t = now();
+        let sql = format!(
+            "SELECT {COLUMNS} FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $1 \
+             ORDER BY next_attempt_at, id LIMIT $2"
+        );
+        let rows = sqlx::query(&sql).bind(t).bind(limit).fetch_all(&self.pool).await?;
+        let mut claimed = vec![];
+        for row in &rows {
+            let mut email = email_from_row(row)?;
+            let taken = sqlx::query(
+                "UPDATE outbox SET next_attempt_at = $1 WHERE id = $2 AND next_attempt_at = $3 AND sent_at IS NULL",
+            )
+            .bind(t + lease_secs)
+            .bind(email.id)
+            .bind(email.next_attempt_at)
+            .execute(&self.pool)
+            .await?;
+            if taken.rows_affected() == 1 {
+                email.next_attempt_at = t + lease_secs;
+                claimed.push(email);
+            }
+        }
+        Ok(claimed)
+    }
+
+    /// The server accepted the message: keep the record, drop the bodies.
+    pub async fn mark_email_sent(&self, id: i64) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE outbox SET sent_at = $1, attempts = attempts + 1, last_error = NULL, body_text = '', body_html = NULL \
+             WHERE id = $2",
+        )
+        .bind(now())
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// A temporary failure: try again at `retry_at`.
+    pub async fn mark_email_retry(&self, id: i64, retry_at: i64, error: &str) -> StoreResult<()> {
+        sqlx::query("UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $1, last_error = $2 WHERE id = $3")
+            .bind(retry_at)
+            .bind(error)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// A permanent refusal: stop trying, keep the reason for the back office.
+    pub async fn mark_email_failed(&self, id: i64, error: &str) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE outbox SET attempts = attempts + 1, failed_at = $1, last_error = $2, body_text = '', body_html = NULL \
+             WHERE id = $3",
+        )
+        .bind(now())
+        .bind(error)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The newest messages first.
+    pub async fn outbox(&self, org: OrgId, limit: i64) -> StoreResult<Vec<OutboxEmail>> {
+        let sql = format!("SELECT {COLUMNS} FROM outbox WHERE org_id = $1 ORDER BY id DESC LIMIT $2");
+        let rows = sqlx::query(&sql).bind(org).bind(limit).fetch_all(&self.pool).await?;
+        rows.iter().map(email_from_row).collect()
+    }
+}
