@@ -11,6 +11,7 @@ mod mfa;
 mod migrate;
 mod outbox;
 mod sessions;
+mod sso;
 mod tokens;
 mod users;
 
@@ -18,6 +19,7 @@ pub use audit::{AuditFilter, NewAuditEvent};
 pub use items::{ImportSummary, Item, Move, Revision};
 pub use outbox::{NewEmail, OutboxEmail, OutboxStatus};
 pub use sessions::{NewSession, Session, SessionInfo, ROTATION_GRACE_SECS};
+pub use sso::{SsoLogin, SSO_LOGIN_SECS};
 pub use tokens::{ApiToken, TokenScope};
 pub use users::{Role, User};
 

@@ -43,6 +43,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../migrations/sqlite/0005_outbox.sql"),
         postgres: include_str!("../../../migrations/postgres/0005_outbox.sql"),
     },
+    Migration {
+        version: 6,
+        name: "sso",
+        sqlite: include_str!("../../../migrations/sqlite/0006_sso.sql"),
+        postgres: include_str!("../../../migrations/postgres/0006_sso.sql"),
+    },
 ];
 
 pub(crate) async fn run(store: &Store) -> StoreResult<()> {

@@ -21,6 +21,8 @@ pub struct Session {
     pub via_previous_id: bool,
     /// Password accepted, second factor not yet given: only the verification page may be used.
     pub mfa_pending: bool,
+    /// Signed in through the identity provider (which is then in charge of second factors).
+    pub via_sso: bool,
 }
 
 /// A session as its owner sees it in the list of their devices.
@@ -42,6 +44,7 @@ pub struct NewSession<'a> {
     pub user_agent: &'a str,
     pub ip: &'a str,
     pub mfa_pending: bool,
+    pub via_sso: bool,
 }
 
 impl Store {
@@ -50,8 +53,8 @@ impl Store {
         let t = now();
         let mut tx = self.pool.begin().await?;
         sqlx::query(
-            "INSERT INTO sessions (id_hash, public_id, user_id, csrf_token, created_at, last_seen_at, rotated_at, user_agent, ip, mfa_pending) \
-             VALUES ($1, $2, $3, $4, $5, $5, $5, $6, $7, $8)",
+            "INSERT INTO sessions (id_hash, public_id, user_id, csrf_token, created_at, last_seen_at, rotated_at, user_agent, ip, mfa_pending, auth_method) \
+             VALUES ($1, $2, $3, $4, $5, $5, $5, $6, $7, $8, $9)",
         )
         .bind(s.id_hash)
         .bind(s.public_id)
@@ -61,6 +64,7 @@ impl Store {
         .bind(s.user_agent)
         .bind(s.ip)
         .bind(i64::from(s.mfa_pending))
+        .bind(if s.via_sso { "sso" } else { "password" })
         .execute(&mut *tx)
         .await?;
         sqlx::query("UPDATE users SET last_login_at = $1 WHERE id = $2")
@@ -78,7 +82,7 @@ impl Store {
     pub async fn session(&self, id_hash: &str, idle_secs: i64, absolute_secs: i64) -> StoreResult<Option<Session>> {
         let t = now();
         let sql = format!(
-            "SELECT {USER_COLUMNS}, s.id_hash, s.csrf_token, s.public_id, s.created_at AS s_created, s.last_seen_at, s.rotated_at, s.mfa_pending \
+            "SELECT {USER_COLUMNS}, s.id_hash, s.csrf_token, s.public_id, s.created_at AS s_created, s.last_seen_at, s.rotated_at, s.mfa_pending, s.auth_method \
              FROM sessions s JOIN users u ON u.id = s.user_id \
              WHERE s.id_hash = $1 OR (s.prev_id_hash = $1 AND s.prev_valid_until > $2)"
         );
@@ -118,6 +122,7 @@ impl Store {
             rotated_at: get(&row, "rotated_at")?,
             via_previous_id: current != id_hash,
             mfa_pending: get::<i64>(&row, "mfa_pending")? != 0,
+            via_sso: get::<String>(&row, "auth_method")? == "sso",
         }))
     }
 

@@ -45,6 +45,8 @@ pub struct Config {
     pub trusted_proxies: Vec<IpNet>,
     /// Outgoing mail; `None` when `smtp_host` is not set (mail stays queued, nothing is sent).
     pub smtp: Option<candor_notify::SmtpSettings>,
+    /// Single sign-on with OpenID Connect; `None` when `oidc_issuer` is not set.
+    pub oidc: Option<crate::sso::OidcSettings>,
     /// How the outbox retries; not a configuration key (tests shorten it).
     pub mail_retry: candor_notify::RetryPolicy,
 }
@@ -112,6 +114,7 @@ impl std::fmt::Debug for Config {
             .field("redirect_http_listen", &self.redirect_http_listen)
             .field("trusted_proxies", &self.trusted_proxies)
             .field("smtp", &self.smtp)
+            .field("oidc", &self.oidc)
             .finish()
     }
 }
@@ -143,10 +146,20 @@ struct FileConfig {
     smtp_username: Option<String>,
     smtp_password: Option<String>,
     mail_from: Option<String>,
+    oidc_issuer: Option<String>,
+    oidc_client_id: Option<String>,
+    oidc_client_secret: Option<String>,
+    oidc_scopes: Option<String>,
+    oidc_groups_claim: Option<String>,
+    oidc_role_map: Option<String>,
+    oidc_default_role: Option<String>,
+    oidc_jit: Option<bool>,
+    oidc_only: Option<bool>,
+    oidc_label: Option<String>,
 }
 
 /// Configuration keys, each also settable as `CANDOR_<KEY>` in upper case.
-pub const KEYS: [&str; 23] = [
+pub const KEYS: [&str; 33] = [
     "listen",
     "data_dir",
     "database_url",
@@ -170,6 +183,16 @@ pub const KEYS: [&str; 23] = [
     "smtp_username",
     "smtp_password",
     "mail_from",
+    "oidc_issuer",
+    "oidc_client_id",
+    "oidc_client_secret",
+    "oidc_scopes",
+    "oidc_groups_claim",
+    "oidc_role_map",
+    "oidc_default_role",
+    "oidc_jit",
+    "oidc_only",
+    "oidc_label",
 ];
 
 /// Environment variables with the `CANDOR_` prefix that are not configuration keys.
@@ -265,6 +288,16 @@ impl Config {
                 "smtp_username" => fc.smtp_username = v,
                 "smtp_password" => fc.smtp_password = v,
                 "mail_from" => fc.mail_from = v,
+                "oidc_issuer" => fc.oidc_issuer = v,
+                "oidc_client_id" => fc.oidc_client_id = v,
+                "oidc_client_secret" => fc.oidc_client_secret = v,
+                "oidc_scopes" => fc.oidc_scopes = v,
+                "oidc_groups_claim" => fc.oidc_groups_claim = v,
+                "oidc_role_map" => fc.oidc_role_map = v,
+                "oidc_default_role" => fc.oidc_default_role = v,
+                "oidc_jit" => fc.oidc_jit = flag(&mut problems).or(fc.oidc_jit),
+                "oidc_only" => fc.oidc_only = flag(&mut problems).or(fc.oidc_only),
+                "oidc_label" => fc.oidc_label = v,
                 _ => problems.push(format!(
                     "{name} is not a Candor setting; remove it or use one of: {}",
                     KEYS.iter()
@@ -275,6 +308,22 @@ impl Config {
             }
         }
         let smtp = smtp_settings(&mut fc, &mut problems);
+        let oidc = crate::sso::OidcSettings::from_keys(crate::sso::OidcKeys {
+            issuer: fc.oidc_issuer.take(),
+            client_id: fc.oidc_client_id.take(),
+            client_secret: fc.oidc_client_secret.take(),
+            scopes: fc.oidc_scopes.take(),
+            groups_claim: fc.oidc_groups_claim.take(),
+            role_map: fc.oidc_role_map.take(),
+            default_role: fc.oidc_default_role.take(),
+            jit: fc.oidc_jit,
+            only: fc.oidc_only,
+            label: fc.oidc_label.take(),
+        })
+        .unwrap_or_else(|mut p| {
+            problems.append(&mut p);
+            None
+        });
         let listen_text = fc.listen.unwrap_or_else(|| "127.0.0.1:8080".into());
         let listen = listen_text.parse::<SocketAddr>().unwrap_or_else(|_| {
             problems.push(format!(
@@ -385,6 +434,7 @@ impl Config {
         }
         Ok(Config {
             smtp,
+            oidc,
             mail_retry: candor_notify::RetryPolicy::default(),
             listen,
             data_dir,

@@ -16,6 +16,9 @@ pub enum AppError {
     Csrf,
     #[error("{0}")]
     BadRequest(String),
+    /// Single sign-on did not complete; the message says why and is shown to the person.
+    #[error("single sign-on failed: {0}")]
+    Sso(String),
     #[error("too many attempts")]
     TooManyRequests { retry_after_secs: u64 },
     #[error(transparent)]
@@ -51,6 +54,11 @@ impl IntoResponse for AppError {
                 "This form could not be verified (it may be old, or sent from another site). Go back, reload the page and try again.".to_owned(),
             ),
             AppError::BadRequest(m) => (StatusCode::BAD_REQUEST, "Request not valid", m.clone()),
+            AppError::Sso(m) => (
+                StatusCode::FORBIDDEN,
+                "Single sign-on did not complete",
+                format!("{m} Start again from the sign-in page (/admin/login)."),
+            ),
             AppError::TooManyRequests { retry_after_secs } => (
                 StatusCode::TOO_MANY_REQUESTS,
                 "Too many attempts",

@@ -9,6 +9,7 @@ mod headers;
 mod public;
 mod ratelimit;
 pub mod site;
+pub mod sso;
 mod state;
 pub mod tls;
 

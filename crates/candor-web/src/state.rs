@@ -28,6 +28,8 @@ struct Inner {
     reset_backoff: crate::ratelimit::Backoff,
     /// Wakes the outbox worker when a message is queued.
     outbox_wake: Arc<tokio::sync::Notify>,
+    /// The identity provider, when single sign-on is configured.
+    oidc: Option<crate::sso::OidcClient>,
 }
 
 impl AppState {
@@ -35,6 +37,12 @@ impl AppState {
     pub async fn new(store: Store, org: OrgId, config: Config) -> StoreResult<AppState> {
         let site = Site::load(&store, org, &config.public_url, today()).await?;
         let headers = crate::headers::SecurityHeaders::new(&config);
+        let oidc = config
+            .oidc
+            .clone()
+            .map(|o| crate::sso::OidcClient::new(o, &config.public_url))
+            .transpose()
+            .map_err(|e| candor_store::StoreError::Unsupported(format!("single sign-on settings: {e}")))?;
         Ok(AppState {
             inner: Arc::new(Inner {
                 store,
@@ -47,6 +55,7 @@ impl AppState {
                 account_backoff: crate::ratelimit::Backoff::new(3, std::time::Duration::from_secs(60)),
                 reset_backoff: crate::ratelimit::Backoff::new(3, std::time::Duration::from_secs(3600)),
                 outbox_wake: Arc::new(tokio::sync::Notify::new()),
+                oidc,
             }),
         })
     }
@@ -68,6 +77,13 @@ impl AppState {
     }
     pub(crate) fn api_backoff(&self) -> &crate::ratelimit::Backoff {
         &self.inner.api_backoff
+    }
+    pub(crate) fn oidc(&self) -> Option<&crate::sso::OidcClient> {
+        self.inner.oidc.as_ref()
+    }
+    /// Password sign-in is off (`oidc_only`).
+    pub(crate) fn sso_only(&self) -> bool {
+        self.inner.config.oidc.as_ref().is_some_and(|o| o.only)
     }
     pub(crate) fn reset_backoff(&self) -> &crate::ratelimit::Backoff {
         &self.inner.reset_backoff

@@ -35,6 +35,8 @@ const BAD_LOGIN: &str = "The email or password is not correct.";
 #[template(path = "admin/login.html")]
 struct LoginPage<'a> {
     csrf: &'a str,
+    sso_label: Option<&'a str>,
+    password_sign_in: bool,
     next: &'a str,
     email: &'a str,
     error: Option<&'a str>,
@@ -50,6 +52,8 @@ fn login_page(
     let (token, set) = pre_session_csrf(state);
     let html = LoginPage {
         csrf: token.expose(),
+        sso_label: state.config().oidc.as_ref().map(|o| o.label.as_str()),
+        password_sign_in: !state.sso_only(),
         next,
         email,
         error,
@@ -86,6 +90,12 @@ pub async fn login(
     Form(form): Form<HashMap<String, String>>,
 ) -> AppResult<Response> {
     let field = |k: &str| form.get(k).map(String::as_str).unwrap_or("");
+    // Refused before anything else: with single sign-on enforced no password is ever checked.
+    if state.sso_only() {
+        return Err(AppError::BadRequest(
+            "Password sign-in is turned off here: sign in with single sign-on from /admin/login.".into(),
+        ));
+    }
     check_pre_session_csrf(&headers, &form)?;
     let next = Some(field("next")).filter(|n| safe_next(n)).unwrap_or("/admin");
     // No address is longer than 254 characters; a longer one cannot exist, so it is not looked up,
@@ -133,27 +143,8 @@ pub async fn login(
     };
     by_ip.success(&ip_key);
     by_account.success(&user_key);
-    // A brand-new id at every sign-in: an id planted before login is never promoted.
-    let id = random_token();
-    let csrf = random_token();
-    let ua: String = headers
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .chars()
-        .take(300)
-        .collect();
-    let public_id = random_token().expose()[..16].to_owned();
-    let new = candor_store::NewSession {
-        id_hash: &token_digest(id.expose()),
-        public_id: &public_id,
-        user_id: user.id,
-        csrf_token: csrf.expose(),
-        user_agent: &ua,
-        ip: &ip,
-        mfa_pending: user.mfa_enabled,
-    };
-    state.store().create_session(new).await?;
+    let ua = user_agent(&headers);
+    let set = open_session(&state, &user, &ua, &ip, user.mfa_enabled, false).await?;
     tracing::info!(user.id = user.id, client.ip = %ip, "signed in");
     // With a second factor, the session is only half signed in until the code is given.
     let (action, next) = if user.mfa_enabled {
@@ -166,7 +157,6 @@ pub async fn login(
     state
         .audit(&actor, action, &target, &ip, serde_json::json!({"user_agent": ua}))
         .await;
-    let set = cookie(&state, session_cookie_name(&state), id.expose(), "/", None);
     let clear = cookie(&state, LOGIN_CSRF_COOKIE, "", "/admin", Some(0));
     // AppendHeaders, not an array: an array *inserts*, and the second cookie would replace the first.
     Ok((
@@ -178,6 +168,44 @@ pub async fn login(
         ]),
     )
         .into_response())
+}
+
+/// The client's User-Agent as stored with a session (at most 300 characters).
+pub(super) fn user_agent(headers: &HeaderMap) -> String {
+    headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .chars()
+        .take(300)
+        .collect()
+}
+
+/// Starts a session for `user` and returns its `Set-Cookie` value. A brand-new id at every
+/// sign-in: an id planted before sign-in is never promoted.
+pub(super) async fn open_session(
+    state: &AppState,
+    user: &candor_store::User,
+    user_agent: &str,
+    ip: &str,
+    mfa_pending: bool,
+    via_sso: bool,
+) -> AppResult<String> {
+    let id = random_token();
+    let csrf = random_token();
+    let public_id = random_token().expose()[..16].to_owned();
+    let new = candor_store::NewSession {
+        id_hash: &token_digest(id.expose()),
+        public_id: &public_id,
+        user_id: user.id,
+        csrf_token: csrf.expose(),
+        user_agent,
+        ip,
+        mfa_pending,
+        via_sso,
+    };
+    state.store().create_session(new).await?;
+    Ok(cookie(state, session_cookie_name(state), id.expose(), "/", None))
 }
 
 pub async fn logout(

@@ -32,7 +32,7 @@ fn page(state: &AppState, sent: bool) -> AppResult<Response> {
     let (token, set) = pre_session_csrf(state);
     let html = ForgotPage {
         csrf: token.expose(),
-        mail_enabled: state.config().smtp.is_some(),
+        mail_enabled: state.config().smtp.is_some() && !state.sso_only(),
         sent,
     }
     .render()
@@ -51,7 +51,7 @@ pub async fn request(
     Form(form): Form<HashMap<String, String>>,
 ) -> AppResult<Response> {
     check_pre_session_csrf(&headers, &form)?;
-    if state.config().smtp.is_none() {
+    if state.config().smtp.is_none() || state.sso_only() {
         return page(&state, false);
     }
     let email: String = form

@@ -9,6 +9,7 @@ mod mfa;
 mod password;
 pub mod session;
 mod sessions;
+mod sso;
 mod tokens;
 mod users;
 
@@ -55,6 +56,8 @@ fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         r(p.clone(), "/admin/logout", SignedIn, post(auth::logout)),
         r(g.clone(), "/admin/setup/{token}", Public, get(auth::setup_form)),
         r(p.clone(), "/admin/setup/{token}", Public, post(auth::setup)),
+        r(g.clone(), "/admin/sso/start", Public, get(sso::start)),
+        r(g.clone(), "/admin/sso/callback", Public, get(sso::callback)),
         r(g.clone(), "/admin/forgot", Public, get(forgot::form)),
         r(p.clone(), "/admin/forgot", Public, post(forgot::request)),
         r(g.clone(), "/admin/reset/{token}", Public, get(auth::reset_form)),

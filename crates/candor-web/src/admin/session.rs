@@ -101,7 +101,9 @@ pub async fn enforce(
     if session.mfa_pending && !super::mfa::PENDING_PATHS.contains(&path) {
         return Redirect::to("/admin/mfa/verify").into_response();
     }
-    if !session.mfa_pending && !session.user.mfa_enabled && !super::mfa::ENROL_PATHS.contains(&path) {
+    // Single sign-on leaves second factors to the identity provider.
+    if !session.mfa_pending && !session.via_sso && !session.user.mfa_enabled && !super::mfa::ENROL_PATHS.contains(&path)
+    {
         match super::mfa::required(&state).await {
             Ok(true) => return Redirect::to("/admin/mfa").into_response(),
             Ok(false) => {}

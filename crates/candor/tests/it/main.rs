@@ -12,5 +12,6 @@ mod mfa;
 mod public;
 mod services;
 mod sessions;
+mod sso;
 
 pub use harness::{Db, TestApp};

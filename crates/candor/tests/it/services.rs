@@ -152,3 +152,31 @@ pub fn link_in(mail: &str, prefix: &str) -> String {
         .take_while(|c| !c.is_whitespace() && *c != '"' && *c != '<')
         .collect()
 }
+
+/// The test identity provider (`security/oidc/provider.mjs`): a real OpenID provider
+/// (`oidc-provider` from npm) at `issuer`, and hand-made broken ones at `issuer/rogue/CASE`.
+pub struct OidcProvider {
+    pub issuer: String,
+    _service: Service,
+}
+
+impl OidcProvider {
+    /// `None` (skipped) when Node or the provider's npm packages are missing.
+    pub async fn start() -> Option<OidcProvider> {
+        let node = std::process::Command::new("node").arg("--version").output();
+        if !node.is_ok_and(|o| o.status.success()) {
+            return unavailable("Node.js (for the test identity provider)", "apt-get install nodejs npm");
+        }
+        if !repo_root().join("security/oidc/node_modules/oidc-provider").is_dir() {
+            return unavailable(
+                "the test identity provider's packages",
+                "run: (cd security/oidc && npm ci), which scripts/test does",
+            );
+        }
+        let service = start("node", &["security/oidc/provider.mjs"], &[]).await;
+        Some(OidcProvider {
+            issuer: service.ready.clone(),
+            _service: service,
+        })
+    }
+}
