@@ -26,6 +26,9 @@ struct Inner {
     api_backoff: crate::ratelimit::Backoff,
     /// Password-reset requests, per IP and per address: every request counts (they send mail).
     reset_backoff: crate::ratelimit::Backoff,
+    /// Single sign-ons started per IP (each stores a sign-in in progress): twenty free, then
+    /// doubling waits up to 15 min; a completed sign-in clears it.
+    sso_backoff: crate::ratelimit::Backoff,
     /// Wakes the outbox worker when a message is queued.
     outbox_wake: Arc<tokio::sync::Notify>,
     /// The identity provider, when single sign-on is configured.
@@ -55,6 +58,7 @@ impl AppState {
                 account_backoff: crate::ratelimit::Backoff::new(3, std::time::Duration::from_secs(60)),
                 reset_backoff: crate::ratelimit::Backoff::new(3, std::time::Duration::from_secs(3600)),
                 outbox_wake: Arc::new(tokio::sync::Notify::new()),
+                sso_backoff: crate::ratelimit::Backoff::new(20, std::time::Duration::from_secs(900)),
                 oidc,
             }),
         })
@@ -84,6 +88,9 @@ impl AppState {
     /// Password sign-in is off (`oidc_only`).
     pub(crate) fn sso_only(&self) -> bool {
         self.inner.config.oidc.as_ref().is_some_and(|o| o.only)
+    }
+    pub(crate) fn sso_backoff(&self) -> &crate::ratelimit::Backoff {
+        &self.inner.sso_backoff
     }
     pub(crate) fn reset_backoff(&self) -> &crate::ratelimit::Backoff {
         &self.inner.reset_backoff

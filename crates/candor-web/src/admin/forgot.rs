@@ -87,9 +87,8 @@ pub async fn request(
     page(&state, true)
 }
 
-#[derive(Template)]
-#[template(path = "mail/password_reset.txt")]
-struct ResetText<'a> {
+/// What the reset message says, in its plain-text and HTML forms.
+struct ResetMail<'a> {
     name: &'a str,
     site: &'a str,
     email: &'a str,
@@ -98,13 +97,15 @@ struct ResetText<'a> {
 }
 
 #[derive(Template)]
+#[template(path = "mail/password_reset.txt")]
+struct ResetText<'a> {
+    m: &'a ResetMail<'a>,
+}
+
+#[derive(Template)]
 #[template(path = "mail/password_reset.html")]
 struct ResetHtml<'a> {
-    name: &'a str,
-    site: &'a str,
-    email: &'a str,
-    link: &'a str,
-    ip: &'a str,
+    m: &'a ResetMail<'a>,
 }
 
 /// Looks the address up and, for an active account, stores a link and queues its message in one
@@ -136,22 +137,14 @@ async fn send_reset_link(state: &AppState, email: &str, ip: &str) -> anyhow::Res
     } else {
         user.name.as_str()
     };
-    let body_text = ResetText {
+    let mail = ResetMail {
         name,
         site: &site,
         email,
         link: &link,
         ip,
-    }
-    .render()?;
-    let body_html = ResetHtml {
-        name,
-        site: &site,
-        email,
-        link: &link,
-        ip,
-    }
-    .render()?;
+    };
+    let (body_text, body_html) = (ResetText { m: &mail }.render()?, ResetHtml { m: &mail }.render()?);
     let message = candor_store::NewEmail {
         recipient: user.email.clone(),
         subject: format!("Reset your {site} back-office password"),

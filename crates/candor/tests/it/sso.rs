@@ -285,3 +285,20 @@ async fn sso_only_turns_password_sign_in_off() {
         "owners from the owners group"
     );
 }
+
+/// Each start stores a sign-in in progress: an address that keeps starting and never finishes
+/// is made to wait, and finishing a sign-in clears its count.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sso_starts_are_limited_per_address() {
+    let Some(idp) = OidcProvider::start().await else { return };
+    let app = sso_app(Db::Sqlite, &idp.issuer, false).await.unwrap();
+    let b = app.new_browser();
+    let (status, _) = sign_in_sso(&app, &b, "owen").await;
+    assert_eq!(status, 303);
+    for n in 0..20 {
+        assert_eq!(b.get("/admin/sso/start").await.status(), 303, "start {n}");
+    }
+    let r = b.get("/admin/sso/start").await;
+    assert_eq!(r.status(), 429);
+    assert!(r.headers().contains_key("retry-after"));
+}
