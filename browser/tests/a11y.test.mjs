@@ -62,4 +62,6 @@ describe('axe-core, default rules, no serious or critical violations', { concurr
   }
   test('axe light: /admin/login (sign-in page)', { timeout: 60_000 }, (t) => check(t, 'light', '/admin/login', 200));
   test('axe dark: /admin/login (sign-in page)', { timeout: 60_000 }, (t) => check(t, 'dark', '/admin/login', 200));
+  test('axe light: /admin/forgot (password reset request)', { timeout: 60_000 }, (t) => check(t, 'light', '/admin/forgot', 200));
+  test('axe dark: /admin/forgot (password reset request)', { timeout: 60_000 }, (t) => check(t, 'dark', '/admin/forgot', 200));
 });
