@@ -91,7 +91,7 @@ impl Store {
     }
 
     /// Turns the second factor off for a user (an owner's reset after a lost phone): secret,
-    /// pending secret and recovery codes are removed, and the user's sessions end.
+    /// pending secret, recovery codes and passkeys are removed, and the user's sessions end.
     pub async fn reset_totp(&self, user_id: i64) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
         sqlx::query(
@@ -101,6 +101,10 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM passkeys WHERE user_id = $1")
             .bind(user_id)
             .execute(&mut *tx)
             .await?;

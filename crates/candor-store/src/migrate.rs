@@ -49,6 +49,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../migrations/sqlite/0006_sso.sql"),
         postgres: include_str!("../../../migrations/postgres/0006_sso.sql"),
     },
+    Migration {
+        version: 7,
+        name: "passkeys",
+        sqlite: include_str!("../../../migrations/sqlite/0007_passkeys.sql"),
+        postgres: include_str!("../../../migrations/postgres/0007_passkeys.sql"),
+    },
 ];
 
 pub(crate) async fn run(store: &Store) -> StoreResult<()> {

@@ -15,15 +15,22 @@ pub struct User {
     pub disabled: bool,
     pub created_at: i64,
     pub last_login_at: Option<i64>,
-    /// A confirmed TOTP second factor.
+    /// A second factor: a confirmed TOTP secret or at least one passkey.
     pub mfa_enabled: bool,
+    /// A confirmed TOTP secret.
+    pub has_totp: bool,
+    /// How many passkeys the user has.
+    pub passkeys: i64,
 }
 
 pub(crate) const USER_COLUMNS: &str =
-    "u.id, u.org_id, u.email, u.name, u.role, u.password_hash, u.disabled_at, u.created_at, u.last_login_at, u.totp_secret";
+    "u.id, u.org_id, u.email, u.name, u.role, u.password_hash, u.disabled_at, u.created_at, u.last_login_at, u.totp_secret, \
+     (SELECT COUNT(*) FROM passkeys p WHERE p.user_id = u.id) AS passkey_count";
 
 pub(crate) fn user_from_row(row: &AnyRow) -> StoreResult<User> {
     let role: String = get(row, "role")?;
+    let has_totp = get::<Option<String>>(row, "totp_secret")?.is_some();
+    let passkeys: i64 = get(row, "passkey_count")?;
     Ok(User {
         id: get(row, "id")?,
         org_id: get(row, "org_id")?,
@@ -34,7 +41,9 @@ pub(crate) fn user_from_row(row: &AnyRow) -> StoreResult<User> {
         disabled: get::<Option<i64>>(row, "disabled_at")?.is_some(),
         created_at: get(row, "created_at")?,
         last_login_at: get(row, "last_login_at")?,
-        mfa_enabled: get::<Option<String>>(row, "totp_secret")?.is_some(),
+        has_totp,
+        passkeys,
+        mfa_enabled: has_totp || passkeys > 0,
     })
 }
 

@@ -19,6 +19,9 @@ pub enum AppError {
     /// Single sign-on did not complete; the message says why and is shown to the person.
     #[error("single sign-on failed: {0}")]
     Sso(String),
+    /// For the back office's script (passkeys): `{"error": message}` with this status.
+    #[error("{1}")]
+    Json(StatusCode, String),
     #[error("too many attempts")]
     TooManyRequests { retry_after_secs: u64 },
     #[error(transparent)]
@@ -45,6 +48,9 @@ struct ErrorPage<'a> {
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
+        if let AppError::Json(status, message) = &self {
+            return (*status, axum::Json(serde_json::json!({"error": message}))).into_response();
+        }
         let (status, title, message) = match &self {
             AppError::NotFound => (StatusCode::NOT_FOUND, "Not found", "There is nothing at this address, or you may not see it.".to_owned()),
             AppError::Forbidden => (StatusCode::FORBIDDEN, "Not allowed", "Your role does not allow this action. Ask an owner.".to_owned()),
@@ -64,6 +70,7 @@ impl IntoResponse for AppError {
                 "Too many attempts",
                 format!("Too many attempts. Wait {retry_after_secs} seconds and try again."),
             ),
+            AppError::Json(..) => unreachable!("answered above"),
             AppError::Internal(e) => {
                 tracing::error!(error = %format!("{e:#}"), "internal error");
                 (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong", "The server could not complete this request. It has been logged.".to_owned())

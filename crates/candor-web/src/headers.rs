@@ -8,17 +8,23 @@ use axum::response::Response;
 
 pub struct SecurityHeaders {
     list: Vec<(HeaderName, HeaderValue)>,
+    /// The back office's CSP: the same, but scripts from our own origin may run.
+    pub admin_csp: HeaderValue,
 }
 
 impl SecurityHeaders {
     pub fn new(config: &Config) -> SecurityHeaders {
         // No script at all, styles only from our own stylesheet: injected markup can neither run
         // code nor restyle the page. Forms may post only to us.
-        let csp = format!(
-            "default-src 'none'; script-src 'none'; style-src 'self'; img-src 'self' https: data:; font-src 'self'; \
-             connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors {}",
-            config.frame_ancestors
-        );
+        let csp_with = |scripts: &str| {
+            format!(
+                "default-src 'none'; script-src {scripts}; style-src 'self'; img-src 'self' https: data:; font-src 'self'; \
+                 connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors {}",
+                config.frame_ancestors
+            )
+        };
+        let csp = csp_with("'none'");
+        let admin_csp = HeaderValue::from_str(&csp_with("'self'")).expect("validated at start-up");
         let mut list = vec![
             (
                 header::CONTENT_SECURITY_POLICY,
@@ -47,13 +53,17 @@ impl SecurityHeaders {
                 HeaderValue::from_static("max-age=31536000; includeSubDomains"),
             ));
         }
-        SecurityHeaders { list }
+        SecurityHeaders { list, admin_csp }
     }
 }
 
 pub async fn security_headers(State(state): State<AppState>, mut res: Response) -> Response {
     let h = res.headers_mut();
     for (name, value) in &state.security_headers().list {
+        // A route that set its own policy (the back office) keeps it.
+        if name == header::CONTENT_SECURITY_POLICY && h.contains_key(name) {
+            continue;
+        }
         h.insert(name.clone(), value.clone());
     }
     res

@@ -26,9 +26,11 @@ struct Inner {
     api_backoff: crate::ratelimit::Backoff,
     /// Password-reset requests, per IP and per address: every request counts (they send mail).
     reset_backoff: crate::ratelimit::Backoff,
-    /// Single sign-ons started per IP (each stores a sign-in in progress): twenty free, then
-    /// doubling waits up to 15 min; a completed sign-in clears it.
-    sso_backoff: crate::ratelimit::Backoff,
+    /// Sign-ins started per IP (single sign-on, passkey; each stores a ceremony in progress):
+    /// twenty free, then doubling waits up to 15 min; a completed sign-in clears it.
+    start_backoff: crate::ratelimit::Backoff,
+    /// The WebAuthn relying party (this site), when `public_url` has a domain name.
+    webauthn: Option<webauthn_rs::Webauthn>,
     /// Wakes the outbox worker when a message is queued.
     outbox_wake: Arc<tokio::sync::Notify>,
     /// The identity provider, when single sign-on is configured.
@@ -40,6 +42,7 @@ impl AppState {
     pub async fn new(store: Store, org: OrgId, config: Config) -> StoreResult<AppState> {
         let site = Site::load(&store, org, &config.public_url, today()).await?;
         let headers = crate::headers::SecurityHeaders::new(&config);
+        let webauthn = relying_party(&config.public_url);
         let oidc = config
             .oidc
             .clone()
@@ -58,7 +61,8 @@ impl AppState {
                 account_backoff: crate::ratelimit::Backoff::new(3, std::time::Duration::from_secs(60)),
                 reset_backoff: crate::ratelimit::Backoff::new(3, std::time::Duration::from_secs(3600)),
                 outbox_wake: Arc::new(tokio::sync::Notify::new()),
-                sso_backoff: crate::ratelimit::Backoff::new(20, std::time::Duration::from_secs(900)),
+                start_backoff: crate::ratelimit::Backoff::new(20, std::time::Duration::from_secs(900)),
+                webauthn,
                 oidc,
             }),
         })
@@ -89,8 +93,11 @@ impl AppState {
     pub(crate) fn sso_only(&self) -> bool {
         self.inner.config.oidc.as_ref().is_some_and(|o| o.only)
     }
-    pub(crate) fn sso_backoff(&self) -> &crate::ratelimit::Backoff {
-        &self.inner.sso_backoff
+    pub(crate) fn start_backoff(&self) -> &crate::ratelimit::Backoff {
+        &self.inner.start_backoff
+    }
+    pub(crate) fn webauthn(&self) -> Option<&webauthn_rs::Webauthn> {
+        self.inner.webauthn.as_ref()
     }
     pub(crate) fn reset_backoff(&self) -> &crate::ratelimit::Backoff {
         &self.inner.reset_backoff
@@ -176,6 +183,26 @@ impl AppState {
         );
         *self.inner.site.write().expect("site lock") = site.clone();
         Ok(site)
+    }
+}
+
+/// Passkeys are bound to the site's domain (the relying party id) and origin. WebAuthn does not
+/// allow an IP address there, so a Candor reached by IP has no passkeys (and says so).
+fn relying_party(public_url: &str) -> Option<webauthn_rs::Webauthn> {
+    let origin = url::Url::parse(public_url).ok()?;
+    let domain = match origin.host()? {
+        url::Host::Domain(d) => d.to_owned(),
+        _ => {
+            tracing::info!("passkeys are off: public_url is an IP address; set it to a domain name to use them");
+            return None;
+        }
+    };
+    match webauthn_rs::WebauthnBuilder::new(&domain, &origin).and_then(|b| b.rp_name("Candor").build()) {
+        Ok(w) => Some(w),
+        Err(e) => {
+            tracing::warn!(error = %e, "passkeys are off: public_url is not usable for WebAuthn");
+            None
+        }
     }
 }
 

@@ -20,8 +20,20 @@ const RECOVERY_CODES: usize = 10;
 
 /// Paths a session may use while its second factor is pending, and while a user who must enrol
 /// has not yet: everything else sends them to these pages.
-pub const PENDING_PATHS: [&str; 2] = ["/admin/mfa/verify", "/admin/logout"];
-pub const ENROL_PATHS: [&str; 3] = ["/admin/mfa", "/admin/mfa/confirm", "/admin/logout"];
+pub const PENDING_PATHS: [&str; 4] = [
+    "/admin/mfa/verify",
+    "/admin/mfa/passkey/start",
+    "/admin/mfa/passkey/finish",
+    "/admin/logout",
+];
+pub const ENROL_PATHS: [&str; 6] = [
+    "/admin/mfa",
+    "/admin/mfa/confirm",
+    "/admin/passkeys",
+    "/admin/passkeys/register/start",
+    "/admin/passkeys/register/finish",
+    "/admin/logout",
+];
 
 /// Whether the organization requires two-factor sign-in. A database error is an error, not "no":
 /// a security policy must fail closed.
@@ -156,6 +168,9 @@ struct VerifyPage<'a> {
     csrf: &'a str,
     next: &'a str,
     error: Option<&'a str>,
+    /// Which second factors the user has.
+    totp: bool,
+    passkey: bool,
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -172,6 +187,8 @@ pub async fn verify_form(admin: Admin, Query(q): Query<NextQuery>) -> AppResult<
         csrf: admin.csrf(),
         next: &next,
         error: None,
+        totp: admin.0.user.has_totp,
+        passkey: admin.0.user.passkeys > 0,
     }
     .render()
     .map_err(anyhow::Error::from)?;
@@ -225,6 +242,8 @@ pub async fn verify(
         let html = VerifyPage {
             csrf: admin.csrf(),
             next: &next,
+            totp: user.has_totp,
+            passkey: user.passkeys > 0,
             error: Some(
                 "That code is not valid, or was used already. Try the current code from your app, or a recovery code.",
             ),
@@ -234,8 +253,23 @@ pub async fn verify(
         return Ok((StatusCode::UNAUTHORIZED, Html(html)).into_response());
     };
     state.login_backoff().success(&key);
-    // A new session id once the second factor is in: the half-signed-in id is retired.
-    let old = read_cookie(&headers, session_cookie_name(&state))
+    let set = finish_second_factor(&state, &admin, &headers, method).await?;
+    Ok((
+        StatusCode::SEE_OTHER,
+        AppendHeaders([(header::LOCATION, next), (header::SET_COOKIE, set)]),
+    )
+        .into_response())
+}
+
+/// The second factor is in (a code, a recovery code or a passkey): the half-signed-in id is
+/// retired for a new one, and the sign-in is audited. Returns the new session cookie.
+pub(super) async fn finish_second_factor(
+    state: &AppState,
+    admin: &Admin,
+    headers: &HeaderMap,
+    method: &str,
+) -> AppResult<String> {
+    let old = read_cookie(headers, session_cookie_name(state))
         .unwrap_or_default()
         .to_owned();
     let fresh = random_token();
@@ -246,20 +280,11 @@ pub async fn verify(
     {
         return Err(AppError::Forbidden);
     }
+    let target = format!("user/{}", admin.0.user.email);
     admin
-        .audit(
-            &state,
-            "auth.login",
-            &format!("user/{}", user.email),
-            serde_json::json!({"mfa": method}),
-        )
+        .audit(state, "auth.login", &target, serde_json::json!({"mfa": method}))
         .await;
-    let set = cookie(&state, session_cookie_name(&state), fresh.expose(), "/", None);
-    Ok((
-        StatusCode::SEE_OTHER,
-        AppendHeaders([(header::LOCATION, next), (header::SET_COOKIE, set)]),
-    )
-        .into_response())
+    Ok(cookie(state, session_cookie_name(state), fresh.expose(), "/", None))
 }
 
 /// Owners turn "require MFA for all admins" on or off.

@@ -6,6 +6,7 @@ mod content;
 mod forgot;
 mod history;
 mod mfa;
+mod passkeys;
 mod password;
 pub mod session;
 mod sessions;
@@ -58,6 +59,19 @@ fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         r(p.clone(), "/admin/setup/{token}", Public, post(auth::setup)),
         r(g.clone(), "/admin/sso/start", Public, get(sso::start)),
         r(g.clone(), "/admin/sso/callback", Public, get(sso::callback)),
+        r(g.clone(), "/admin/assets/passkeys.js", Public, get(passkeys::script)),
+        r(
+            p.clone(),
+            "/admin/passkey-login/start",
+            Public,
+            post(passkeys::login_start),
+        ),
+        r(
+            p.clone(),
+            "/admin/passkey-login/finish",
+            Public,
+            post(passkeys::login_finish),
+        ),
         r(g.clone(), "/admin/forgot", Public, get(forgot::form)),
         r(p.clone(), "/admin/forgot", Public, post(forgot::request)),
         r(g.clone(), "/admin/reset/{token}", Public, get(auth::reset_form)),
@@ -137,6 +151,37 @@ fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             "/admin/settings/require-mfa",
             Needs(ManageUsers),
             post(mfa::set_policy),
+        ),
+        r(
+            p.clone(),
+            "/admin/mfa/passkey/start",
+            SignedIn,
+            post(passkeys::mfa_start),
+        ),
+        r(
+            p.clone(),
+            "/admin/mfa/passkey/finish",
+            SignedIn,
+            post(passkeys::mfa_finish),
+        ),
+        r(g.clone(), "/admin/passkeys", SignedIn, get(passkeys::list)),
+        r(
+            p.clone(),
+            "/admin/passkeys/register/start",
+            SignedIn,
+            post(passkeys::register_start),
+        ),
+        r(
+            p.clone(),
+            "/admin/passkeys/register/finish",
+            SignedIn,
+            post(passkeys::register_finish),
+        ),
+        r(
+            p.clone(),
+            "/admin/passkeys/{id}/delete",
+            SignedIn,
+            post(passkeys::delete),
         ),
         r(g.clone(), "/admin/sessions", SignedIn, get(sessions::list)),
         r(g.clone(), "/admin/password", SignedIn, get(password::form)),
@@ -221,15 +266,23 @@ pub fn router(state: AppState) -> Router<AppState> {
         router = router.route(spec.path, handler);
     }
     router
-        .layer(axum::middleware::map_response(no_store))
+        .layer(axum::middleware::map_response_with_state(state.clone(), no_store))
         .layer(axum::middleware::from_fn_with_state(state, session::same_origin_writes))
 }
 
 /// Back-office pages hold drafts and secrets shown once: never cached by browsers or proxies.
-async fn no_store(mut res: axum::response::Response) -> axum::response::Response {
+/// They may run our own script (the passkey ceremonies); the public site runs none.
+async fn no_store(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    mut res: axum::response::Response,
+) -> axum::response::Response {
     res.headers_mut().insert(
         axum::http::header::CACHE_CONTROL,
         axum::http::HeaderValue::from_static("no-store"),
+    );
+    res.headers_mut().insert(
+        axum::http::header::CONTENT_SECURITY_POLICY,
+        state.security_headers().admin_csp.clone(),
     );
     res
 }
@@ -297,6 +350,8 @@ fn notice_text(key: &str) -> Option<&'static str> {
         "sessions-revoked" => "All your other sessions have ended.",
         "role-changed" => "Role changed. The user's sessions have ended; they sign in again with the new role.",
         "user-sessions-revoked" => "All of the user's sessions have ended.",
+        "passkey-added" => "Passkey added. You can use it to sign in, or as your second step after a password.",
+        "passkey-removed" => "Passkey removed.",
         _ => return None,
     })
 }

@@ -31,10 +31,10 @@ pub async fn start(
     // Each start stores a row; an address that starts many and finishes none waits.
     let key = format!("sso-ip:{}", peer.ip());
     state
-        .sso_backoff()
+        .start_backoff()
         .check(&key)
         .map_err(|secs| AppError::TooManyRequests { retry_after_secs: secs })?;
-    state.sso_backoff().failure(&key);
+    state.start_backoff().failure(&key);
     let next = q
         .get("next")
         .filter(|n| safe_next(n))
@@ -124,7 +124,7 @@ pub async fn callback(
         Ok(user) => user,
         Err(why) => return Err(fail(why).await),
     };
-    state.sso_backoff().success(&format!("sso-ip:{ip}"));
+    state.start_backoff().success(&format!("sso-ip:{ip}"));
     let ua = user_agent(&headers);
     let set = open_session(&state, &user, &ua, &ip, false, true).await?;
     let (actor, target) = (format!("user:{}", user.email), format!("user/{}", user.email));

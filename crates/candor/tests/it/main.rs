@@ -9,6 +9,7 @@ mod cli;
 mod harness;
 mod mail;
 mod mfa;
+mod passkeys;
 mod public;
 mod services;
 mod sessions;
