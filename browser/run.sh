@@ -49,7 +49,8 @@ fi
 
 # A free port on the loopback interface.
 port="$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
-base="http://127.0.0.1:$port"
+# By name, not by address: passkeys (WebAuthn) are bound to a domain name, never to an IP address.
+base="http://localhost:$port"
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/candor-browser.XXXXXX")"
 server_pid=""
@@ -73,7 +74,7 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-start_demo_server "$work" "$port" "$bin"
+start_demo_server "$work" "$port" "$bin" "CANDOR_PUBLIC_URL=$base"
 wait_until_ready browser "$base" "$work"
 setup_link="$(setup_link_of "$work")"
 tests=("$@")

@@ -1,7 +1,8 @@
 // The owner sets a password through the one-time setup link, signs in, previews an edit to a
 // security control (nothing published), then saves and publishes it and sees it on the public site.
 // Then, signed in with that same session, axe-core checks the back-office pages in light and dark
-// colour schemes (no serious or critical violations).
+// colour schemes (no serious or critical violations). Last, the owner adds a passkey with
+// Chromium's virtual authenticator (driven over the DevTools protocol) and signs in with it alone.
 //
 // The setup link works once, so it is used by this file's first test and nowhere else; the tests
 // after it reuse its signed-in session (node --test runs a file's top-level tests in order).
@@ -32,6 +33,7 @@ const ADMIN_PAGES = [
   '/admin/sessions',
   '/admin/password',
   '/admin/mfa',
+  '/admin/passkeys',
 ];
 
 /** The signed-in owner's cookies (Playwright storage state), kept by the first test. */
@@ -93,7 +95,7 @@ test('admin: set the owner password, sign in, preview, then save and publish a c
     // 2. Sign in.
     await page.getByLabel('Email', { exact: true }).fill(EMAIL);
     await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.waitForURL((u) => u.pathname.startsWith('/admin') && u.pathname !== '/admin/login');
     assert.equal(await page.locator('.error-summary').count(), 0, 'sign-in shows no error');
     signedIn = await context.storageState();
@@ -166,5 +168,47 @@ describe('axe-core on the back office (signed in), no serious or critical violat
         }
       });
     }
+  }
+});
+
+test('passkeys: add one with a virtual authenticator, then sign in with it and no password', { timeout: 120_000 }, async () => {
+  assert.ok(signedIn, 'the sign-in test above did not get as far as signing in');
+  const context = await browser.newContext({ storageState: signedIn });
+  const page = await context.newPage();
+  try {
+    // A platform authenticator that keeps discoverable credentials and verifies the user.
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('WebAuthn.enable');
+    const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+      options: {
+        protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true,
+        isUserVerified: true, automaticPresenceSimulation: true,
+      },
+    });
+
+    let res = await page.goto(url('/admin/passkeys'));
+    assert.equal(res.status(), 200);
+    await page.getByLabel('Name it after the device or password manager').fill('Test laptop');
+    await page.getByRole('button', { name: 'Add a passkey' }).click();
+    await page.waitForURL((u) => u.search.includes('notice=passkey-added'), { timeout: 20_000 });
+    assert.ok(await page.getByRole('rowheader', { name: 'Test laptop' }).isVisible(), 'the new passkey is listed');
+    const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
+    assert.equal(credentials.length, 1, 'the authenticator holds one credential');
+    assert.ok(credentials[0].isResidentCredential, 'it is discoverable, so it can sign in without a username');
+
+    // Signed out, then back in with the passkey alone: no email, no password.
+    await context.clearCookies();
+    res = await page.goto(url('/admin/login'));
+    assert.equal(res.status(), 200);
+    await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+    await page.waitForURL((u) => u.pathname === '/admin', { timeout: 20_000 });
+    assert.ok(await page.getByText(EMAIL).first().isVisible(), 'signed in as the owner');
+
+    // Remove it again, so a later password sign-in is not asked for a second step.
+    await page.goto(url('/admin/passkeys'));
+    await page.getByRole('button', { name: 'Remove' }).click();
+    await page.waitForURL((u) => u.search.includes('notice=passkey-removed'));
+  } finally {
+    await context.close();
   }
 });

@@ -259,3 +259,24 @@ async fn passwordless_sign_in_refuses_what_it_cannot_verify() {
     assert_eq!(status, 400, "the ceremony was used up");
     assert_eq!(b.get("/admin").await.status(), 303, "not signed in");
 }
+
+/// Only the back office may run a script, and only our own file; the public site runs none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_the_back_office_runs_our_own_script() {
+    let app = passkey_app(Db::Sqlite).await.unwrap();
+    let csp = |r: &reqwest::Response| r.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    for path in ["/", "/s/encryption", "/search?q=x", "/nope"] {
+        let r = app.get(path).await;
+        assert!(csp(&r).contains("script-src 'none'"), "{path}: {}", csp(&r));
+    }
+    for path in ["/admin/login", "/admin/forgot", "/admin/assets/passkeys.js"] {
+        let r = app.get(path).await;
+        let policy = csp(&r);
+        assert!(
+            policy.contains("script-src 'self';") && !policy.contains("unsafe"),
+            "{path}: {policy}"
+        );
+    }
+    let r = app.get("/admin/assets/passkeys.js").await;
+    assert_eq!(r.headers()["content-type"], "text/javascript; charset=utf-8");
+}
