@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 use std::fmt;
 use std::sync::OnceLock;
 
+pub mod envelope;
 pub mod totp;
 
 /// A secret value that never prints itself in logs or `Debug` output.
