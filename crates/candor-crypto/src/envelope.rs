@@ -142,7 +142,7 @@ impl KeyRing {
     /// The text form, for the key file.
     pub fn to_text(&self) -> String {
         let mut out = String::from(
-            "# Candor master keys: one `ID BASE64-KEY` a line, oldest first; the last wraps new data keys.\n\
+            "# Candor master keys: one `ID BASE64-KEY` a line, oldest first. The last one wraps new data keys.\n\
              # Keep this file secret and backed up apart from the data: without it nothing stored can be read.\n",
         );
         for k in &self.keys {
