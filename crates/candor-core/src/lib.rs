@@ -7,6 +7,7 @@ pub mod access;
 pub mod audit;
 pub mod content;
 pub mod contentdir;
+pub mod documents;
 pub mod fields;
 pub mod markdown;
 pub mod password;

@@ -6,6 +6,7 @@
 //! migration trees in `migrations/sqlite` and `migrations/postgres`.
 
 mod audit;
+mod documents;
 mod items;
 mod mfa;
 mod migrate;
@@ -17,6 +18,7 @@ mod tokens;
 mod users;
 
 pub use audit::{AuditFilter, NewAuditEvent};
+pub use documents::{BlobRow, Document, DocumentFields, DocumentVersion, NewVersion};
 pub use items::{ImportSummary, Item, Move, Revision};
 pub use outbox::{NewEmail, OutboxEmail, OutboxStatus};
 pub use passkeys::{StoredPasskey, CEREMONY_SECS};

@@ -55,6 +55,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../migrations/sqlite/0007_passkeys.sql"),
         postgres: include_str!("../../../migrations/postgres/0007_passkeys.sql"),
     },
+    Migration {
+        version: 8,
+        name: "documents",
+        sqlite: include_str!("../../../migrations/sqlite/0008_documents.sql"),
+        postgres: include_str!("../../../migrations/postgres/0008_documents.sql"),
+    },
 ];
 
 pub(crate) async fn run(store: &Store) -> StoreResult<()> {

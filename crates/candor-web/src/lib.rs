@@ -6,6 +6,7 @@ pub mod bootstrap;
 pub mod config;
 mod error;
 mod headers;
+pub mod keys;
 mod public;
 mod ratelimit;
 pub mod site;

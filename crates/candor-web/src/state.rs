@@ -33,14 +33,22 @@ struct Inner {
     webauthn: Option<webauthn_rs::Webauthn>,
     /// Wakes the outbox worker when a message is queued.
     outbox_wake: Arc<tokio::sync::Notify>,
+    /// Encrypted file storage and the master keys that open it. The ring is replaced when a
+    /// rotation by another process added a key this one has not seen.
+    blobs: candor_blob::BlobStore,
+    key_ring: RwLock<Arc<candor_crypto::envelope::KeyRing>>,
     /// The identity provider, when single sign-on is configured.
     oidc: Option<crate::sso::OidcClient>,
 }
 
 impl AppState {
     /// Builds the state and renders the site once.
-    pub async fn new(store: Store, org: OrgId, config: Config) -> StoreResult<AppState> {
+    /// Builds the state: renders the site once, opens the blob store and loads the master key
+    /// ring (creating the key file on first start).
+    pub async fn new(store: Store, org: OrgId, config: Config) -> anyhow::Result<AppState> {
         let site = Site::load(&store, org, &config.public_url, today()).await?;
+        let blobs = candor_blob::BlobStore::open(&config.storage.backend)?;
+        let (ring, _) = candor_blob::keyfile::load(&config.data_dir, config.storage.master_key.as_deref(), true)?;
         let headers = crate::headers::SecurityHeaders::new(&config);
         let webauthn = relying_party(&config.public_url);
         let oidc = config
@@ -48,7 +56,7 @@ impl AppState {
             .clone()
             .map(|o| crate::sso::OidcClient::new(o, &config.public_url))
             .transpose()
-            .map_err(|e| candor_store::StoreError::Unsupported(format!("single sign-on settings: {e}")))?;
+            .map_err(|e| anyhow::anyhow!("single sign-on settings: {e}"))?;
         Ok(AppState {
             inner: Arc::new(Inner {
                 store,
@@ -64,6 +72,8 @@ impl AppState {
                 start_backoff: crate::ratelimit::Backoff::new(20, std::time::Duration::from_secs(900)),
                 webauthn,
                 oidc,
+                blobs,
+                key_ring: RwLock::new(Arc::new(ring)),
             }),
         })
     }
@@ -85,6 +95,25 @@ impl AppState {
     }
     pub(crate) fn api_backoff(&self) -> &crate::ratelimit::Backoff {
         &self.inner.api_backoff
+    }
+    pub fn blobs(&self) -> &candor_blob::BlobStore {
+        &self.inner.blobs
+    }
+    pub fn key_ring(&self) -> Arc<candor_crypto::envelope::KeyRing> {
+        self.inner.key_ring.read().expect("key ring lock").clone()
+    }
+    /// The ring that knows `key_id`: the current one, or the key source read again (a
+    /// `candor keys rotate` in another process added it).
+    pub fn key_ring_for(&self, key_id: &str) -> anyhow::Result<Arc<candor_crypto::envelope::KeyRing>> {
+        let ring = self.key_ring();
+        if ring.ids().iter().any(|id| id == key_id) {
+            return Ok(ring);
+        }
+        let cfg = &self.inner.config;
+        let (fresh, _) = candor_blob::keyfile::load(&cfg.data_dir, cfg.storage.master_key.as_deref(), false)?;
+        let fresh = Arc::new(fresh);
+        *self.inner.key_ring.write().expect("key ring lock") = fresh.clone();
+        Ok(fresh)
     }
     pub(crate) fn oidc(&self) -> Option<&crate::sso::OidcClient> {
         self.inner.oidc.as_ref()

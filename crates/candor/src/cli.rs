@@ -46,6 +46,20 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Master keys that wrap the keys of stored files.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Print a new key ring (one key) for CANDOR_MASTER_KEY; changes nothing.
+    New,
+    /// Add a new master key, re-wrap every file's key under it, retire the old one. Safe to
+    /// interrupt and run again.
+    Rotate,
 }
 
 #[derive(Subcommand)]
@@ -120,6 +134,15 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             init_logging(&config);
             let store = open_store(&config).await?;
             let boot = bootstrap(&store, config.demo).await?;
+            let (ring, source) =
+                candor_blob::keyfile::load(&config.data_dir, config.storage.master_key.as_deref(), true)?;
+            if let candor_blob::keyfile::KeySource::File(path) = source {
+                println!(
+                    "Master key {} is in {} (readable by you only); back it up apart from the data.",
+                    ring.current_id(),
+                    path.display()
+                );
+            }
             println!("Initialized {}.", candor_store::redact_url(&config.database_url));
             print_setup_link(&config, boot.setup_token.as_ref().map(|t| t.expose()));
             Ok(ExitCode::SUCCESS)
@@ -184,6 +207,47 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::User { command } => user(&config, command).await,
+        Command::Keys {
+            command: KeysCommand::New,
+        } => {
+            print!(
+                "{}",
+                candor_crypto::envelope::KeyRing::generate()
+                    .to_text()
+                    .lines()
+                    .filter(|l| !l.starts_with('#'))
+                    .collect::<Vec<_>>()
+                    .join(";")
+            );
+            println!();
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Keys {
+            command: KeysCommand::Rotate,
+        } => {
+            init_logging(&config);
+            let store = open_store(&config).await?;
+            let org = store.ensure_org(DEFAULT_ORG).await?;
+            let r = candor_web::keys::rotate(&store, &config.data_dir, None).await?;
+            let details = serde_json::json!({"current": r.current, "started": r.started, "rewrapped": r.rewrapped, "retired": r.retired});
+            cli_audit(&store, org, "keys.rotate", details).await?;
+            println!(
+                "Master key {} now wraps every file key ({} re-wrapped{}{}).",
+                r.current,
+                r.rewrapped,
+                if r.started {
+                    ""
+                } else {
+                    "; a rotation in progress was resumed"
+                },
+                if r.retired.is_empty() {
+                    String::new()
+                } else {
+                    format!("; retired {}", r.retired.join(", "))
+                }
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Audit { command } => audit(&config, command).await,
         Command::ExportSite { dir } => {
             let store = open_store(&config).await?;

@@ -7,6 +7,7 @@ mod api;
 mod audit;
 mod cli;
 mod harness;
+mod keys;
 mod mail;
 mod mfa;
 mod passkeys;

@@ -1,6 +1,9 @@
 //! Configuration: one typed struct, read from `candor.toml` and then `CANDOR_*` environment
 //! variables, checked at start-up. Every key is documented in `docs/CONFIGURATION.md`.
 
+mod mail;
+mod storage;
+
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -47,6 +50,8 @@ pub struct Config {
     pub smtp: Option<candor_notify::SmtpSettings>,
     /// Single sign-on with OpenID Connect; `None` when `oidc_issuer` is not set.
     pub oidc: Option<crate::sso::OidcSettings>,
+    /// Where uploaded files go, how big they may be, and the master key ring's source.
+    pub storage: storage::StorageSettings,
     /// How the outbox retries; not a configuration key (tests shorten it).
     pub mail_retry: candor_notify::RetryPolicy,
 }
@@ -115,6 +120,7 @@ impl std::fmt::Debug for Config {
             .field("trusted_proxies", &self.trusted_proxies)
             .field("smtp", &self.smtp)
             .field("oidc", &self.oidc)
+            .field("storage", &self.storage)
             .finish()
     }
 }
@@ -156,10 +162,20 @@ struct FileConfig {
     oidc_jit: Option<bool>,
     oidc_only: Option<bool>,
     oidc_label: Option<String>,
+    master_key: Option<String>,
+    storage: Option<String>,
+    storage_dir: Option<String>,
+    s3_bucket: Option<String>,
+    s3_region: Option<String>,
+    s3_endpoint: Option<String>,
+    s3_access_key_id: Option<String>,
+    s3_secret_access_key: Option<String>,
+    s3_prefix: Option<String>,
+    upload_limit_mb: Option<i64>,
 }
 
 /// Configuration keys, each also settable as `CANDOR_<KEY>` in upper case.
-pub const KEYS: [&str; 33] = [
+pub const KEYS: [&str; 43] = [
     "listen",
     "data_dir",
     "database_url",
@@ -193,6 +209,16 @@ pub const KEYS: [&str; 33] = [
     "oidc_jit",
     "oidc_only",
     "oidc_label",
+    "master_key",
+    "storage",
+    "storage_dir",
+    "s3_bucket",
+    "s3_region",
+    "s3_endpoint",
+    "s3_access_key_id",
+    "s3_secret_access_key",
+    "s3_prefix",
+    "upload_limit_mb",
 ];
 
 /// Environment variables with the `CANDOR_` prefix that are not configuration keys.
@@ -298,6 +324,16 @@ impl Config {
                 "oidc_jit" => fc.oidc_jit = flag(&mut problems).or(fc.oidc_jit),
                 "oidc_only" => fc.oidc_only = flag(&mut problems).or(fc.oidc_only),
                 "oidc_label" => fc.oidc_label = v,
+                "master_key" => fc.master_key = v,
+                "storage" => fc.storage = v,
+                "storage_dir" => fc.storage_dir = v,
+                "s3_bucket" => fc.s3_bucket = v,
+                "s3_region" => fc.s3_region = v,
+                "s3_endpoint" => fc.s3_endpoint = v,
+                "s3_access_key_id" => fc.s3_access_key_id = v,
+                "s3_secret_access_key" => fc.s3_secret_access_key = v,
+                "s3_prefix" => fc.s3_prefix = v,
+                "upload_limit_mb" => fc.upload_limit_mb = int(&mut problems).or(fc.upload_limit_mb),
                 _ => problems.push(format!(
                     "{name} is not a Candor setting; remove it or use one of: {}",
                     KEYS.iter()
@@ -307,7 +343,9 @@ impl Config {
                 )),
             }
         }
-        let smtp = smtp_settings(&mut fc, &mut problems);
+        let data_dir = PathBuf::from(fc.data_dir.take().unwrap_or_else(|| "./candor-data".into()));
+        let smtp = mail::smtp_settings(&mut fc, &mut problems);
+        let storage = storage::settings(&mut fc, &data_dir, &mut problems);
         let oidc = crate::sso::OidcSettings::from_keys(crate::sso::OidcKeys {
             issuer: fc.oidc_issuer.take(),
             client_id: fc.oidc_client_id.take(),
@@ -331,7 +369,6 @@ impl Config {
             ));
             SocketAddr::from(([127, 0, 0, 1], 8080))
         });
-        let data_dir = PathBuf::from(fc.data_dir.unwrap_or_else(|| "./candor-data".into()));
         let database_url = fc
             .database_url
             .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("candor.db").display()));
@@ -434,6 +471,7 @@ impl Config {
         }
         Ok(Config {
             smtp,
+            storage,
             oidc,
             mail_retry: candor_notify::RetryPolicy::default(),
             listen,
@@ -461,68 +499,6 @@ impl Config {
         env.insert("CANDOR_DATABASE_URL".to_owned(), database_url.to_owned());
         Config::load(Some(Path::new("/dev/null")), &env).expect("test config is valid")
     }
-}
-
-/// The mail settings, when `smtp_host` is set; each problem names its key.
-fn smtp_settings(fc: &mut FileConfig, problems: &mut Vec<String>) -> Option<candor_notify::SmtpSettings> {
-    let Some(host) = fc.smtp_host.take().filter(|h| !h.trim().is_empty()) else {
-        for (key, set) in [
-            ("smtp_port", fc.smtp_port.is_some()),
-            ("smtp_username", fc.smtp_username.is_some()),
-            ("smtp_password", fc.smtp_password.is_some()),
-            ("mail_from", fc.mail_from.is_some()),
-        ] {
-            if set {
-                problems.push(format!("{key} is set but smtp_host is not; set smtp_host to send mail"));
-            }
-        }
-        return None;
-    };
-    let tls_text = fc.smtp_tls.take().unwrap_or_else(|| "opportunistic".into());
-    let tls = candor_notify::StartTls::parse(&tls_text).unwrap_or_else(|| {
-        problems.push(format!(
-            "smtp_tls = {tls_text:?} is not known; use opportunistic, required, implicit or off"
-        ));
-        candor_notify::StartTls::Required
-    });
-    let default_port = if tls == candor_notify::StartTls::Implicit {
-        465
-    } else {
-        587
-    };
-    let port = match fc.smtp_port.unwrap_or(default_port) {
-        p @ 1..=65535 => p as u16,
-        p => {
-            problems.push(format!("smtp_port = {p} is not a port; use 1 to 65535 (usually 587)"));
-            587
-        }
-    };
-    let (username, password) = (fc.smtp_username.take(), fc.smtp_password.take());
-    if username.is_some() != password.is_some() {
-        problems.push(
-            "smtp_username and smtp_password go together: set both, or neither for a relay without sign-in".into(),
-        );
-    }
-    let Some(from) = fc.mail_from.take() else {
-        problems.push(
-            "mail_from is not set; with smtp_host, set the sender, e.g. Corvellan Trust <trust@corvellan.example>"
-                .into(),
-        );
-        return None;
-    };
-    let settings = candor_notify::SmtpSettings {
-        host,
-        port,
-        tls,
-        username,
-        password,
-        from,
-        timeout: std::time::Duration::from_secs(30),
-    };
-    if let Err(why) = candor_notify::Mailer::new(&settings) {
-        problems.push(why);
-    }
-    Some(settings)
 }
 
 fn tracing_level_ok(s: &str) -> Result<(), ()> {
@@ -570,7 +546,7 @@ mod tests {
 
     #[test]
     fn every_key_is_documented() {
-        let doc = include_str!("../../../docs/CONFIGURATION.md");
+        let doc = include_str!("../../../../docs/CONFIGURATION.md");
         for key in KEYS {
             assert!(
                 doc.contains(&format!("`{key}`")),
