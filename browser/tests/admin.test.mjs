@@ -34,6 +34,8 @@ const ADMIN_PAGES = [
   '/admin/password',
   '/admin/mfa',
   '/admin/passkeys',
+  '/admin/documents',
+  '/admin/documents/new',
 ];
 
 /** The signed-in owner's cookies (Playwright storage state), kept by the first test. */

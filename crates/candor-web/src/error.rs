@@ -19,6 +19,12 @@ pub enum AppError {
     /// Single sign-on did not complete; the message says why and is shown to the person.
     #[error("single sign-on failed: {0}")]
     Sso(String),
+    /// An upload over the size limit (413).
+    #[error("{0}")]
+    TooLarge(String),
+    /// An upload whose content is not an accepted type (415).
+    #[error("{0}")]
+    UnsupportedType(String),
     /// For the back office's script (passkeys): `{"error": message}` with this status.
     #[error("{1}")]
     Json(StatusCode, String),
@@ -60,6 +66,8 @@ impl IntoResponse for AppError {
                 "This form could not be verified (it may be old, or sent from another site). Go back, reload the page and try again.".to_owned(),
             ),
             AppError::BadRequest(m) => (StatusCode::BAD_REQUEST, "Request not valid", m.clone()),
+            AppError::TooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, "File too large", m.clone()),
+            AppError::UnsupportedType(m) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "File type not accepted", m.clone()),
             AppError::Sso(m) => (
                 StatusCode::FORBIDDEN,
                 "Single sign-on did not complete",

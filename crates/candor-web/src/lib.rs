@@ -8,11 +8,13 @@ mod error;
 mod headers;
 pub mod keys;
 mod public;
+mod public_documents;
 mod ratelimit;
 pub mod site;
 pub mod sso;
 mod state;
 pub mod tls;
+mod upload;
 
 pub use admin::{route_table as admin_route_table, Access, RouteSpec};
 pub use config::Config;
@@ -29,6 +31,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(public::healthz))
         .route("/readyz", get(public::readyz))
         .route("/search", get(public::search))
+        .route("/documents/{slug}/download", get(public_documents::download))
         .merge(admin::router(state.clone()))
         .nest("/api/v1", api::router())
         .fallback(public::page)

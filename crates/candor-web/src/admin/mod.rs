@@ -3,6 +3,7 @@
 mod audit;
 mod auth;
 mod content;
+mod documents;
 mod forgot;
 mod history;
 mod mfa;
@@ -20,6 +21,7 @@ use axum::routing::{get, post, MethodRouter};
 use axum::Router;
 use candor_core::access::{allows, Permission};
 use candor_core::Kind;
+pub(crate) use documents::{attachment, human_size, DOWNLOAD_HEADERS};
 use session::Admin;
 
 /// Who may reach a route.
@@ -142,6 +144,43 @@ fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             Needs(EditContent),
             post(history::restore),
         ),
+        r(g.clone(), "/admin/documents", Needs(ViewContent), get(documents::list)),
+        r(
+            p.clone(),
+            "/admin/documents",
+            Needs(EditContent),
+            upload_route(post(documents::create)),
+        ),
+        r(
+            g.clone(),
+            "/admin/documents/new",
+            Needs(EditContent),
+            get(documents::new_form),
+        ),
+        r(
+            g.clone(),
+            "/admin/documents/{slug}",
+            Needs(ViewContent),
+            get(documents::edit_form),
+        ),
+        r(
+            p.clone(),
+            "/admin/documents/{slug}",
+            Needs(EditContent),
+            post(documents::save),
+        ),
+        r(
+            p.clone(),
+            "/admin/documents/{slug}/versions",
+            Needs(EditContent),
+            upload_route(post(documents::upload_version)),
+        ),
+        r(
+            g.clone(),
+            "/admin/documents/{slug}/versions/{number}",
+            Needs(ViewContent),
+            get(documents::download),
+        ),
         r(g.clone(), "/admin/mfa", SignedIn, get(mfa::show)),
         r(p.clone(), "/admin/mfa/confirm", SignedIn, post(mfa::confirm)),
         r(g.clone(), "/admin/mfa/verify", SignedIn, get(mfa::verify_form)),
@@ -248,6 +287,12 @@ fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
     ]
 }
 
+/// Uploads may be as large as the configured limit (plus room for the form around the file);
+/// the limit itself is enforced while the file streams in.
+fn upload_route(handler: MethodRouter<AppState>) -> MethodRouter<AppState> {
+    handler.layer(axum::extract::DefaultBodyLimit::disable())
+}
+
 /// The route table without handlers, for tests and documentation.
 pub fn route_table() -> Vec<RouteSpec> {
     routes().into_iter().map(|(spec, _)| spec).collect()
@@ -352,6 +397,7 @@ fn notice_text(key: &str) -> Option<&'static str> {
         "user-sessions-revoked" => "All of the user's sessions have ended.",
         "passkey-added" => "Passkey added. You can use it to sign in, or as your second step after a password.",
         "passkey-removed" => "Passkey removed.",
+        "version-added" => "New version uploaded. Viewers now get it; older versions are kept.",
         _ => return None,
     })
 }

@@ -34,6 +34,8 @@ pub struct Published {
     pub faq: Vec<Entry<Faq>>,
     pub cookies: Vec<Entry<Cookie>>,
     pub pages: Vec<Entry<Page>>,
+    /// Documents visitors can see listed (public and NDA ones with a file).
+    pub documents: Vec<super::library::ListedDocument>,
 }
 
 fn entries<T: DeserializeOwned>(items: &[Item], kind: Kind) -> Vec<Entry<T>> {
@@ -91,6 +93,7 @@ impl Published {
             faq: entries(items, Kind::Faq),
             cookies: entries(items, Kind::Cookie),
             pages,
+            documents: vec![],
         }
     }
 

@@ -6,6 +6,7 @@
 
 mod content;
 mod feeds;
+pub mod library;
 pub mod pages;
 mod search;
 
@@ -66,7 +67,9 @@ impl Site {
 
     pub async fn load(store: &Store, org: OrgId, public_url: &str, today: NaiveDate) -> StoreResult<Site> {
         let items = store.all_items(org).await?;
-        Ok(Site::build(&Published::from_items(&items, today), public_url, today))
+        let mut published = Published::from_items(&items, today);
+        published.documents = library::listed(store.documents(org).await?);
+        Ok(Site::build(&published, public_url, today))
     }
 
     pub fn build(p: &Published, public_url: &str, today: NaiveDate) -> Site {
@@ -104,6 +107,9 @@ impl Site {
             put(&mut map, path, HTML, html);
         }
         put(&mut map, "/faq".into(), HTML, pages::faq(&layout, p));
+        if !p.documents.is_empty() {
+            put(&mut map, "/documents".into(), HTML, library::page(&layout, p));
+        }
         put(&mut map, "/cookies".into(), HTML, pages::cookies(&layout, p));
         put(
             &mut map,

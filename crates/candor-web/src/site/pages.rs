@@ -50,6 +50,9 @@ impl Layout {
         if !p.policies.is_empty() {
             nav.push(link("/policies", "Policies"));
         }
+        if !p.documents.is_empty() {
+            nav.push(link("/documents", "Documents"));
+        }
         if !p.faq.is_empty() {
             nav.push(link("/faq", "FAQ"));
         }

@@ -6,6 +6,7 @@ mod admin;
 mod api;
 mod audit;
 mod cli;
+mod documents;
 mod harness;
 mod keys;
 mod mail;

@@ -1,0 +1,455 @@
+//! The document library in the back office: upload (a new document, or a new version of one),
+//! describe, set who may read it, and download any version.
+
+use super::session::Admin;
+use super::{AdminLayout, NoticeQuery};
+use crate::error::{AppError, AppResult};
+use crate::upload::{self, Received};
+use crate::AppState;
+use askama::Template;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::Form;
+use candor_core::access::Permission;
+use candor_core::documents::{Access, DocumentKind};
+use candor_core::{Kind, Slug};
+use candor_store::{DocumentFields, NewVersion};
+use std::collections::HashMap;
+
+/// Form values, every field possibly repeated (`links`).
+type Fields = HashMap<String, Vec<String>>;
+
+fn one<'a>(f: &'a Fields, key: &str) -> &'a str {
+    f.get(key).and_then(|v| v.first()).map(|s| s.trim()).unwrap_or("")
+}
+
+/// Checks the editable fields; every problem is named.
+fn parse_fields(f: &Fields, slug: Option<&str>) -> Result<DocumentFields, Vec<String>> {
+    let mut errors = vec![];
+    let title = one(f, "title");
+    if title.is_empty() || title.chars().count() > 150 {
+        errors.push("Title: enter a title of up to 150 characters.".to_owned());
+    }
+    let description = one(f, "description");
+    if description.chars().count() > 2000 {
+        errors.push("Description: keep it under 2000 characters.".to_owned());
+    }
+    let kind = DocumentKind::parse(one(f, "kind"));
+    if kind.is_none() {
+        errors.push("Kind: choose one from the list.".to_owned());
+    }
+    let access = Access::parse(one(f, "access"));
+    if access.is_none() {
+        errors.push("Who may read it: choose public, NDA or private.".to_owned());
+    }
+    let slug = match slug {
+        Some(s) => Some(s.to_owned()),
+        None => {
+            let typed = one(f, "slug");
+            let parsed = if typed.is_empty() {
+                Slug::from_title(title)
+            } else {
+                Slug::parse(typed).ok()
+            };
+            if parsed.is_none() {
+                errors.push("Slug: use lowercase letters, digits and hyphens, like soc-2-report.".to_owned());
+            }
+            parsed.map(|s| s.as_str().to_owned())
+        }
+    };
+    let links: Vec<String> = f.get("links").cloned().unwrap_or_default();
+    if links
+        .iter()
+        .any(|l| !(l.starts_with("certification/") || l.starts_with("section/")))
+    {
+        errors.push("Links: choose certifications and sections from the list.".to_owned());
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(DocumentFields {
+        slug: slug.expect("checked"),
+        title: title.to_owned(),
+        description: description.to_owned(),
+        kind: kind.expect("checked"),
+        access: access.expect("checked"),
+        links,
+    })
+}
+
+/// Reads a multipart form: the CSRF token must come first (it is checked before any file is
+/// stored), then fields, then at most one file.
+async fn read_form(state: &AppState, admin: &Admin, mut form: Multipart) -> AppResult<(Fields, Option<Received>)> {
+    let mut fields: Fields = HashMap::new();
+    let mut file = None;
+    let mut csrf_ok = false;
+    while let Some(field) = form
+        .next_field()
+        .await
+        .map_err(|e| AppError::BadRequest(format!("The form could not be read ({}).", e.body_text())))?
+    {
+        let name = field.name().unwrap_or("").to_owned();
+        if name == "file" {
+            if !csrf_ok {
+                return Err(AppError::Csrf);
+            }
+            if field.file_name().is_some_and(|n| !n.is_empty()) {
+                file = Some(upload::receive(state, field).await?);
+            }
+            continue;
+        }
+        // Text fields are small; the body as a whole has no limit (the file's is enforced as it
+        // streams), so these are capped here.
+        if fields.values().map(Vec::len).sum::<usize>() >= 200 {
+            return Err(AppError::TooLarge("The form has too many fields.".into()));
+        }
+        let value = small_text(field).await?;
+        if name == "_csrf" {
+            admin.check_csrf(&HashMap::from([("_csrf".to_owned(), value.clone())]))?;
+            csrf_ok = true;
+        }
+        fields.entry(name).or_default().push(value);
+    }
+    if !csrf_ok {
+        return Err(AppError::Csrf);
+    }
+    Ok((fields, file))
+}
+
+/// A text field's value, at most 64 KiB.
+async fn small_text(mut field: axum::extract::multipart::Field<'_>) -> AppResult<String> {
+    let mut bytes = Vec::new();
+    while let Some(piece) = field
+        .chunk()
+        .await
+        .map_err(|e| AppError::BadRequest(format!("The form could not be read ({}).", e.body_text())))?
+    {
+        bytes.extend_from_slice(&piece);
+        if bytes.len() > 64 * 1024 {
+            return Err(AppError::TooLarge(
+                "A text field of the form is larger than 64 KiB.".into(),
+            ));
+        }
+    }
+    String::from_utf8(bytes).map_err(|_| AppError::BadRequest("A text field of the form is not UTF-8 text.".into()))
+}
+
+struct Row {
+    slug: String,
+    title: String,
+    kind: &'static str,
+    access: &'static str,
+    version: i64,
+    updated: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/documents.html")]
+struct ListPage {
+    layout: AdminLayout,
+    rows: Vec<Row>,
+    can_edit: bool,
+}
+
+pub async fn list(State(state): State<AppState>, admin: Admin, Query(q): Query<NoticeQuery>) -> AppResult<Response> {
+    let rows = state
+        .store()
+        .documents(state.org())
+        .await?
+        .into_iter()
+        .map(|d| Row {
+            kind: d.kind.label(),
+            access: d.access.as_str(),
+            version: d.current.as_ref().map(|v| v.number).unwrap_or(0),
+            updated: super::display_time(Some(d.updated_at)),
+            slug: d.slug,
+            title: d.title,
+        })
+        .collect();
+    let html = ListPage {
+        can_edit: admin.require(Permission::EditContent).is_ok(),
+        layout: AdminLayout::new(&admin, q.notice.as_deref()),
+        rows,
+    }
+    .render()
+    .map_err(anyhow::Error::from)?;
+    Ok(Html(html).into_response())
+}
+
+struct VersionRow {
+    number: i64,
+    filename: String,
+    size: String,
+    uploaded_by: String,
+    created: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/document.html")]
+struct EditPage {
+    layout: AdminLayout,
+    is_new: bool,
+    slug: String,
+    title: String,
+    description: String,
+    kind: String,
+    access: String,
+    links: Vec<String>,
+    kinds: Vec<(&'static str, &'static str)>,
+    accesses: Vec<(&'static str, &'static str)>,
+    link_options: Vec<(String, String)>,
+    versions: Vec<VersionRow>,
+    errors: Vec<String>,
+    limit_mb: u64,
+}
+
+impl EditPage {
+    async fn build(state: &AppState, admin: &Admin, notice: Option<&str>) -> AppResult<EditPage> {
+        let mut link_options = vec![];
+        for (kind, prefix) in [(Kind::Certification, "certification"), (Kind::Section, "section")] {
+            for item in state.store().items(state.org(), kind).await? {
+                link_options.push((
+                    format!("{prefix}/{}", item.slug),
+                    format!("{}: {}", kind.label(), item.title()),
+                ));
+            }
+        }
+        Ok(EditPage {
+            layout: AdminLayout::new(admin, notice),
+            is_new: true,
+            slug: String::new(),
+            title: String::new(),
+            description: String::new(),
+            kind: "audit-report".into(),
+            access: "nda".into(),
+            links: vec![],
+            kinds: DocumentKind::ALL.iter().map(|k| (k.as_str(), k.label())).collect(),
+            accesses: Access::ALL.iter().map(|a| (a.as_str(), a.label())).collect(),
+            link_options,
+            versions: vec![],
+            errors: vec![],
+            limit_mb: state.config().storage.upload_limit / (1024 * 1024),
+        })
+    }
+
+    fn with_fields(mut self, f: &Fields) -> EditPage {
+        self.title = one(f, "title").to_owned();
+        self.description = one(f, "description").to_owned();
+        self.kind = one(f, "kind").to_owned();
+        self.access = one(f, "access").to_owned();
+        self.links = f.get("links").cloned().unwrap_or_default();
+        if self.is_new {
+            self.slug = one(f, "slug").to_owned();
+        }
+        self
+    }
+
+    fn render_with(self, status: StatusCode) -> AppResult<Response> {
+        let html = self.render().map_err(anyhow::Error::from)?;
+        Ok((status, Html(html)).into_response())
+    }
+}
+
+pub async fn new_form(State(state): State<AppState>, admin: Admin) -> AppResult<Response> {
+    EditPage::build(&state, &admin, None).await?.render_with(StatusCode::OK)
+}
+
+pub async fn create(State(state): State<AppState>, admin: Admin, form: Multipart) -> AppResult<Response> {
+    let (fields, file) = read_form(&state, &admin, form).await?;
+    let mut errors = match parse_fields(&fields, None) {
+        Ok(_) => vec![],
+        Err(e) => e,
+    };
+    if file.is_none() {
+        errors.push("File: choose the file to upload.".to_owned());
+    }
+    let (Ok(doc), Some(file)) = (parse_fields(&fields, None), file.as_ref()) else {
+        if let Some(f) = &file {
+            state.blobs().delete(&f.blob.id).await.ok();
+        }
+        let mut page = EditPage::build(&state, &admin, None).await?.with_fields(&fields);
+        page.errors = errors;
+        return page.render_with(StatusCode::UNPROCESSABLE_ENTITY);
+    };
+    let version = new_version(&admin, file);
+    match state.store().create_document(state.org(), &doc, &version).await {
+        Err(candor_store::StoreError::Conflict(_)) => {
+            state.blobs().delete(&file.blob.id).await.ok();
+            let mut page = EditPage::build(&state, &admin, None).await?.with_fields(&fields);
+            page.errors = vec![format!(
+                "Slug: a document called {} exists already; choose another.",
+                doc.slug
+            )];
+            return page.render_with(StatusCode::UNPROCESSABLE_ENTITY);
+        }
+        Err(e) => {
+            state.blobs().delete(&file.blob.id).await.ok();
+            return Err(e.into());
+        }
+        Ok(()) => {}
+    }
+    let details = serde_json::json!({"title": doc.title, "access": doc.access.as_str(), "size": file.blob.size, "sha256": file.blob.sha256});
+    admin
+        .audit(&state, "document.create", &format!("document/{}", doc.slug), details)
+        .await;
+    state.refresh_site().await?;
+    Ok(Redirect::to(&format!("/admin/documents/{}?notice=created", doc.slug)).into_response())
+}
+
+fn new_version(admin: &Admin, file: &Received) -> NewVersion {
+    NewVersion {
+        blob: file.blob.clone(),
+        filename: upload::download_name(&file.filename, file.file_type.extension()),
+        content_type: file.file_type.content_type().to_owned(),
+        uploaded_by: admin.actor().to_owned(),
+    }
+}
+
+pub async fn edit_form(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(slug): Path<String>,
+    Query(q): Query<NoticeQuery>,
+) -> AppResult<Response> {
+    let doc = state
+        .store()
+        .document(state.org(), &slug)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let versions = state.store().document_versions(doc.id).await?;
+    let mut page = EditPage::build(&state, &admin, q.notice.as_deref()).await?;
+    page.is_new = false;
+    page.slug = doc.slug;
+    page.title = doc.title;
+    page.description = doc.description;
+    page.kind = doc.kind.as_str().into();
+    page.access = doc.access.as_str().into();
+    page.links = doc.links;
+    page.versions = versions
+        .into_iter()
+        .map(|v| VersionRow {
+            number: v.number,
+            filename: v.filename,
+            size: human_size(v.size),
+            uploaded_by: v.uploaded_by,
+            created: super::display_time(Some(v.created_at)),
+        })
+        .collect();
+    page.render_with(StatusCode::OK)
+}
+
+pub async fn save(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(slug): Path<String>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let mut fields: Fields = HashMap::new();
+    for (k, v) in form {
+        fields.entry(k).or_default().push(v);
+    }
+    admin.check_csrf(&HashMap::from([("_csrf".to_owned(), one(&fields, "_csrf").to_owned())]))?;
+    let before = state
+        .store()
+        .document(state.org(), &slug)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let doc = match parse_fields(&fields, Some(&slug)) {
+        Ok(d) => d,
+        Err(errors) => {
+            let mut page = EditPage::build(&state, &admin, None).await?.with_fields(&fields);
+            page.is_new = false;
+            page.slug = slug;
+            page.errors = errors;
+            return page.render_with(StatusCode::UNPROCESSABLE_ENTITY);
+        }
+    };
+    state.store().update_document(state.org(), &slug, &doc).await?;
+    let details =
+        serde_json::json!({"access": {"from": before.access.as_str(), "to": doc.access.as_str()}, "title": doc.title});
+    admin
+        .audit(&state, "document.edit", &format!("document/{slug}"), details)
+        .await;
+    state.refresh_site().await?;
+    Ok(Redirect::to(&format!("/admin/documents/{slug}?notice=saved")).into_response())
+}
+
+pub async fn upload_version(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(slug): Path<String>,
+    form: Multipart,
+) -> AppResult<Response> {
+    state
+        .store()
+        .document(state.org(), &slug)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let (_, file) = read_form(&state, &admin, form).await?;
+    let Some(file) = file else {
+        return Err(AppError::BadRequest(
+            "Choose the file to upload as the new version.".into(),
+        ));
+    };
+    let number = match state
+        .store()
+        .add_document_version(state.org(), &slug, &new_version(&admin, &file))
+        .await
+    {
+        Ok(n) => n,
+        Err(e) => {
+            state.blobs().delete(&file.blob.id).await.ok();
+            return Err(e.into());
+        }
+    };
+    let details = serde_json::json!({"version": number, "size": file.blob.size, "sha256": file.blob.sha256});
+    admin
+        .audit(&state, "document.version", &format!("document/{slug}"), details)
+        .await;
+    state.refresh_site().await?;
+    Ok(Redirect::to(&format!("/admin/documents/{slug}?notice=version-added")).into_response())
+}
+
+/// Any version, for back-office users, as an attachment; audited.
+pub async fn download(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path((slug, number)): Path<(String, i64)>,
+) -> AppResult<Response> {
+    let doc = state
+        .store()
+        .document(state.org(), &slug)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let version = state
+        .store()
+        .document_versions(doc.id)
+        .await?
+        .into_iter()
+        .find(|v| v.number == number)
+        .ok_or(AppError::NotFound)?;
+    let details = serde_json::json!({"version": number});
+    admin
+        .audit(&state, "document.download", &format!("document/{slug}"), details)
+        .await;
+    crate::public_documents::stream_version(&state, &version, &admin.1).await
+}
+
+pub(crate) fn human_size(bytes: i64) -> String {
+    match bytes {
+        b if b >= 1024 * 1024 => format!("{:.1} MB", b as f64 / (1024.0 * 1024.0)),
+        b if b >= 1024 => format!("{} KB", b / 1024),
+        b => format!("{b} bytes"),
+    }
+}
+
+/// The `Content-Disposition` of a download.
+pub(crate) fn attachment(filename: &str) -> String {
+    format!("attachment; filename=\"{}\"", upload::safe_filename(filename))
+}
+
+pub(crate) const DOWNLOAD_HEADERS: [(header::HeaderName, &str); 2] = [
+    (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+    (header::CACHE_CONTROL, "no-store"),
+];

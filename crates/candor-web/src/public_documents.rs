@@ -1,0 +1,93 @@
+//! Downloads of stored documents: the file decrypted as it streams out, as an attachment with
+//! `nosniff` and no caching. Public documents are here; NDA ones go through a viewer's grant.
+
+use crate::admin::{attachment, DOWNLOAD_HEADERS};
+use crate::error::{AppError, AppResult};
+use crate::AppState;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use candor_core::documents::Access;
+use candor_crypto::envelope::WrappedKey;
+use futures_util::StreamExt;
+
+/// Streams one version. If the stored file turns out damaged, the stream stops with an error (the
+/// client sees a broken download, never a complete-looking one) and the damage is audited.
+pub async fn stream_version(
+    state: &AppState,
+    version: &candor_store::DocumentVersion,
+    ip: &str,
+) -> AppResult<Response> {
+    let blob = state.store().blob(&version.blob_id).await?.ok_or(AppError::NotFound)?;
+    let ring = state.key_ring_for(&blob.key_id)?;
+    let wrapped = WrappedKey {
+        key_id: blob.key_id.clone(),
+        sealed: blob.wrapped_key.clone(),
+    };
+    let stream = match state.blobs().get(&ring, &blob.id, &wrapped).await {
+        Ok(s) => s,
+        Err(e) => return Err(damaged(state, &blob.id, ip, e).await),
+    };
+    let (state2, blob_id, ip2) = (state.clone(), blob.id.clone(), ip.to_owned());
+    let body = stream.then(move |piece| {
+        let (state, blob_id, ip) = (state2.clone(), blob_id.clone(), ip2.clone());
+        async move {
+            match piece {
+                Ok(bytes) => Ok(bytes),
+                Err(e) => {
+                    let _ = damaged(&state, &blob_id, &ip, e).await;
+                    Err(std::io::Error::other("the stored file is damaged"))
+                }
+            }
+        }
+    });
+    let mut res = Body::from_stream(body).into_response();
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        version.content_type.parse().expect("a stored content type"),
+    );
+    h.insert(
+        header::CONTENT_DISPOSITION,
+        attachment(&version.filename).parse().expect("a safe name"),
+    );
+    h.insert(header::CONTENT_LENGTH, blob.size.into());
+    for (name, value) in DOWNLOAD_HEADERS {
+        h.insert(name, value.parse().expect("static"));
+    }
+    Ok(res)
+}
+
+/// Logs and audits a damaged or unreadable blob; the answer is a plain server error.
+async fn damaged(state: &AppState, blob_id: &str, ip: &str, e: candor_blob::BlobError) -> AppError {
+    tracing::error!(blob.id = blob_id, error = %e, "a stored file could not be read back");
+    state
+        .audit(
+            "system",
+            "document.damaged",
+            &format!("blob/{blob_id}"),
+            ip,
+            serde_json::json!({"error": e.to_string()}),
+        )
+        .await;
+    AppError::Internal(anyhow::anyhow!("stored file {blob_id} could not be read: {e}"))
+}
+
+/// `GET /documents/{slug}/download`: the current version of a public document; anything else is
+/// simply not found here.
+pub async fn download(
+    State(state): State<AppState>,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
+    Path(slug): Path<String>,
+) -> AppResult<Response> {
+    let doc = state
+        .store()
+        .document(state.org(), &slug)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let (Access::Public, Some(version)) = (doc.access, doc.current.as_ref()) else {
+        return Err(AppError::NotFound);
+    };
+    stream_version(&state, version, &peer.ip().to_string()).await
+}

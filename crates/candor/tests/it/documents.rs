@@ -1,0 +1,264 @@
+//! The document library: uploads checked by content and size, encrypted at rest, versions kept,
+//! and who may download what.
+
+use crate::harness::{csrf_of, Browser};
+use crate::{both_dbs_fn, Db, TestApp};
+
+/// A small but well-formed PDF.
+pub fn tiny_pdf(text: &str) -> Vec<u8> {
+    let content = format!("BT /F1 24 Tf 72 720 Td ({text}) Tj ET");
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_owned(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>".to_owned(),
+        format!("<< /Length {} >>\nstream\n{content}\nendstream", content.len()),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_owned(),
+    ];
+    let mut out = b"%PDF-1.4\n".to_vec();
+    let mut offsets = vec![];
+    for (i, o) in objects.iter().enumerate() {
+        offsets.push(out.len());
+        out.extend_from_slice(format!("{} 0 obj\n{o}\nendobj\n", i + 1).as_bytes());
+    }
+    let xref = out.len();
+    out.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes());
+    for off in offsets {
+        out.extend_from_slice(format!("{off:010} 00000 n \n").as_bytes());
+    }
+    out.extend_from_slice(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            objects.len() + 1
+        )
+        .as_bytes(),
+    );
+    out
+}
+
+/// Posts the new-document form with a file; returns the status and page.
+pub async fn upload(
+    b: &Browser,
+    csrf: &str,
+    title: &str,
+    access: &str,
+    filename: &str,
+    bytes: Vec<u8>,
+) -> (u16, String) {
+    let form = reqwest::multipart::Form::new()
+        .text("_csrf", csrf.to_owned())
+        .text("title", title.to_owned())
+        .text("description", format!("About {title}."))
+        .text("kind", "audit-report")
+        .text("access", access.to_owned())
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(bytes).file_name(filename.to_owned()),
+        );
+    let r = b
+        .client
+        .post(b.url("/admin/documents"))
+        .header("Origin", &b.base)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    (status, r.text().await.unwrap())
+}
+
+async fn blob_count(app: &TestApp) -> usize {
+    let docs = app.store.documents(app.state.org()).await.unwrap();
+    let mut n = 0;
+    for d in docs {
+        n += app.store.document_versions(d.id).await.unwrap().len();
+    }
+    n
+}
+
+async fn library(db: Db) {
+    let Some(app) = TestApp::start_configured(db, true, |c| c.storage.upload_limit = 300_000).await else {
+        return;
+    };
+    let csrf = app.sign_in_owner().await;
+    let owner = app.browser();
+    let report = tiny_pdf("Corvellan SOC 2 Type II report");
+
+    // A public document: listed, downloadable, byte for byte, as an attachment.
+    let (status, page) = upload(
+        &owner,
+        &csrf,
+        "Security overview",
+        "public",
+        "overview.pdf",
+        report.clone(),
+    )
+    .await;
+    assert_eq!(status, 303, "{page}");
+    let (status, list) = app.new_browser().get_text("/documents").await;
+    assert_eq!(status, 200);
+    assert!(
+        list.contains("Security overview") && list.contains("/documents/security-overview/download"),
+        "{list}"
+    );
+    let r = app.new_browser().get("/documents/security-overview/download").await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/pdf");
+    assert_eq!(
+        r.headers()["content-disposition"],
+        "attachment; filename=\"overview.pdf\""
+    );
+    assert_eq!(r.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    assert_eq!(r.bytes().await.unwrap().to_vec(), report);
+
+    // At rest it is encrypted: the stored object holds none of the PDF.
+    let doc = app
+        .store
+        .document(app.state.org(), "security-overview")
+        .await
+        .unwrap()
+        .unwrap();
+    let raw = app
+        .state
+        .blobs()
+        .read_raw(&doc.current.as_ref().unwrap().blob_id)
+        .await
+        .unwrap();
+    assert!(!raw.windows(8).any(|w| w == b"%PDF-1.4") && !raw.windows(9).any(|w| w == b"Corvellan"));
+
+    // NDA: listed with a request link, not downloadable here. Private: neither.
+    let (status, _) = upload(&owner, &csrf, "SOC 2 report", "nda", "soc2.pdf", report.clone()).await;
+    assert_eq!(status, 303);
+    let (status, _) = upload(&owner, &csrf, "Board minutes", "private", "minutes.pdf", report.clone()).await;
+    assert_eq!(status, 303);
+    let (_, list) = app.new_browser().get_text("/documents").await;
+    assert!(
+        list.contains("SOC 2 report") && list.contains("Request access"),
+        "{list}"
+    );
+    assert!(!list.contains("Board minutes"));
+    assert_eq!(
+        app.new_browser().get("/documents/soc-2-report/download").await.status(),
+        404
+    );
+    assert_eq!(
+        app.new_browser()
+            .get("/documents/board-minutes/download")
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(
+        app.new_browser().get("/documents/nothing-here/download").await.status(),
+        404
+    );
+
+    // Content decides the type: a program named .pdf is refused (415), nothing is kept.
+    let before = blob_count(&app).await;
+    let (status, page) = upload(
+        &owner,
+        &csrf,
+        "Not a PDF",
+        "public",
+        "report.pdf",
+        b"MZ\x90\0\x03\0\0\0program".to_vec(),
+    )
+    .await;
+    assert_eq!(status, 415, "{page}");
+    assert!(page.contains("not a PDF, PNG, JPEG"), "{page}");
+    // Over the size limit (300 KB here): 413, nothing is kept.
+    let mut big = tiny_pdf("big");
+    big.extend(std::iter::repeat_n(b'%', 400_000));
+    let (status, page) = upload(&owner, &csrf, "Too big", "public", "big.pdf", big).await;
+    assert_eq!(status, 413, "{page}");
+    assert_eq!(blob_count(&app).await, before);
+    assert!(app.store.document(app.state.org(), "too-big").await.unwrap().is_none());
+    // Missing fields: every problem named, 422.
+    let (status, page) = upload(&owner, &csrf, "", "everyone", "x.pdf", report.clone()).await;
+    assert_eq!(status, 422);
+    assert!(
+        page.contains("Title: enter a title") && page.contains("Who may read it"),
+        "{page}"
+    );
+    // Another site's form, or no token: refused before anything is stored.
+    let (status, _) = upload(&owner, "forged", "Forged", "public", "f.pdf", report.clone()).await;
+    assert_eq!(status, 403);
+
+    // A new version replaces what visitors get; the old one stays for the back office.
+    let v2 = tiny_pdf("Security overview, second edition");
+    let form = reqwest::multipart::Form::new().text("_csrf", csrf.clone()).part(
+        "file",
+        reqwest::multipart::Part::bytes(v2.clone()).file_name("overview-v2.pdf"),
+    );
+    let r = owner
+        .client
+        .post(owner.url("/admin/documents/security-overview/versions"))
+        .header("Origin", &owner.base)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let r = app.new_browser().get("/documents/security-overview/download").await;
+    assert_eq!(r.bytes().await.unwrap().to_vec(), v2);
+    let r = owner.get("/admin/documents/security-overview/versions/1").await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.bytes().await.unwrap().to_vec(), report);
+    let (status, page) = owner.get_text("/admin/documents/security-overview").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("overview-v2.pdf") && page.contains("overview.pdf"));
+
+    // A damaged file is never served as whole: the download breaks, and it is audited.
+    let doc = app
+        .store
+        .document(app.state.org(), "security-overview")
+        .await
+        .unwrap()
+        .unwrap();
+    let blob_id = doc.current.unwrap().blob_id;
+    let mut raw = app.state.blobs().read_raw(&blob_id).await.unwrap();
+    let at = raw.len() - 5;
+    raw[at] ^= 1;
+    app.state.blobs().overwrite_raw(&blob_id, raw).await.unwrap();
+    let r = app.new_browser().get("/documents/security-overview/download").await;
+    assert!(r.bytes().await.is_err(), "the body does not complete");
+    let entries = app
+        .store
+        .audit_entries(app.state.org(), &Default::default())
+        .await
+        .unwrap();
+    assert!(entries.iter().any(|e| e.record.action == "document.damaged"));
+    for action in ["document.create", "document.version", "document.download"] {
+        assert!(entries.iter().any(|e| e.record.action == action), "{action}");
+    }
+}
+both_dbs_fn!(document_library, library);
+
+/// Roles: an auditor sees the library and downloads, but cannot upload or edit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auditors_read_but_do_not_upload() {
+    let app = TestApp::start(Db::Sqlite).await.unwrap();
+    let csrf = app.sign_in_owner().await;
+    let (status, _) = upload(
+        &app.browser(),
+        &csrf,
+        "Pen test summary",
+        "nda",
+        "pt.pdf",
+        tiny_pdf("pt"),
+    )
+    .await;
+    assert_eq!(status, 303);
+    let auditor = crate::access::user_with_role(&app, &csrf, candor_store::Role::Auditor).await;
+    assert_eq!(auditor.get("/admin/documents").await.status(), 200);
+    assert_eq!(
+        auditor
+            .get("/admin/documents/pen-test-summary/versions/1")
+            .await
+            .status(),
+        200
+    );
+    let (_, page) = auditor.get_text("/admin/documents").await;
+    let (status, _) = upload(&auditor, &csrf_of(&page), "Mine", "public", "m.pdf", tiny_pdf("m")).await;
+    assert_eq!(status, 403);
+}
