@@ -15,6 +15,7 @@ pub mod sso;
 mod state;
 pub mod tls;
 mod upload;
+pub mod watermark;
 
 pub use admin::{route_table as admin_route_table, Access, RouteSpec};
 pub use config::Config;

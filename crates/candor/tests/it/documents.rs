@@ -6,14 +6,28 @@ use crate::{both_dbs_fn, Db, TestApp};
 
 /// A small but well-formed PDF.
 pub fn tiny_pdf(text: &str) -> Vec<u8> {
-    let content = format!("BT /F1 24 Tf 72 720 Td ({text}) Tj ET");
-    let objects = [
+    pdf_pages(text, 1)
+}
+
+/// A well-formed PDF of `pages` pages, each saying `text` and its number. The pages inherit
+/// their font from the page tree (as many real PDFs do), and leave their graphics state moved.
+pub fn pdf_pages(text: &str, pages: usize) -> Vec<u8> {
+    let mut objects = vec![
         "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),
-        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_owned(),
-        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>".to_owned(),
-        format!("<< /Length {} >>\nstream\n{content}\nendstream", content.len()),
+        format!(
+            "<< /Type /Pages /Kids [{}] /Count {pages} /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> >>",
+            (0..pages).map(|i| format!("{} 0 R", 4 + 2 * i)).collect::<Vec<_>>().join(" ")
+        ),
         "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_owned(),
     ];
+    for i in 0..pages {
+        let content = format!(
+            "0.5 0 0 0.5 300 300 cm BT /F1 24 Tf 72 720 Td ({text}, page {}) Tj ET",
+            i + 1
+        );
+        objects.push(format!("<< /Type /Page /Parent 2 0 R /Contents {} 0 R >>", 5 + 2 * i));
+        objects.push(format!("<< /Length {} >>\nstream\n{content}\nendstream", content.len()));
+    }
     let mut out = b"%PDF-1.4\n".to_vec();
     let mut offsets = vec![];
     for (i, o) in objects.iter().enumerate() {
@@ -261,4 +275,59 @@ async fn auditors_read_but_do_not_upload() {
     let (_, page) = auditor.get_text("/admin/documents").await;
     let (status, _) = upload(&auditor, &csrf_of(&page), "Mine", "public", "m.pdf", tiny_pdf("m")).await;
     assert_eq!(status, 403);
+}
+
+/// The text `pdftotext` (poppler-utils) reads from each page of `pdf`.
+pub fn pdf_page_texts(pdf: &[u8]) -> Option<Vec<String>> {
+    use std::io::Write;
+    let Ok(mut child) = std::process::Command::new("pdftotext")
+        .args(["-", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+    else {
+        return crate::services::unavailable("pdftotext", "apt-get install poppler-utils");
+    };
+    child.stdin.take().unwrap().write_all(pdf).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "pdftotext could not read the PDF");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    Some(
+        text.split('\x0c')
+            .filter(|p| !p.trim().is_empty())
+            .map(str::to_owned)
+            .collect(),
+    )
+}
+
+#[test]
+fn watermarks_name_the_viewer_on_every_page_and_keep_the_content() {
+    let original = pdf_pages("Quarterly penetration test summary", 5);
+    let mark = candor_web::watermark::Mark {
+        name: "Dana Prospect",
+        email: "dana@acme-buyer.example",
+        company: "Acme (Buyer) Ltd",
+        date: "2026-11-25",
+        grant: "g-7f3a",
+    };
+    let marked = candor_web::watermark::watermark(&original, &mark).unwrap();
+    let Some(pages) = pdf_page_texts(&marked) else { return };
+    assert_eq!(pages.len(), 5);
+    for (i, page) in pages.iter().enumerate() {
+        let flat = page.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(flat.contains("dana@acme-buyer.example"), "page {}: {flat}", i + 1);
+        assert!(
+            flat.contains("grant g-7f3a") && flat.contains("Acme (Buyer) Ltd"),
+            "page {}: {flat}",
+            i + 1
+        );
+        assert!(
+            flat.contains(&format!("Quarterly penetration test summary, page {}", i + 1)),
+            "page {}: {flat}",
+            i + 1
+        );
+    }
+    // The original is unchanged, and an unreadable file is an error, not a panic.
+    assert!(pdf_page_texts(&original).unwrap().iter().all(|p| !p.contains("dana@")));
+    assert!(candor_web::watermark::watermark(b"%PDF-1.4 garbage", &mark).is_err());
 }
