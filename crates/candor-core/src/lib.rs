@@ -11,6 +11,7 @@ pub mod documents;
 pub mod fields;
 pub mod markdown;
 pub mod password;
+pub mod requests;
 pub mod slug;
 
 pub use content::{

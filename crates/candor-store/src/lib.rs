@@ -5,6 +5,7 @@
 //! tested on both. What differs lives in [`Backend`]: connection set-up (SQLite pragmas) and the
 //! migration trees in `migrations/sqlite` and `migrations/postgres`.
 
+mod access;
 mod audit;
 mod documents;
 mod items;
@@ -17,6 +18,7 @@ mod sso;
 mod tokens;
 mod users;
 
+pub use access::{AccessLogEntry, AccessRequest, Grant, Nda, NewGrant, NewLink, NewRequest, Signature};
 pub use audit::{AuditFilter, NewAuditEvent};
 pub use documents::{BlobRow, Document, DocumentFields, DocumentVersion, NewVersion};
 pub use items::{ImportSummary, Item, Move, Revision};

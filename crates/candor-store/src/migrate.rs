@@ -61,6 +61,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../migrations/sqlite/0008_documents.sql"),
         postgres: include_str!("../../../migrations/postgres/0008_documents.sql"),
     },
+    Migration {
+        version: 9,
+        name: "access_requests",
+        sqlite: include_str!("../../../migrations/sqlite/0009_access_requests.sql"),
+        postgres: include_str!("../../../migrations/postgres/0009_access_requests.sql"),
+    },
 ];
 
 pub(crate) async fn run(store: &Store) -> StoreResult<()> {

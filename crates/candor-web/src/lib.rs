@@ -5,6 +5,7 @@ mod api;
 pub mod bootstrap;
 pub mod config;
 mod error;
+mod gated;
 mod headers;
 pub mod keys;
 mod public;
@@ -34,6 +35,7 @@ pub fn router(state: AppState) -> Router {
         .route("/search", get(public::search))
         .route("/documents/{slug}/download", get(public_documents::download))
         .merge(admin::router(state.clone()))
+        .merge(gated::router(state.clone()))
         .nest("/api/v1", api::router())
         .fallback(public::page)
         .layer(axum::middleware::map_response_with_state(

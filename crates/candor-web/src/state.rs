@@ -24,8 +24,9 @@ struct Inner {
     account_backoff: crate::ratelimit::Backoff,
     /// Bad API tokens per IP: ten free, then doubling waits up to 15 min.
     api_backoff: crate::ratelimit::Backoff,
-    /// Password-reset requests, per IP and per address: every request counts (they send mail).
-    reset_backoff: crate::ratelimit::Backoff,
+    /// Forms that send mail (password reset, access requests, viewer sign-in links), per IP and
+    /// per address: every request counts. Three free, then doubling waits up to an hour.
+    mail_backoff: crate::ratelimit::Backoff,
     /// Sign-ins started per IP (single sign-on, passkey; each stores a ceremony in progress):
     /// twenty free, then doubling waits up to 15 min; a completed sign-in clears it.
     start_backoff: crate::ratelimit::Backoff,
@@ -67,7 +68,7 @@ impl AppState {
                 login_backoff: crate::ratelimit::Backoff::new(3, std::time::Duration::from_secs(900)),
                 api_backoff: crate::ratelimit::Backoff::new(10, std::time::Duration::from_secs(900)),
                 account_backoff: crate::ratelimit::Backoff::new(3, std::time::Duration::from_secs(60)),
-                reset_backoff: crate::ratelimit::Backoff::new(3, std::time::Duration::from_secs(3600)),
+                mail_backoff: crate::ratelimit::Backoff::new(3, std::time::Duration::from_secs(3600)),
                 outbox_wake: Arc::new(tokio::sync::Notify::new()),
                 start_backoff: crate::ratelimit::Backoff::new(20, std::time::Duration::from_secs(900)),
                 webauthn,
@@ -128,8 +129,8 @@ impl AppState {
     pub(crate) fn webauthn(&self) -> Option<&webauthn_rs::Webauthn> {
         self.inner.webauthn.as_ref()
     }
-    pub(crate) fn reset_backoff(&self) -> &crate::ratelimit::Backoff {
-        &self.inner.reset_backoff
+    pub(crate) fn mail_backoff(&self) -> &crate::ratelimit::Backoff {
+        &self.inner.mail_backoff
     }
     /// Tells the outbox worker that mail was queued, so it goes out now rather than at the next poll.
     pub fn wake_outbox(&self) {

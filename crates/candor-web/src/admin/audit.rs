@@ -136,7 +136,7 @@ pub async fn list(State(state): State<AppState>, admin: Admin, Query(q): Query<A
 
 /// A CSV field: quoted, quotes doubled, and a leading formula character neutralised so that a
 /// spreadsheet opening the export does not run an attacker-chosen formula.
-fn csv_field(s: &str) -> String {
+pub(crate) fn csv_field(s: &str) -> String {
     let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{s}")
     } else {

@@ -173,7 +173,7 @@ pub async fn login(
 }
 
 /// The client's User-Agent as stored with a session (at most 300 characters).
-pub(super) fn user_agent(headers: &HeaderMap) -> String {
+pub(crate) fn user_agent(headers: &HeaderMap) -> String {
     headers
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())

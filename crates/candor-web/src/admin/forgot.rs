@@ -68,7 +68,7 @@ pub async fn request(
     }
     let ip = peer.ip().to_string();
     let (ip_key, email_key) = (format!("reset-ip:{ip}"), format!("reset-email:{email}"));
-    let limit = state.reset_backoff();
+    let limit = state.mail_backoff();
     limit
         .check(&ip_key)
         .and_then(|_| limit.check(&email_key))

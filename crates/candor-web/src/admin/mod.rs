@@ -9,6 +9,7 @@ mod history;
 mod mfa;
 mod passkeys;
 mod password;
+mod requests;
 pub mod session;
 mod sessions;
 mod sso;
@@ -16,6 +17,7 @@ mod tokens;
 mod users;
 
 use crate::AppState;
+pub(crate) use auth::user_agent as user_agent_of;
 use axum::http::Method;
 use axum::routing::{get, post, MethodRouter};
 use axum::Router;
@@ -180,6 +182,48 @@ fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             "/admin/documents/{slug}/versions/{number}",
             Needs(ViewContent),
             get(documents::download),
+        ),
+        r(
+            g.clone(),
+            "/admin/access-requests",
+            Needs(ManageAccessRequests),
+            get(requests::queue),
+        ),
+        r(
+            p.clone(),
+            "/admin/access-requests/decide",
+            Needs(ManageAccessRequests),
+            post(requests::decide),
+        ),
+        r(
+            g.clone(),
+            "/admin/grants",
+            Needs(ManageAccessRequests),
+            get(requests::grants),
+        ),
+        r(
+            p.clone(),
+            "/admin/grants/{id}/revoke",
+            Needs(ManageAccessRequests),
+            post(requests::revoke),
+        ),
+        r(
+            g.clone(),
+            "/admin/access-settings",
+            Needs(ManageAccessRequests),
+            get(requests::settings),
+        ),
+        r(
+            p.clone(),
+            "/admin/access-settings",
+            Needs(ManageAccessRequests),
+            post(requests::save_settings),
+        ),
+        r(
+            g.clone(),
+            "/admin/access-log",
+            Needs(ManageAccessRequests),
+            get(requests::access_log),
         ),
         r(g.clone(), "/admin/mfa", SignedIn, get(mfa::show)),
         r(p.clone(), "/admin/mfa/confirm", SignedIn, post(mfa::confirm)),
@@ -355,6 +399,7 @@ pub struct AdminLayout {
     pub can_view_users: bool,
     pub can_view_tokens: bool,
     pub can_view_audit: bool,
+    pub can_manage_access: bool,
     pub kinds: Vec<(&'static str, &'static str)>,
     pub notice: Option<&'static str>,
 }
@@ -370,6 +415,7 @@ impl AdminLayout {
             can_view_users: allows(admin.0.user.role, Permission::ViewUsers),
             can_view_tokens: allows(admin.0.user.role, Permission::ViewApiTokens),
             can_view_audit: allows(admin.0.user.role, Permission::ViewAuditLog),
+            can_manage_access: allows(admin.0.user.role, Permission::ManageAccessRequests),
             kinds: Kind::ALL.iter().map(|k| (k.as_str(), k.label())).collect(),
             notice: notice.and_then(notice_text),
         }
@@ -397,6 +443,10 @@ fn notice_text(key: &str) -> Option<&'static str> {
         "user-sessions-revoked" => "All of the user's sessions have ended.",
         "passkey-added" => "Passkey added. You can use it to sign in, or as your second step after a password.",
         "passkey-removed" => "Passkey removed.",
+        "approved" => "Approved. The requester has been emailed a sign-in link.",
+        "denied" => "Denied. The requester has been told.",
+        "nothing-decided" => "Nothing changed: those requests were decided already.",
+        "grant-revoked" => "Access revoked. The viewer can no longer download.",
         "version-added" => "New version uploaded. Viewers now get it; older versions are kept.",
         _ => return None,
     })

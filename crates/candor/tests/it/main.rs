@@ -7,6 +7,7 @@ mod api;
 mod audit;
 mod cli;
 mod documents;
+mod gated;
 mod harness;
 mod keys;
 mod mail;

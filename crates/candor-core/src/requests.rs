@@ -1,0 +1,204 @@
+//! Rules for document access requests: where a request stands, which rule decides it without a
+//! person, and what a grant lets its holder read.
+
+use crate::documents::Access;
+
+/// Where an access request stands. Each step can only move forward.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RequestStatus {
+    /// Submitted; the email address is not proven yet.
+    Unverified,
+    /// The emailed link was followed; the NDA is not signed yet.
+    Verified,
+    /// NDA signed; waiting for an access manager (or a rule).
+    Signed,
+    Approved,
+    Denied,
+}
+
+impl RequestStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RequestStatus::Unverified => "unverified",
+            RequestStatus::Verified => "verified",
+            RequestStatus::Signed => "signed",
+            RequestStatus::Approved => "approved",
+            RequestStatus::Denied => "denied",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<RequestStatus> {
+        [
+            RequestStatus::Unverified,
+            RequestStatus::Verified,
+            RequestStatus::Signed,
+            RequestStatus::Approved,
+            RequestStatus::Denied,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == s)
+    }
+
+    /// Whether a person can decide it now (approve or deny).
+    pub fn decidable(self) -> bool {
+        matches!(self, RequestStatus::Verified | RequestStatus::Signed)
+    }
+}
+
+/// Free-mail providers, for the optional rule that refuses requests from them.
+pub const FREE_MAIL: &[&str] = &[
+    "gmail.com",
+    "googlemail.com",
+    "outlook.com",
+    "hotmail.com",
+    "live.com",
+    "yahoo.com",
+    "icloud.com",
+    "me.com",
+    "aol.com",
+    "proton.me",
+    "protonmail.com",
+    "gmx.com",
+    "gmx.de",
+    "mail.com",
+    "yandex.com",
+    "zoho.com",
+];
+
+/// The domain of an address, lowercase.
+pub fn email_domain(email: &str) -> Option<String> {
+    let (local, domain) = email.trim().rsplit_once('@')?;
+    (!local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.'))
+        .then(|| domain.to_ascii_lowercase())
+}
+
+/// A plausible email address (one `@`, a dotted domain, no spaces, at most 254 characters).
+pub fn valid_email(email: &str) -> bool {
+    email.len() <= 254
+        && email.matches('@').count() == 1
+        && !email.contains(char::is_whitespace)
+        && !email.contains(['<', '>', '"', ',', ';'])
+        && email_domain(email).is_some()
+}
+
+/// Domains from text: one per line or comma-separated, lowercase, `@` and blanks dropped.
+pub fn parse_domains(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = text
+        .split([',', '\n', ' '])
+        .map(|d| d.trim().trim_start_matches('@').to_ascii_lowercase())
+        .filter(|d| !d.is_empty())
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+fn matches(domain: &str, listed: &str) -> bool {
+    domain == listed || domain.ends_with(&format!(".{listed}"))
+}
+
+/// What the rules say about an address.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RuleOutcome {
+    /// An always-deny domain (or free mail, when that rule is on).
+    Deny,
+    /// An auto-approve domain (a customer).
+    Approve,
+    /// A person decides.
+    Review,
+}
+
+/// Deny wins over approve; subdomains count as their domain.
+pub fn apply_rules(email: &str, approve: &[String], deny: &[String], deny_free_mail: bool) -> RuleOutcome {
+    let Some(domain) = email_domain(email) else {
+        return RuleOutcome::Deny;
+    };
+    if deny.iter().any(|d| matches(&domain, d)) || (deny_free_mail && FREE_MAIL.iter().any(|d| matches(&domain, d))) {
+        RuleOutcome::Deny
+    } else if approve.iter().any(|d| matches(&domain, d)) {
+        RuleOutcome::Approve
+    } else {
+        RuleOutcome::Review
+    }
+}
+
+/// Whether a live grant covering `granted` (document slugs; empty means every NDA document)
+/// lets its holder read document `slug` with access level `access`. Public documents need no
+/// grant; private ones are never granted.
+pub fn grant_covers(granted: &[String], slug: &str, access: Access) -> bool {
+    match access {
+        Access::Public => true,
+        Access::Private => false,
+        Access::Nda => granted.is_empty() || granted.iter().any(|g| g == slug),
+    }
+}
+
+/// A grant is live until it expires or is revoked.
+pub fn grant_live(now: i64, expires_at: i64, revoked_at: Option<i64>) -> bool {
+    revoked_at.is_none() && now < expires_at
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn domains_and_addresses() {
+        assert_eq!(email_domain("Dana@Acme.Example"), Some("acme.example".into()));
+        assert_eq!(email_domain("nobody"), None);
+        assert_eq!(email_domain("a@localhost"), None);
+        assert!(valid_email("dana@acme.example"));
+        for bad in ["dana", "a@b", "a b@c.de", "a@@c.de", "<a@c.de>", "a@c.de,b@c.de", ""] {
+            assert!(!valid_email(bad), "{bad}");
+        }
+        assert_eq!(
+            parse_domains(" Acme.example,\n@beta.example  acme.example"),
+            ["acme.example", "beta.example"]
+        );
+    }
+
+    #[test]
+    fn deny_wins_subdomains_count_and_free_mail_is_optional() {
+        let approve = parse_domains("acme.example, shared.example");
+        let deny = parse_domains("rival.example, shared.example");
+        assert_eq!(
+            apply_rules("a@acme.example", &approve, &deny, false),
+            RuleOutcome::Approve
+        );
+        assert_eq!(
+            apply_rules("a@eu.acme.example", &approve, &deny, false),
+            RuleOutcome::Approve
+        );
+        assert_eq!(
+            apply_rules("a@notacme.example", &approve, &deny, false),
+            RuleOutcome::Review
+        );
+        assert_eq!(
+            apply_rules("a@rival.example", &approve, &deny, false),
+            RuleOutcome::Deny
+        );
+        assert_eq!(
+            apply_rules("a@shared.example", &approve, &deny, false),
+            RuleOutcome::Deny
+        );
+        assert_eq!(apply_rules("a@gmail.com", &approve, &deny, false), RuleOutcome::Review);
+        assert_eq!(apply_rules("a@gmail.com", &approve, &deny, true), RuleOutcome::Deny);
+    }
+
+    #[test]
+    fn grants_cover_nda_documents_only() {
+        let some = vec!["soc-2".to_owned()];
+        assert!(grant_covers(&some, "soc-2", Access::Nda));
+        assert!(!grant_covers(&some, "pen-test", Access::Nda));
+        assert!(
+            grant_covers(&[], "pen-test", Access::Nda),
+            "an empty list is every NDA document"
+        );
+        assert!(!grant_covers(&[], "minutes", Access::Private));
+        assert!(grant_live(10, 11, None) && !grant_live(11, 11, None) && !grant_live(10, 11, Some(5)));
+        assert!(RequestStatus::Signed.decidable() && !RequestStatus::Unverified.decidable());
+        for s in ["unverified", "verified", "signed", "approved", "denied"] {
+            assert_eq!(RequestStatus::parse(s).unwrap().as_str(), s);
+        }
+    }
+}

@@ -1,0 +1,563 @@
+//! Gated documents: NDA versions, access requests, single-use emailed links, signatures, grants,
+//! viewer sessions and the access log. Every step that sends mail writes it to the outbox in the
+//! same transaction as the step itself.
+
+use crate::outbox::insert_email;
+use crate::{get, now, NewEmail, OrgId, Store, StoreError, StoreResult};
+use candor_core::requests::RequestStatus;
+use sqlx::any::AnyRow;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Nda {
+    pub number: i64,
+    pub body: String,
+    pub sha256: String,
+    pub created_at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct AccessRequest {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+    pub company: String,
+    pub reason: String,
+    /// Document slugs; empty means every NDA document.
+    pub documents: Vec<String>,
+    pub status: RequestStatus,
+    pub ip: String,
+    pub created_at: i64,
+    pub signed_at: Option<i64>,
+    pub decided_by: Option<String>,
+    pub decision_message: Option<String>,
+}
+
+/// A new request.
+#[derive(Clone, Debug)]
+pub struct NewRequest {
+    pub name: String,
+    pub email: String,
+    pub company: String,
+    pub reason: String,
+    pub documents: Vec<String>,
+    pub status: RequestStatus,
+    pub ip: String,
+    pub user_agent: String,
+}
+
+/// A single-use emailed link to store with the mail that carries it.
+#[derive(Clone, Debug)]
+pub struct NewLink {
+    pub token_hash: String,
+    pub purpose: &'static str,
+    pub email: String,
+    pub expires_at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Signature {
+    pub name: String,
+    pub email: String,
+    pub company: String,
+    pub nda_number: i64,
+    pub nda_sha256: String,
+    pub ip: String,
+    pub user_agent: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Grant {
+    pub public_id: String,
+    pub request_id: Option<i64>,
+    pub name: String,
+    pub email: String,
+    pub company: String,
+    pub documents: Vec<String>,
+    pub created_by: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+#[derive(Clone, Debug)]
+pub struct NewGrant {
+    pub public_id: String,
+    pub expires_at: i64,
+}
+
+/// One line of the access log.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AccessLogEntry {
+    pub grant_id: String,
+    pub email: String,
+    pub company: String,
+    pub document: String,
+    pub version: i64,
+    pub action: String,
+    pub at: i64,
+    pub ip: String,
+}
+
+const REQUEST_COLUMNS: &str =
+    "id, name, email, company, reason, documents, status, ip, created_at, signed_at, decided_by, decision_message";
+const GRANT_COLUMNS: &str =
+    "public_id, request_id, name, email, company, documents, created_by, created_at, expires_at, revoked_at";
+
+fn slugs(row: &AnyRow) -> StoreResult<Vec<String>> {
+    let text: String = get(row, "documents")?;
+    serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("documents list: {e}")))
+}
+
+fn request_from_row(row: &AnyRow) -> StoreResult<AccessRequest> {
+    let status: String = get(row, "status")?;
+    Ok(AccessRequest {
+        id: get(row, "id")?,
+        name: get(row, "name")?,
+        email: get(row, "email")?,
+        company: get(row, "company")?,
+        reason: get(row, "reason")?,
+        documents: slugs(row)?,
+        status: RequestStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("request status {status}")))?,
+        ip: get(row, "ip")?,
+        created_at: get(row, "created_at")?,
+        signed_at: get(row, "signed_at")?,
+        decided_by: get(row, "decided_by")?,
+        decision_message: get(row, "decision_message")?,
+    })
+}
+
+fn grant_from_row(row: &AnyRow) -> StoreResult<Grant> {
+    Ok(Grant {
+        public_id: get(row, "public_id")?,
+        request_id: get(row, "request_id")?,
+        name: get(row, "name")?,
+        email: get(row, "email")?,
+        company: get(row, "company")?,
+        documents: slugs(row)?,
+        created_by: get(row, "created_by")?,
+        created_at: get(row, "created_at")?,
+        expires_at: get(row, "expires_at")?,
+        revoked_at: get(row, "revoked_at")?,
+    })
+}
+
+async fn insert_link<'c, E>(exec: E, org: OrgId, request_id: Option<i64>, link: &NewLink) -> StoreResult<()>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
+    sqlx::query(
+        "INSERT INTO magic_links (token_hash, org_id, purpose, request_id, email, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&link.token_hash)
+    .bind(org)
+    .bind(link.purpose)
+    .bind(request_id)
+    .bind(&link.email)
+    .bind(link.expires_at)
+    .execute(exec)
+    .await?;
+    Ok(())
+}
+
+impl Store {
+    // --- NDA ---
+
+    pub async fn current_nda(&self, org: OrgId) -> StoreResult<Option<Nda>> {
+        let row = sqlx::query(
+            "SELECT number, body, sha256, created_at FROM nda_versions WHERE org_id = $1 ORDER BY number DESC LIMIT 1",
+        )
+        .bind(org)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            Ok(Nda {
+                number: get(&r, "number")?,
+                body: get(&r, "body")?,
+                sha256: get(&r, "sha256")?,
+                created_at: get(&r, "created_at")?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Publishes a new NDA version (earlier signatures stay tied to the version they signed).
+    pub async fn publish_nda(&self, org: OrgId, body: &str, sha256: &str, by: &str) -> StoreResult<i64> {
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query("SELECT COALESCE(MAX(number), 0) AS n FROM nda_versions WHERE org_id = $1")
+            .bind(org)
+            .fetch_one(&mut *tx)
+            .await?;
+        let number = get::<i64>(&row, "n")? + 1;
+        sqlx::query(
+            "INSERT INTO nda_versions (org_id, number, body, sha256, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(org)
+        .bind(number)
+        .bind(body)
+        .bind(sha256)
+        .bind(by)
+        .bind(now())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(number)
+    }
+
+    // --- Requests ---
+
+    /// Records a request with, when given, its verification link and mail, in one transaction.
+    pub async fn create_access_request(
+        &self,
+        org: OrgId,
+        r: &NewRequest,
+        link: Option<(&NewLink, &NewEmail)>,
+    ) -> StoreResult<i64> {
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query(
+            "INSERT INTO access_requests (org_id, name, email, company, reason, documents, status, ip, user_agent, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+        )
+        .bind(org)
+        .bind(&r.name)
+        .bind(&r.email)
+        .bind(&r.company)
+        .bind(&r.reason)
+        .bind(serde_json::to_string(&r.documents).expect("strings serialize"))
+        .bind(r.status.as_str())
+        .bind(&r.ip)
+        .bind(&r.user_agent)
+        .bind(now())
+        .fetch_one(&mut *tx)
+        .await?;
+        let id: i64 = get(&row, "id")?;
+        if let Some((link, mail)) = link {
+            insert_link(&mut *tx, org, Some(id), link).await?;
+            insert_email(&mut *tx, org, mail).await?;
+        }
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub async fn access_request(&self, org: OrgId, id: i64) -> StoreResult<Option<AccessRequest>> {
+        let sql = format!("SELECT {REQUEST_COLUMNS} FROM access_requests WHERE org_id = $1 AND id = $2");
+        let row = sqlx::query(&sql).bind(org).bind(id).fetch_optional(&self.pool).await?;
+        row.as_ref().map(request_from_row).transpose()
+    }
+
+    /// Requests, newest first; those waiting for a decision when `waiting`.
+    pub async fn access_requests(&self, org: OrgId, waiting: bool) -> StoreResult<Vec<AccessRequest>> {
+        let filter = if waiting {
+            "AND status IN ('verified', 'signed')"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "SELECT {REQUEST_COLUMNS} FROM access_requests WHERE org_id = $1 {filter} ORDER BY id DESC LIMIT 500"
+        );
+        let rows = sqlx::query(&sql).bind(org).fetch_all(&self.pool).await?;
+        rows.iter().map(request_from_row).collect()
+    }
+
+    /// Uses up an emailed link: `(request id, email)` if it exists, has this purpose, is unused
+    /// and unexpired. Atomic: a link works once even when followed twice at the same moment.
+    pub async fn use_link(&self, token_hash: &str, purpose: &str) -> StoreResult<Option<(Option<i64>, String)>> {
+        let row = sqlx::query(
+            "UPDATE magic_links SET used_at = $1 WHERE token_hash = $2 AND purpose = $3 AND used_at IS NULL AND expires_at > $1 \
+             RETURNING request_id, email",
+        )
+        .bind(now())
+        .bind(token_hash)
+        .bind(purpose)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| Ok((get(&r, "request_id")?, get(&r, "email")?))).transpose()
+    }
+
+    /// The address is proven: the request moves on, and the browser that followed the link gets a
+    /// short-lived step token (by its digest) for the NDA page.
+    pub async fn verify_request(&self, id: i64, step_hash: &str, expires_at: i64) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE access_requests SET status = CASE WHEN status = 'unverified' THEN 'verified' ELSE status END, \
+             verified_at = COALESCE(verified_at, $1), step_token_hash = $2, step_token_expires = $3 WHERE id = $4",
+        )
+        .bind(now())
+        .bind(step_hash)
+        .bind(expires_at)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The request a browser's step token belongs to, while the token lasts.
+    pub async fn request_by_step(&self, org: OrgId, step_hash: &str) -> StoreResult<Option<AccessRequest>> {
+        let sql = format!(
+            "SELECT {REQUEST_COLUMNS} FROM access_requests WHERE org_id = $1 AND step_token_hash = $2 AND step_token_expires > $3"
+        );
+        let row = sqlx::query(&sql)
+            .bind(org)
+            .bind(step_hash)
+            .bind(now())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(request_from_row).transpose()
+    }
+
+    /// Whether `email` signed NDA version `number` before.
+    pub async fn signature_on_file(&self, org: OrgId, email: &str, number: i64) -> StoreResult<bool> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n FROM nda_signatures WHERE org_id = $1 AND email = $2 AND nda_number = $3",
+        )
+        .bind(org)
+        .bind(email)
+        .bind(number)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(get::<i64>(&row, "n")? > 0)
+    }
+
+    /// Records a signature (and queues its copy to the signer); the request becomes signed.
+    pub async fn sign_nda(
+        &self,
+        org: OrgId,
+        request_id: i64,
+        s: &Signature,
+        copy: Option<&NewEmail>,
+    ) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        let t = now();
+        sqlx::query(
+            "INSERT INTO nda_signatures (org_id, request_id, name, email, company, nda_number, nda_sha256, signed_at, ip, user_agent) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(org)
+        .bind(request_id)
+        .bind(&s.name)
+        .bind(&s.email)
+        .bind(&s.company)
+        .bind(s.nda_number)
+        .bind(&s.nda_sha256)
+        .bind(t)
+        .bind(&s.ip)
+        .bind(&s.user_agent)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE access_requests SET status = 'signed', signed_at = $1, step_token_hash = NULL WHERE id = $2 AND status = 'verified'",
+        )
+        .bind(t)
+        .bind(request_id)
+        .execute(&mut *tx)
+        .await?;
+        if let Some(mail) = copy {
+            insert_email(&mut *tx, org, mail).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A signature of the current NDA by the same address is on file: the request counts as
+    /// signed without signing again.
+    pub async fn signed_on_file(&self, request_id: i64) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE access_requests SET status = 'signed', signed_at = $1, step_token_hash = NULL WHERE id = $2 AND status = 'verified'",
+        )
+        .bind(now())
+        .bind(request_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Decides a request that is waiting (verified or signed): approval creates the grant and its
+    /// sign-in link; either way the requester's mail is queued. All in one transaction; `false` if
+    /// the request was not waiting (decided already, or never verified).
+    pub async fn decide_request(
+        &self,
+        org: OrgId,
+        id: i64,
+        by: &str,
+        message: &str,
+        approval: Option<(&NewGrant, &NewLink)>,
+        mail: &NewEmail,
+    ) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await?;
+        let status = if approval.is_some() { "approved" } else { "denied" };
+        let done = sqlx::query(
+            "UPDATE access_requests SET status = $1, decided_at = $2, decided_by = $3, decision_message = $4, step_token_hash = NULL \
+             WHERE org_id = $5 AND id = $6 AND status IN ('verified', 'signed')",
+        )
+        .bind(status)
+        .bind(now())
+        .bind(by)
+        .bind(message)
+        .bind(org)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        if let Some((grant, link)) = approval {
+            sqlx::query(
+                "INSERT INTO grants (org_id, public_id, request_id, name, email, company, documents, created_by, created_at, expires_at) \
+                 SELECT org_id, $1, id, name, email, company, documents, $2, $3, $4 FROM access_requests WHERE id = $5",
+            )
+            .bind(&grant.public_id)
+            .bind(by)
+            .bind(now())
+            .bind(grant.expires_at)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+            insert_link(&mut *tx, org, Some(id), link).await?;
+        }
+        insert_email(&mut *tx, org, mail).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    // --- Grants and viewers ---
+
+    pub async fn grants(&self, org: OrgId) -> StoreResult<Vec<Grant>> {
+        let sql = format!("SELECT {GRANT_COLUMNS} FROM grants WHERE org_id = $1 ORDER BY id DESC LIMIT 1000");
+        let rows = sqlx::query(&sql).bind(org).fetch_all(&self.pool).await?;
+        rows.iter().map(grant_from_row).collect()
+    }
+
+    /// Grants to this address that are neither revoked nor expired.
+    pub async fn live_grants(&self, org: OrgId, email: &str) -> StoreResult<Vec<Grant>> {
+        let sql = format!(
+            "SELECT {GRANT_COLUMNS} FROM grants WHERE org_id = $1 AND email = $2 AND revoked_at IS NULL AND expires_at > $3 ORDER BY id"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(org)
+            .bind(email)
+            .bind(now())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(grant_from_row).collect()
+    }
+
+    pub async fn revoke_grant(&self, org: OrgId, public_id: &str, by: &str) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE grants SET revoked_at = $1, revoked_by = $2 WHERE org_id = $3 AND public_id = $4 AND revoked_at IS NULL",
+        )
+        .bind(now())
+        .bind(by)
+        .bind(org)
+        .bind(public_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// A fresh viewer sign-in link and its mail, in one transaction.
+    pub async fn create_viewer_link(&self, org: OrgId, link: &NewLink, mail: &NewEmail) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        insert_link(&mut *tx, org, None, link).await?;
+        insert_email(&mut *tx, org, mail).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn create_viewer_session(&self, org: OrgId, id_hash: &str, email: &str) -> StoreResult<()> {
+        sqlx::query("INSERT INTO viewer_sessions (id_hash, org_id, email, created_at, last_seen_at) VALUES ($1, $2, $3, $4, $4)")
+            .bind(id_hash)
+            .bind(org)
+            .bind(email)
+            .bind(now())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The viewer's email for a live session (ended after `idle_secs` unused or `absolute_secs`).
+    pub async fn viewer_session(
+        &self,
+        id_hash: &str,
+        idle_secs: i64,
+        absolute_secs: i64,
+    ) -> StoreResult<Option<String>> {
+        let t = now();
+        let row = sqlx::query("SELECT email, created_at, last_seen_at FROM viewer_sessions WHERE id_hash = $1")
+            .bind(id_hash)
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        let (created, seen): (i64, i64) = (get(&row, "created_at")?, get(&row, "last_seen_at")?);
+        if t - seen > idle_secs || t - created > absolute_secs {
+            self.delete_viewer_session(id_hash).await?;
+            return Ok(None);
+        }
+        if t - seen >= 60 {
+            sqlx::query("UPDATE viewer_sessions SET last_seen_at = $1 WHERE id_hash = $2")
+                .bind(t)
+                .bind(id_hash)
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(Some(get(&row, "email")?))
+    }
+
+    pub async fn delete_viewer_session(&self, id_hash: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM viewer_sessions WHERE id_hash = $1")
+            .bind(id_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    // --- Access log ---
+
+    pub async fn log_document_access(&self, org: OrgId, e: &AccessLogEntry) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO document_access_log (org_id, grant_id, email, company, document, version, action, at, ip) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(org)
+        .bind(&e.grant_id)
+        .bind(&e.email)
+        .bind(&e.company)
+        .bind(&e.document)
+        .bind(e.version)
+        .bind(&e.action)
+        .bind(e.at)
+        .bind(&e.ip)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The access log, newest first, optionally for one document or one company.
+    pub async fn document_access_log(
+        &self,
+        org: OrgId,
+        document: Option<&str>,
+        company: Option<&str>,
+    ) -> StoreResult<Vec<AccessLogEntry>> {
+        let rows = sqlx::query(
+            "SELECT grant_id, email, company, document, version, action, at, ip FROM document_access_log \
+             WHERE org_id = $1 AND ($2 = '' OR document = $2) AND ($3 = '' OR company = $3) ORDER BY id DESC LIMIT 10000",
+        )
+        .bind(org)
+        .bind(document.unwrap_or(""))
+        .bind(company.unwrap_or(""))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(AccessLogEntry {
+                    grant_id: get(r, "grant_id")?,
+                    email: get(r, "email")?,
+                    company: get(r, "company")?,
+                    document: get(r, "document")?,
+                    version: get(r, "version")?,
+                    action: get(r, "action")?,
+                    at: get(r, "at")?,
+                    ip: get(r, "ip")?,
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,258 @@
+//! The visitor's path to NDA documents: request access, prove the email address, sign the NDA,
+//! wait for approval (or a rule), then sign in by emailed link and download watermarked copies.
+//!
+//! Pages here are public. Forms carry a double-submit CSRF token (`candor_form` cookie, path `/`)
+//! and pass the same Origin check as the back office; every form that sends mail is rate-limited
+//! per address and per email; answers that could tell who asked for what are uniform.
+
+mod nda;
+mod request;
+mod viewer;
+
+use crate::admin::session::{cookie, read_cookie};
+use crate::error::{AppError, AppResult};
+use crate::AppState;
+use axum::http::HeaderMap;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use candor_crypto::{random_token, same_secret};
+use std::collections::HashMap;
+
+/// How long an address-verification link works.
+pub const VERIFY_LINK_SECS: i64 = 15 * 60;
+/// How long a viewer sign-in link works when asked for on the sign-in page.
+pub const VIEWER_LINK_SECS: i64 = 15 * 60;
+/// How long the sign-in link in an approval mail works (people read mail later).
+pub const APPROVAL_LINK_SECS: i64 = 7 * 24 * 3600;
+/// How long a browser has, after verifying, to sign the NDA.
+pub const STEP_SECS: i64 = 3600;
+/// Default grant length.
+pub const DEFAULT_GRANT_DAYS: i64 = 90;
+
+const FORM_COOKIE: &str = "candor_form";
+const STEP_COOKIE: &str = "candor_request";
+
+pub fn router(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/documents/request", get(request::form).post(request::submit))
+        .route("/documents/verify/{token}", get(request::verify))
+        .route("/documents/nda", get(nda::form).post(nda::sign))
+        .route("/viewer", get(viewer::home))
+        .route("/viewer/signin", get(viewer::signin_form).post(viewer::signin))
+        .route("/viewer/login/{token}", get(viewer::login))
+        .route("/viewer/logout", post(viewer::logout))
+        .route("/viewer/documents/{slug}", get(viewer::download))
+        .layer(axum::middleware::map_response(no_store))
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            crate::admin::session::same_origin_writes,
+        ))
+}
+
+/// These pages hold links, names and documents meant for one person.
+async fn no_store(mut res: Response) -> Response {
+    res.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    res
+}
+
+/// A fresh form token and the cookie that pairs with it.
+fn form_csrf(state: &AppState) -> (String, String) {
+    let token = random_token();
+    let set = cookie(state, FORM_COOKIE, token.expose(), "/", Some(3600));
+    (token.expose().to_owned(), set)
+}
+
+fn check_form_csrf(headers: &HeaderMap, form: &HashMap<String, String>) -> AppResult<()> {
+    match (read_cookie(headers, FORM_COOKIE), form.get("_csrf")) {
+        (Some(c), Some(f)) if same_secret(c, f) => Ok(()),
+        _ => Err(AppError::Csrf),
+    }
+}
+
+/// The trust center's layout for a public page.
+async fn layout(state: &AppState) -> std::sync::Arc<crate::site::Site> {
+    state.site().await
+}
+
+/// A message page in the trust center's look.
+#[derive(askama::Template)]
+#[template(path = "site/message.html")]
+struct MessagePage<'a> {
+    layout: &'a crate::site::pages::Layout,
+    current: &'a str,
+    query: &'a str,
+    title: &'a str,
+    paragraphs: Vec<String>,
+}
+
+async fn message(
+    state: &AppState,
+    status: axum::http::StatusCode,
+    title: &str,
+    paragraphs: &[&str],
+) -> AppResult<Response> {
+    use askama::Template;
+    let site = layout(state).await;
+    let html = MessagePage {
+        layout: &site.layout,
+        current: "/documents",
+        query: "",
+        title,
+        paragraphs: paragraphs.iter().map(|p| (*p).to_owned()).collect(),
+    }
+    .render()
+    .map_err(anyhow::Error::from)?;
+    Ok((status, Html(html)).into_response())
+}
+
+/// A plain-text message and an HTML twin made from it (paragraphs; the link lines become links).
+pub(crate) fn mail_for(to: &str, subject: String, text: String, purpose: &str) -> candor_store::NewEmail {
+    mail(to, subject, text, purpose)
+}
+
+fn mail(to: &str, subject: String, text: String, purpose: &str) -> candor_store::NewEmail {
+    let html_paragraphs: Vec<String> = text
+        .split("\n\n")
+        .map(|p| {
+            let escaped = html_escape(p);
+            if p.starts_with("http://") || p.starts_with("https://") {
+                format!("<p><a href=\"{escaped}\">{escaped}</a></p>")
+            } else {
+                format!("<p>{}</p>", escaped.replace('\n', "<br>"))
+            }
+        })
+        .collect();
+    candor_store::NewEmail {
+        recipient: to.to_owned(),
+        subject,
+        body_text: text,
+        body_html: Some(format!(
+            "<!doctype html><html><body>{}</body></html>",
+            html_paragraphs.join("\n")
+        )),
+        purpose: purpose.to_owned(),
+    }
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+/// The organization's name for mail.
+async fn org_name(state: &AppState) -> String {
+    state.site().await.layout.org_name.clone()
+}
+
+/// Approves a request: a grant for `days`, a sign-in link, and the mail that carries it.
+/// `false` when the request was no longer waiting.
+pub(crate) async fn approve(
+    state: &AppState,
+    req: &candor_store::AccessRequest,
+    by: &str,
+    message_text: &str,
+    days: i64,
+) -> AppResult<bool> {
+    let grant = candor_store::NewGrant {
+        public_id: format!("g-{}", &random_token().expose()[..12]),
+        expires_at: candor_store::now() + days * 24 * 3600,
+    };
+    let token = random_token();
+    let link = candor_store::NewLink {
+        token_hash: candor_crypto::token_digest(token.expose()),
+        purpose: "viewer",
+        email: req.email.clone(),
+        expires_at: candor_store::now() + APPROVAL_LINK_SECS,
+    };
+    let org = org_name(state).await;
+    let url = format!("{}/viewer/login/{}", state.config().public_url, token.expose());
+    let note = if message_text.is_empty() {
+        String::new()
+    } else {
+        format!("A note from {org}: {message_text}\n\n")
+    };
+    let text = format!(
+        "Hello {},\n\nYour request for documents from {org} was approved. {note}Sign in here to read them (the link works once, within 7 days; later, ask for a new link at {}/viewer/signin):\n\n{url}\n\nYour access lasts {days} days. The documents are watermarked with your name and email address.",
+        req.name,
+        state.config().public_url
+    );
+    let mail = mail(
+        &req.email,
+        format!("Your access to {org}'s documents"),
+        text,
+        "access-approved",
+    );
+    let done = state
+        .store()
+        .decide_request(state.org(), req.id, by, message_text, Some((&grant, &link)), &mail)
+        .await?;
+    if done {
+        state.wake_outbox();
+        let details =
+            serde_json::json!({"grant": grant.public_id, "days": days, "email": req.email, "documents": req.documents});
+        state
+            .audit(by, "access.approve", &format!("access-request/{}", req.id), "", details)
+            .await;
+    }
+    Ok(done)
+}
+
+/// The approval rules from the organization's settings.
+pub(crate) struct Rules {
+    pub approve: Vec<String>,
+    pub deny: Vec<String>,
+    pub deny_free_mail: bool,
+    pub grant_days: i64,
+}
+
+pub(crate) async fn rules(state: &AppState) -> AppResult<Rules> {
+    let get = |key: &'static str| async move { state.store().org_setting(state.org(), key).await };
+    Ok(Rules {
+        approve: candor_core::requests::parse_domains(&get("access.auto_approve").await?.unwrap_or_default()),
+        deny: candor_core::requests::parse_domains(&get("access.deny").await?.unwrap_or_default()),
+        deny_free_mail: get("access.deny_free_mail").await?.as_deref() == Some("true"),
+        grant_days: get("access.grant_days")
+            .await?
+            .and_then(|d| d.parse().ok())
+            .filter(|d| (1..=3650).contains(d))
+            .unwrap_or(DEFAULT_GRANT_DAYS),
+    })
+}
+
+/// The NDA in force; the built-in one is published as version 1 the first time it is needed.
+pub(crate) async fn current_nda(state: &AppState) -> AppResult<candor_store::Nda> {
+    if let Some(nda) = state.store().current_nda(state.org()).await? {
+        return Ok(nda);
+    }
+    let org = org_name(state).await;
+    let body = default_nda(&org);
+    let sha = hex_sha256(&body);
+    state.store().publish_nda(state.org(), &body, &sha, "system").await?;
+    Ok(state.store().current_nda(state.org()).await?.expect("just published"))
+}
+
+/// The hex SHA-256 of a text (an NDA version's fingerprint).
+pub(crate) fn hex_sha256(text: &str) -> String {
+    candor_crypto::token_digest(text)
+}
+
+/// Candor's starting NDA text (an owner replaces it in the back office).
+fn default_nda(org: &str) -> String {
+    format!(
+        "# Confidentiality agreement\n\n\
+         {org} shares security documents (audit reports, test summaries and similar) with you so that you can assess {org} as a supplier. In return you agree that:\n\n\
+         1. You keep the documents and what they say confidential, and use them only to assess {org}.\n\
+         2. You share them only with colleagues and advisers who need them for that purpose and who are bound to keep them confidential too.\n\
+         3. You do not publish them, post them anywhere public, or pass them to anyone else.\n\
+         4. You delete them when you no longer need them for that purpose, or when {org} asks.\n\
+         5. Each copy is marked with your name and email address, so it can be traced to you.\n\n\
+         This agreement lasts for three years from the day you sign it. Typing your name and ticking the box is your signature."
+    )
+}

@@ -1,0 +1,200 @@
+//! The NDA click-through: the current text, a typed full name and an explicit checkbox. The
+//! signature records the name, email, company, NDA version and its SHA-256, time, address and
+//! browser, and a copy goes to the signer. Then the rules may approve at once.
+
+use super::{approve, check_form_csrf, current_nda, form_csrf, mail, message, org_name, rules, STEP_COOKIE};
+use crate::admin::session::read_cookie;
+use crate::error::AppResult;
+use crate::AppState;
+use askama::Template;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::Form;
+use candor_core::requests::{apply_rules, RequestStatus, RuleOutcome};
+use candor_crypto::token_digest;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+#[derive(Template)]
+#[template(path = "site/nda.html")]
+struct NdaPage<'a> {
+    layout: &'a crate::site::pages::Layout,
+    current: &'a str,
+    query: &'a str,
+    csrf: &'a str,
+    nda_html: String,
+    number: i64,
+    sha256: &'a str,
+    email: &'a str,
+    company: &'a str,
+    typed: &'a str,
+    error: Option<&'a str>,
+}
+
+/// The request this browser is signing for (from its step cookie), while still unsigned.
+async fn this_request(state: &AppState, headers: &HeaderMap) -> AppResult<Option<candor_store::AccessRequest>> {
+    let Some(step) = read_cookie(headers, STEP_COOKIE) else {
+        return Ok(None);
+    };
+    Ok(state
+        .store()
+        .request_by_step(state.org(), &token_digest(step))
+        .await?
+        .filter(|r| r.status == RequestStatus::Verified))
+}
+
+async fn expired(state: &AppState) -> AppResult<Response> {
+    message(
+        state,
+        StatusCode::NOT_FOUND,
+        "This step has expired",
+        &["Signing the NDA follows the link we emailed you, within an hour, in the same browser. Ask for access again to start over."],
+    )
+    .await
+}
+
+async fn page(
+    state: &AppState,
+    status: StatusCode,
+    req: &candor_store::AccessRequest,
+    typed: &str,
+    error: Option<&str>,
+) -> AppResult<Response> {
+    let nda = current_nda(state).await?;
+    let site = state.site().await;
+    let (csrf, set) = form_csrf(state);
+    let html = NdaPage {
+        layout: &site.layout,
+        current: "/documents",
+        query: "",
+        csrf: &csrf,
+        nda_html: candor_core::markdown::to_safe_html_with_top(&nda.body, 2),
+        number: nda.number,
+        sha256: &nda.sha256,
+        email: &req.email,
+        company: &req.company,
+        typed,
+        error,
+    }
+    .render()
+    .map_err(anyhow::Error::from)?;
+    Ok((status, [(header::SET_COOKIE, set)], Html(html)).into_response())
+}
+
+pub async fn form(State(state): State<AppState>, headers: HeaderMap) -> AppResult<Response> {
+    let Some(req) = this_request(&state, &headers).await? else {
+        return expired(&state).await;
+    };
+    let nda = current_nda(&state).await?;
+    if state
+        .store()
+        .signature_on_file(state.org(), &req.email, nda.number)
+        .await?
+    {
+        state.store().signed_on_file(req.id).await?;
+        state
+            .audit(
+                &format!("visitor:{}", req.email),
+                "access.nda.on_file",
+                &format!("access-request/{}", req.id),
+                "",
+                serde_json::json!({"nda": nda.number}),
+            )
+            .await;
+        return after_signing(&state, &req).await;
+    }
+    page(&state, StatusCode::OK, &req, "", None).await
+}
+
+pub async fn sign(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> AppResult<Response> {
+    check_form_csrf(&headers, &form)?;
+    let Some(req) = this_request(&state, &headers).await? else {
+        return expired(&state).await;
+    };
+    let nda = current_nda(&state).await?;
+    let field = |k: &str| form.get(k).map(|v| v.trim()).unwrap_or("");
+    // The version read must be the version in force: a signature is for exactly one text.
+    if field("nda_number") != nda.number.to_string() || field("nda_sha256") != nda.sha256 {
+        return page(
+            &state,
+            StatusCode::CONFLICT,
+            &req,
+            field("name"),
+            Some("The NDA was updated while you were reading it. Read this version, then sign it."),
+        )
+        .await;
+    }
+    let typed = field("name");
+    if typed.chars().count() < 2 || typed.chars().count() > 100 || field("agree") != "on" {
+        return page(
+            &state,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &req,
+            typed,
+            Some("Type your full name and tick the box to sign."),
+        )
+        .await;
+    }
+    let ip = peer.ip().to_string();
+    let signature = candor_store::Signature {
+        name: typed.to_owned(),
+        email: req.email.clone(),
+        company: req.company.clone(),
+        nda_number: nda.number,
+        nda_sha256: nda.sha256.clone(),
+        ip: ip.clone(),
+        user_agent: crate::admin::user_agent_of(&headers),
+    };
+    let org = org_name(&state).await;
+    let when = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC");
+    let text = format!(
+        "Hello {typed},\n\nYou signed {org}'s non-disclosure agreement (version {}, SHA-256 {}) on {when} as {typed} <{}>, {}. Your copy of the text follows.\n\n{}",
+        nda.number, nda.sha256, req.email, req.company, nda.body
+    );
+    let copy = mail(&req.email, format!("Your signed NDA with {org}"), text, "nda-copy");
+    state
+        .store()
+        .sign_nda(state.org(), req.id, &signature, Some(&copy))
+        .await?;
+    state.wake_outbox();
+    let details = serde_json::json!({"nda": nda.number, "sha256": nda.sha256, "name": typed});
+    state
+        .audit(
+            &format!("visitor:{}", req.email),
+            "access.nda.sign",
+            &format!("access-request/{}", req.id),
+            &ip,
+            details,
+        )
+        .await;
+    after_signing(&state, &req).await
+}
+
+/// Signed: an auto-approve rule decides now; otherwise a person will.
+async fn after_signing(state: &AppState, req: &candor_store::AccessRequest) -> AppResult<Response> {
+    let r = rules(state).await?;
+    if apply_rules(&req.email, &r.approve, &r.deny, r.deny_free_mail) == RuleOutcome::Approve
+        && approve(state, req, "rule:auto-approve", "", r.grant_days).await?
+    {
+        return message(
+            state,
+            StatusCode::OK,
+            "Access approved",
+            &["Your company is on our list of customers, so your access was approved at once. We have emailed you a link to sign in and read the documents."],
+        )
+        .await;
+    }
+    message(
+        state,
+        StatusCode::OK,
+        "Thank you for signing",
+        &["We have emailed you a copy of the agreement. Our team will review your request and email you when it is decided, usually within one working day."],
+    )
+    .await
+}

@@ -1,0 +1,245 @@
+//! "Request access": the form, and the emailed link that proves the address.
+
+use super::{check_form_csrf, form_csrf, mail, message, org_name, STEP_COOKIE, STEP_SECS, VERIFY_LINK_SECS};
+use crate::admin::session::cookie;
+use crate::error::{AppError, AppResult};
+use crate::AppState;
+use askama::Template;
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{AppendHeaders, Html, IntoResponse, Redirect, Response};
+use axum::Form;
+use candor_core::documents::Access;
+use candor_core::requests::{apply_rules, valid_email, RequestStatus, RuleOutcome};
+use candor_crypto::{random_token, token_digest};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+#[derive(Template)]
+#[template(path = "site/request.html")]
+struct RequestPage<'a> {
+    layout: &'a crate::site::pages::Layout,
+    current: &'a str,
+    query: &'a str,
+    csrf: &'a str,
+    documents: Vec<(String, String, bool)>,
+    all: bool,
+    name: &'a str,
+    email: &'a str,
+    company: &'a str,
+    reason: &'a str,
+    errors: Vec<String>,
+}
+
+/// NDA documents that have a file: `(slug, title)`.
+async fn nda_documents(state: &AppState) -> AppResult<Vec<(String, String)>> {
+    Ok(state
+        .store()
+        .documents(state.org())
+        .await?
+        .into_iter()
+        .filter(|d| d.access == Access::Nda && d.current.is_some())
+        .map(|d| (d.slug, d.title))
+        .collect())
+}
+
+async fn render(
+    state: &AppState,
+    status: StatusCode,
+    fields: &HashMap<String, String>,
+    chosen: &[String],
+    errors: Vec<String>,
+) -> AppResult<Response> {
+    let site = state.site().await;
+    let (csrf, set) = form_csrf(state);
+    let get = |k: &str| fields.get(k).map(String::as_str).unwrap_or("");
+    let documents = nda_documents(state)
+        .await?
+        .into_iter()
+        .map(|(slug, title)| {
+            let on = chosen.contains(&slug);
+            (slug, title, on)
+        })
+        .collect();
+    let html = RequestPage {
+        layout: &site.layout,
+        current: "/documents",
+        query: "",
+        csrf: &csrf,
+        documents,
+        all: chosen.is_empty() || get("all") == "on",
+        name: get("name"),
+        email: get("email"),
+        company: get("company"),
+        reason: get("reason"),
+        errors,
+    }
+    .render()
+    .map_err(anyhow::Error::from)?;
+    Ok((status, [(header::SET_COOKIE, set)], Html(html)).into_response())
+}
+
+pub async fn form(State(state): State<AppState>, Query(q): Query<HashMap<String, String>>) -> AppResult<Response> {
+    let chosen: Vec<String> = q
+        .get("documents")
+        .map(|d| d.split(',').map(str::to_owned).collect())
+        .unwrap_or_default();
+    render(&state, StatusCode::OK, &HashMap::new(), &chosen, vec![]).await
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let mut fields = HashMap::new();
+    let mut chosen = vec![];
+    for (k, v) in pairs {
+        if k == "documents" {
+            chosen.push(v);
+        } else {
+            fields.insert(k, v.trim().to_owned());
+        }
+    }
+    check_form_csrf(&headers, &fields)?;
+    let ip = peer.ip().to_string();
+    let get = |k: &str| fields.get(k).map(String::as_str).unwrap_or("");
+    let email = get("email").to_lowercase();
+    let (ip_key, email_key) = (format!("request-ip:{ip}"), format!("request-email:{email}"));
+    let limit = state.mail_backoff();
+    limit
+        .check(&ip_key)
+        .and_then(|_| limit.check(&email_key))
+        .map_err(|secs| AppError::TooManyRequests { retry_after_secs: secs })?;
+    let all = get("all") == "on";
+    let available = nda_documents(&state).await?;
+    let mut errors = vec![];
+    if get("name").is_empty() || get("name").chars().count() > 100 {
+        errors.push("Name: enter your full name (up to 100 characters).".to_owned());
+    }
+    if !valid_email(&email) {
+        errors.push("Work email: enter an address like you@company.com.".to_owned());
+    }
+    if get("company").is_empty() || get("company").chars().count() > 150 {
+        errors.push("Company: enter your company's name.".to_owned());
+    }
+    if get("reason").chars().count() > 1000 {
+        errors.push("Reason: keep it under 1000 characters.".to_owned());
+    }
+    if !all && chosen.is_empty() {
+        errors.push("Documents: choose at least one, or all NDA documents.".to_owned());
+    }
+    if chosen.iter().any(|c| !available.iter().any(|(slug, _)| slug == c)) {
+        errors.push("Documents: choose from the list.".to_owned());
+    }
+    if !errors.is_empty() {
+        return render(&state, StatusCode::UNPROCESSABLE_ENTITY, &fields, &chosen, errors).await;
+    }
+    limit.failure(&ip_key);
+    limit.failure(&email_key);
+    let rules = super::rules(&state).await?;
+    let denied = apply_rules(&email, &rules.approve, &rules.deny, rules.deny_free_mail) == RuleOutcome::Deny;
+    let request = candor_store::NewRequest {
+        name: get("name").to_owned(),
+        email: email.clone(),
+        company: get("company").to_owned(),
+        reason: get("reason").to_owned(),
+        documents: if all { vec![] } else { chosen },
+        status: if denied {
+            RequestStatus::Denied
+        } else {
+            RequestStatus::Unverified
+        },
+        ip: ip.clone(),
+        user_agent: crate::admin::user_agent_of(&headers),
+    };
+    let id = if denied {
+        // Refused by a rule: recorded, and the same answer as any other request (no mail).
+        state.store().create_access_request(state.org(), &request, None).await?
+    } else {
+        let token = random_token();
+        let link = candor_store::NewLink {
+            token_hash: token_digest(token.expose()),
+            purpose: "verify",
+            email: email.clone(),
+            expires_at: candor_store::now() + VERIFY_LINK_SECS,
+        };
+        let org = org_name(&state).await;
+        let url = format!("{}/documents/verify/{}", state.config().public_url, token.expose());
+        let text = format!(
+            "Hello {},\n\nSomeone (we hope you) asked for access to security documents from {org} with this address. Confirm it is yours by opening this link. It works once, within 15 minutes:\n\n{url}\n\nIf you did not ask, ignore this message: nothing happens without the link.",
+            request.name
+        );
+        let m = mail(
+            &email,
+            format!("Confirm your email to request {org}'s documents"),
+            text,
+            "access-verify",
+        );
+        let id = state
+            .store()
+            .create_access_request(state.org(), &request, Some((&link, &m)))
+            .await?;
+        state.wake_outbox();
+        id
+    };
+    let action = if denied {
+        "access.request.denied_by_rule"
+    } else {
+        "access.request"
+    };
+    let details = serde_json::json!({"email": email, "company": request.company, "documents": request.documents});
+    state
+        .audit("anonymous", action, &format!("access-request/{id}"), &ip, details)
+        .await;
+    message(
+        &state,
+        StatusCode::OK,
+        "Check your email",
+        &[
+            "If the address can receive mail, a link to confirm it is on its way. It works once, within 15 minutes.",
+            "After confirming, you will read and sign our non-disclosure agreement, and we will email you once your request is decided.",
+        ],
+    )
+    .await
+}
+
+/// The emailed link: proves the address, then on to the NDA (or straight past it when a
+/// signature of the current NDA by this address is on file).
+pub async fn verify(State(state): State<AppState>, Path(token): Path<String>) -> AppResult<Response> {
+    let used = state.store().use_link(&token_digest(&token), "verify").await?;
+    let Some((Some(request_id), email)) = used else {
+        return message(
+            &state,
+            StatusCode::NOT_FOUND,
+            "This link does not work",
+            &["It may have expired (links work for 15 minutes), been used already, or been copied incompletely. Ask for access again to get a new one."],
+        )
+        .await;
+    };
+    let step = random_token();
+    state
+        .store()
+        .verify_request(
+            request_id,
+            &token_digest(step.expose()),
+            candor_store::now() + STEP_SECS,
+        )
+        .await?;
+    state
+        .audit(
+            &format!("visitor:{email}"),
+            "access.verify",
+            &format!("access-request/{request_id}"),
+            "",
+            serde_json::json!({}),
+        )
+        .await;
+    let set = cookie(&state, STEP_COOKIE, step.expose(), "/documents", Some(STEP_SECS));
+    Ok((
+        AppendHeaders([(header::SET_COOKIE, set)]),
+        Redirect::to("/documents/nda"),
+    )
+        .into_response())
+}

@@ -1,0 +1,326 @@
+//! Approved viewers: passwordless sign-in by emailed link into a viewer session (its own cookie,
+//! separate from the back office), the documents their live grants cover, and downloads:
+//! PDFs watermarked for them, other files as attachments. Every download is logged; a document
+//! outside every live grant is simply not found (and the attempt audited).
+
+use super::{check_form_csrf, form_csrf, mail, message, org_name, VIEWER_LINK_SECS};
+use crate::admin::session::{cookie, read_cookie};
+use crate::error::{AppError, AppResult};
+use crate::AppState;
+use askama::Template;
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{AppendHeaders, Html, IntoResponse, Redirect, Response};
+use axum::Form;
+use candor_core::documents::Access;
+use candor_core::requests::{grant_covers, valid_email};
+use candor_crypto::{random_token, token_digest};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+fn session_cookie(state: &AppState) -> &'static str {
+    if state.config().secure_cookies {
+        "__Host-candor_viewer"
+    } else {
+        "candor_viewer"
+    }
+}
+
+/// The signed-in viewer's email, if any.
+async fn viewer(state: &AppState, headers: &HeaderMap) -> AppResult<Option<String>> {
+    let Some(id) = read_cookie(headers, session_cookie(state)) else {
+        return Ok(None);
+    };
+    let cfg = state.config();
+    Ok(state
+        .store()
+        .viewer_session(
+            &token_digest(id),
+            cfg.session_idle_minutes * 60,
+            cfg.session_absolute_hours * 3600,
+        )
+        .await?)
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(token): Path<String>,
+) -> AppResult<Response> {
+    let Some((_, email)) = state.store().use_link(&token_digest(&token), "viewer").await? else {
+        return message(
+            &state,
+            StatusCode::NOT_FOUND,
+            "This sign-in link does not work",
+            &["It may have expired or been used already. Ask for a new one at /viewer/signin."],
+        )
+        .await;
+    };
+    let id = random_token();
+    state
+        .store()
+        .create_viewer_session(state.org(), &token_digest(id.expose()), &email)
+        .await?;
+    state
+        .audit(
+            &format!("viewer:{email}"),
+            "viewer.login",
+            &format!("viewer/{email}"),
+            &peer.ip().to_string(),
+            serde_json::json!({}),
+        )
+        .await;
+    let set = cookie(&state, session_cookie(&state), id.expose(), "/", None);
+    Ok((AppendHeaders([(header::SET_COOKIE, set)]), Redirect::to("/viewer")).into_response())
+}
+
+struct Row {
+    slug: String,
+    title: String,
+    kind: &'static str,
+    size: String,
+    until: String,
+}
+
+#[derive(Template)]
+#[template(path = "site/viewer.html")]
+struct ViewerPage<'a> {
+    layout: &'a crate::site::pages::Layout,
+    current: &'a str,
+    query: &'a str,
+    email: &'a str,
+    csrf: &'a str,
+    rows: Vec<Row>,
+}
+
+pub async fn home(State(state): State<AppState>, headers: HeaderMap) -> AppResult<Response> {
+    let Some(email) = viewer(&state, &headers).await? else {
+        return Ok(Redirect::to("/viewer/signin").into_response());
+    };
+    let grants = state.store().live_grants(state.org(), &email).await?;
+    let mut rows = vec![];
+    for d in state.store().documents(state.org()).await? {
+        let Some(v) = &d.current else { continue };
+        let covering = grants
+            .iter()
+            .filter(|g| grant_covers(&g.documents, &d.slug, d.access) && d.access == Access::Nda);
+        if let Some(until) = covering.map(|g| g.expires_at).max() {
+            rows.push(Row {
+                size: crate::admin::human_size(v.size),
+                until: crate::admin::display_time(Some(until)),
+                kind: d.kind.label(),
+                slug: d.slug,
+                title: d.title,
+            });
+        }
+    }
+    let site = state.site().await;
+    let (csrf, set) = form_csrf(&state);
+    let html = ViewerPage {
+        layout: &site.layout,
+        current: "/documents",
+        query: "",
+        email: &email,
+        csrf: &csrf,
+        rows,
+    }
+    .render()
+    .map_err(anyhow::Error::from)?;
+    Ok(([(header::SET_COOKIE, set)], Html(html)).into_response())
+}
+
+pub async fn download(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+) -> AppResult<Response> {
+    let Some(email) = viewer(&state, &headers).await? else {
+        return Ok(Redirect::to("/viewer/signin").into_response());
+    };
+    let ip = peer.ip().to_string();
+    let doc = state.store().document(state.org(), &slug).await?;
+    let grants = state.store().live_grants(state.org(), &email).await?;
+    let allowed = doc.as_ref().and_then(|d| {
+        let v = d.current.as_ref()?;
+        let g = grants
+            .iter()
+            .find(|g| d.access == Access::Nda && grant_covers(&g.documents, &d.slug, d.access))?;
+        Some((d, v, g))
+    });
+    let Some((doc, version, grant)) = allowed else {
+        state
+            .audit(
+                &format!("viewer:{email}"),
+                "document.denied",
+                &format!("document/{slug}"),
+                &ip,
+                serde_json::json!({}),
+            )
+            .await;
+        return Err(AppError::NotFound);
+    };
+    let entry = candor_store::AccessLogEntry {
+        grant_id: grant.public_id.clone(),
+        email: email.clone(),
+        company: grant.company.clone(),
+        document: doc.slug.clone(),
+        version: version.number,
+        action: "download".into(),
+        at: candor_store::now(),
+        ip: ip.clone(),
+    };
+    state.store().log_document_access(state.org(), &entry).await?;
+    let details = serde_json::json!({"version": version.number, "grant": grant.public_id, "company": grant.company});
+    state
+        .audit(
+            &format!("viewer:{email}"),
+            "document.viewer_download",
+            &format!("document/{slug}"),
+            &ip,
+            details,
+        )
+        .await;
+    if version.content_type != "application/pdf" {
+        return crate::public_documents::stream_version(&state, version, &ip).await;
+    }
+    // A PDF is watermarked for this viewer: read whole (decrypting), marked, sent.
+    let blob = state.store().blob(&version.blob_id).await?.ok_or(AppError::NotFound)?;
+    let ring = state.key_ring_for(&blob.key_id)?;
+    let wrapped = candor_crypto::envelope::WrappedKey {
+        key_id: blob.key_id.clone(),
+        sealed: blob.wrapped_key.clone(),
+    };
+    let pdf = state.blobs().read_all(&ring, &blob.id, &wrapped).await.map_err(|e| {
+        tracing::error!(blob.id = %blob.id, error = %e, "a stored file could not be read back");
+        AppError::Internal(e.into())
+    })?;
+    let date = chrono::Utc::now().date_naive().to_string();
+    let (name, company, grant_id, viewer_email) = (
+        grant.name.clone(),
+        grant.company.clone(),
+        grant.public_id.clone(),
+        email.clone(),
+    );
+    let marked = tokio::task::spawn_blocking(move || {
+        let mark = crate::watermark::Mark {
+            name: &name,
+            email: &viewer_email,
+            company: &company,
+            date: &date,
+            grant: &grant_id,
+        };
+        crate::watermark::watermark(&pdf, &mark)
+    })
+    .await
+    .map_err(anyhow::Error::from)?
+    .map_err(anyhow::Error::from)?;
+    let mut res = marked.into_response();
+    let h = res.headers_mut();
+    h.insert(header::CONTENT_TYPE, "application/pdf".parse().expect("static"));
+    h.insert(
+        header::CONTENT_DISPOSITION,
+        crate::admin::attachment(&version.filename).parse().expect("safe"),
+    );
+    for (name, value) in crate::admin::DOWNLOAD_HEADERS {
+        h.insert(name, value.parse().expect("static"));
+    }
+    Ok(res)
+}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> AppResult<Response> {
+    check_form_csrf(&headers, &form)?;
+    if let Some(id) = read_cookie(&headers, session_cookie(&state)) {
+        state.store().delete_viewer_session(&token_digest(id)).await?;
+    }
+    let clear = cookie(&state, session_cookie(&state), "", "/", Some(0));
+    Ok((AppendHeaders([(header::SET_COOKIE, clear)]), Redirect::to("/documents")).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "site/viewer_signin.html")]
+struct SigninPage<'a> {
+    layout: &'a crate::site::pages::Layout,
+    current: &'a str,
+    query: &'a str,
+    csrf: &'a str,
+}
+
+pub async fn signin_form(State(state): State<AppState>) -> AppResult<Response> {
+    let site = state.site().await;
+    let (csrf, set) = form_csrf(&state);
+    let html = SigninPage {
+        layout: &site.layout,
+        current: "/documents",
+        query: "",
+        csrf: &csrf,
+    }
+    .render()
+    .map_err(anyhow::Error::from)?;
+    Ok(([(header::SET_COOKIE, set)], Html(html)).into_response())
+}
+
+/// Sends a sign-in link to an address with a live grant. The same answer either way, given
+/// before the lookup (which runs in the background).
+pub async fn signin(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> AppResult<Response> {
+    check_form_csrf(&headers, &form)?;
+    let email = form.get("email").map(|e| e.trim().to_lowercase()).unwrap_or_default();
+    let ip = peer.ip().to_string();
+    let (ip_key, email_key) = (format!("viewer-ip:{ip}"), format!("viewer-email:{email}"));
+    let limit = state.mail_backoff();
+    limit
+        .check(&ip_key)
+        .and_then(|_| limit.check(&email_key))
+        .map_err(|secs| AppError::TooManyRequests { retry_after_secs: secs })?;
+    limit.failure(&ip_key);
+    limit.failure(&email_key);
+    if valid_email(&email) {
+        let task_state = state.clone();
+        tokio::spawn(async move {
+            if let Err(e) = send_link(&task_state, &email).await {
+                tracing::error!(error = %e, "could not queue a viewer sign-in link");
+            }
+        });
+    }
+    message(
+        &state,
+        StatusCode::OK,
+        "Check your email",
+        &["If that address has access to documents, a sign-in link is on its way. It works once, within 15 minutes."],
+    )
+    .await
+}
+
+async fn send_link(state: &AppState, email: &str) -> anyhow::Result<()> {
+    if state.store().live_grants(state.org(), email).await?.is_empty() {
+        return Ok(());
+    }
+    let token = random_token();
+    let link = candor_store::NewLink {
+        token_hash: token_digest(token.expose()),
+        purpose: "viewer",
+        email: email.to_owned(),
+        expires_at: candor_store::now() + VIEWER_LINK_SECS,
+    };
+    let org = org_name(state).await;
+    let url = format!("{}/viewer/login/{}", state.config().public_url, token.expose());
+    let text = format!("Hello,\n\nSign in to read {org}'s documents with this link. It works once, within 15 minutes:\n\n{url}\n\nIf you did not ask for it, ignore this message.");
+    let m = mail(
+        email,
+        format!("Your sign-in link for {org}'s documents"),
+        text,
+        "viewer-link",
+    );
+    state.store().create_viewer_link(state.org(), &link, &m).await?;
+    state.wake_outbox();
+    Ok(())
+}
