@@ -422,6 +422,7 @@ header_targets() {
   sitemap_paths
   printf '%s\n' "/search?q=x" /nope /healthz /readyz /sitemap.xml /robots.txt /feed.atom /trust.json \
     /assets/site.css /api/v1/openapi.json /admin/login /admin /api/v1/faq "/api/v1/faq#token" \
+    /admin/forgot /documents/request /documents/nda /viewer /viewer/signin /admin/assets/passkeys.js \
     "/api/v1/nope#token" "/admin#owner" "/admin/tokens#owner"
 }
 
@@ -591,6 +592,29 @@ check_sqlmap_forgot() {
   [ "$rc" -eq 0 ] || return 0
 }
 
+# d. The access-request form (name, email, company, reason) and the viewer sign-in form.
+check_sqlmap_request() {
+  [ "$sqlmap_state" = "ready" ] || { sqlmap_scan request; return $?; }
+  [ ${#mail_settings[@]} -gt 0 ] || { skip "no test SMTP server (pip install aiosmtpd)"; return 0; }
+  local fport url signin rc=0
+  start_forwarder
+  url="http://127.0.0.1:$fport/documents/request"
+  signin="http://127.0.0.1:$fport/viewer/signin"
+  # Every request counts against the address and the email: a new source address per
+  # connection, and a unique email per probe unless the email is the value under test.
+  sqlmap_scan request -u "$url" --data "_csrf=x&name=Probe&email=probe@example.com&company=Probe&reason=r&all=on" \
+    -p name,email,company,reason --csrf-token=_csrf --csrf-url="$url" --headers="Origin: http://127.0.0.1:$fport" \
+    --ignore-code=422 \
+    --eval='import random; email = email if email != "probe@example.com" else "probe-%d@example.com" % random.getrandbits(48)' || rc=$?
+  if [ "$rc" -eq 0 ]; then
+    sqlmap_scan viewer-signin -u "$signin" --data "_csrf=x&email=probe@example.com" -p email \
+      --csrf-token=_csrf --csrf-url="$signin" --headers="Origin: http://127.0.0.1:$fport" \
+      --eval='import random; email = email if email != "probe@example.com" else "probe-%d@example.com" % random.getrandbits(48)' || rc=$?
+  fi
+  stop_forwarder
+  [ "$rc" -eq 0 ] || return 0
+}
+
 # --- h2. user enumeration on the password-reset form ---------------------------------------------
 
 # reset_request EMAIL LABEL: one request for a reset link from a fresh form and a fresh source
@@ -745,7 +769,7 @@ PY2
 all_checks=(
   open-redirect login-next-control-chars clickjacking security-headers session-fixation
   session-logout csrf user-enumeration reset-enumeration sqlmap-search sqlmap-login sqlmap-forgot
-  sqlmap-api
+  sqlmap-request sqlmap-api
 )
 checks=("$@")
 [ ${#checks[@]} -gt 0 ] || checks=("${all_checks[@]}")

@@ -64,4 +64,8 @@ describe('axe-core, default rules, no serious or critical violations', { concurr
   test('axe dark: /admin/login (sign-in page)', { timeout: 60_000 }, (t) => check(t, 'dark', '/admin/login', 200));
   test('axe light: /admin/forgot (password reset request)', { timeout: 60_000 }, (t) => check(t, 'light', '/admin/forgot', 200));
   test('axe dark: /admin/forgot (password reset request)', { timeout: 60_000 }, (t) => check(t, 'dark', '/admin/forgot', 200));
+  for (const scheme of ['light', 'dark']) {
+    test(`axe ${scheme}: /documents/request (access request form)`, { timeout: 60_000 }, (t) => check(t, scheme, '/documents/request', 200));
+    test(`axe ${scheme}: /viewer/signin (viewer sign-in)`, { timeout: 60_000 }, (t) => check(t, scheme, '/viewer/signin', 200));
+  }
 });

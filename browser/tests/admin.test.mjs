@@ -36,6 +36,10 @@ const ADMIN_PAGES = [
   '/admin/passkeys',
   '/admin/documents',
   '/admin/documents/new',
+  '/admin/access-requests',
+  '/admin/grants',
+  '/admin/access-settings',
+  '/admin/access-log',
 ];
 
 /** The signed-in owner's cookies (Playwright storage state), kept by the first test. */
