@@ -7,7 +7,7 @@
 pub mod keyfile;
 
 use bytes::Bytes;
-use candor_crypto::envelope::{CryptoError, DataKey, Decryptor, Encryptor, KeyRing, WrappedKey, CHUNK};
+use candor_crypto::envelope::{CryptoError, DataKey, Decryptor, Encryptor, KeyRing, WrappedKey};
 use futures_util::stream::{BoxStream, StreamExt};
 use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, PutPayload};
@@ -80,6 +80,9 @@ pub struct StoredBlob {
 pub struct BlobStore {
     objects: Arc<dyn ObjectStore>,
     prefix: String,
+    /// For a local directory, reads go straight to the file with large buffers (object_store's
+    /// local reads come in 8 KiB pieces, each a blocking-pool round trip: 5× slower).
+    local_root: Option<std::path::PathBuf>,
 }
 
 impl BlobStore {
@@ -92,6 +95,7 @@ impl BlobStore {
                 Ok(BlobStore {
                     objects: Arc::new(fs),
                     prefix: String::new(),
+                    local_root: Some(dir.clone()),
                 })
             }
             Backend::S3(s) => {
@@ -109,6 +113,7 @@ impl BlobStore {
                 Ok(BlobStore {
                     objects: Arc::new(b.build()?),
                     prefix: s.prefix.trim_matches('/').to_owned(),
+                    local_root: None,
                 })
             }
         }
@@ -134,12 +139,12 @@ impl BlobStore {
         let id = hex::encode(rand_id());
         let dk = DataKey::generate();
         let (mut enc, header) = Encryptor::new(&dk);
-        let mut writer = object_store::buffered::BufWriter::new(self.objects.clone(), self.path(&id));
+        let mut sink = self.writer(&id).await?;
         let mut hash = Sha256::new();
         let mut size = 0u64;
-        let mut buf = vec![0u8; CHUNK];
+        let mut buf = vec![0u8; 1 << 20];
         let result: Result<(), BlobError> = async {
-            writer.write_all(&header).await?;
+            sink.write_all(&header).await?;
             loop {
                 let n = reader.read(&mut buf).await?;
                 if n == 0 {
@@ -150,16 +155,15 @@ impl BlobStore {
                     return Err(BlobError::TooLarge { limit });
                 }
                 hash.update(&buf[..n]);
-                writer.write_all(&enc.update(&buf[..n])).await?;
+                sink.write_all(&enc.update(&buf[..n])).await?;
             }
-            writer.write_all(&enc.finish()).await?;
-            writer.shutdown().await?;
-            Ok(())
+            sink.write_all(&enc.finish()).await?;
+            sink.finish().await
         }
         .await;
         if let Err(e) = result {
             // Abandon the partial object (a multipart upload is aborted, a local file removed).
-            let _ = writer.abort().await;
+            sink.abandon().await;
             let _ = self.objects.delete(&self.path(&id)).await;
             return Err(e);
         }
@@ -169,6 +173,30 @@ impl BlobStore {
             size,
             sha256: hex::encode(hash.finalize()),
         })
+    }
+
+    /// Where a new blob's sealed bytes go: a local file written beside its final name and renamed
+    /// into place once complete, or an object-store upload (multipart when large).
+    async fn writer(&self, id: &str) -> Result<Sink, BlobError> {
+        match &self.local_root {
+            Some(root) => {
+                let path = root.join(self.path(id).as_ref());
+                if let Some(dir) = path.parent() {
+                    tokio::fs::create_dir_all(dir).await?;
+                }
+                let tmp = path.with_extension("partial");
+                let file = tokio::fs::File::create(&tmp).await?;
+                Ok(Sink::Local {
+                    file: tokio::io::BufWriter::with_capacity(1 << 20, file),
+                    tmp,
+                    path,
+                })
+            }
+            None => Ok(Sink::Object(object_store::buffered::BufWriter::new(
+                self.objects.clone(),
+                self.path(id),
+            ))),
+        }
     }
 
     /// Stores bytes already in memory.
@@ -185,7 +213,28 @@ impl BlobStore {
         wrapped: &WrappedKey,
     ) -> Result<BoxStream<'static, Result<Bytes, BlobError>>, BlobError> {
         let dk = ring.unwrap(wrapped)?;
-        let sealed = self.objects.get(&self.path(id)).await?.into_stream();
+        let sealed: BoxStream<'static, Result<Bytes, BlobError>> = match &self.local_root {
+            Some(root) => {
+                let path = root.join(self.path(id).as_ref());
+                let file = tokio::fs::File::open(&path).await.map_err(|e| match e.kind() {
+                    std::io::ErrorKind::NotFound => BlobError::Storage(object_store::Error::NotFound {
+                        path: path.display().to_string(),
+                        source: e.into(),
+                    }),
+                    _ => BlobError::Io(e),
+                })?;
+                tokio_util::io::ReaderStream::with_capacity(file, 1 << 20)
+                    .map(|r| r.map_err(BlobError::Io))
+                    .boxed()
+            }
+            None => self
+                .objects
+                .get(&self.path(id))
+                .await?
+                .into_stream()
+                .map(|r| r.map_err(BlobError::Storage))
+                .boxed(),
+        };
         let state = (sealed, Some(Decryptor::new(&dk)));
         let plain = futures_util::stream::unfold(state, |(mut sealed, dec)| async move {
             let mut dec = dec?;
@@ -196,7 +245,7 @@ impl BlobStore {
                         Ok(out) => return Some((Ok(Bytes::from(out)), (sealed, Some(dec)))),
                         Err(e) => return Some((Err(e.into()), (sealed, None))),
                     },
-                    Some(Err(e)) => return Some((Err(e.into()), (sealed, None))),
+                    Some(Err(e)) => return Some((Err(e), (sealed, None))),
                     None => {
                         return match dec.finish() {
                             Ok(out) => Some((Ok(Bytes::from(out)), (sealed, None))),
@@ -250,6 +299,50 @@ impl BlobStore {
     #[doc(hidden)]
     pub async fn read_raw(&self, id: &str) -> Result<Vec<u8>, BlobError> {
         Ok(self.objects.get(&self.path(id)).await?.bytes().await?.to_vec())
+    }
+}
+
+/// A blob being written.
+enum Sink {
+    Local {
+        file: tokio::io::BufWriter<tokio::fs::File>,
+        tmp: std::path::PathBuf,
+        path: std::path::PathBuf,
+    },
+    Object(object_store::buffered::BufWriter),
+}
+
+impl Sink {
+    async fn write_all(&mut self, bytes: &[u8]) -> Result<(), BlobError> {
+        match self {
+            Sink::Local { file, .. } => file.write_all(bytes).await?,
+            Sink::Object(w) => w.write_all(bytes).await?,
+        }
+        Ok(())
+    }
+
+    /// Completes the blob: a local file is flushed to disk and renamed into place.
+    async fn finish(&mut self) -> Result<(), BlobError> {
+        match self {
+            Sink::Local { file, tmp, path } => {
+                file.flush().await?;
+                file.get_ref().sync_all().await?;
+                tokio::fs::rename(&tmp, &path).await?;
+            }
+            Sink::Object(w) => w.shutdown().await?,
+        }
+        Ok(())
+    }
+
+    async fn abandon(self) {
+        match self {
+            Sink::Local { tmp, .. } => {
+                let _ = tokio::fs::remove_file(tmp).await;
+            }
+            Sink::Object(mut w) => {
+                let _ = w.abort().await;
+            }
+        }
     }
 }
 

@@ -261,7 +261,8 @@ impl Encryptor {
             key: aead_key(&dk.0),
             prefix,
             counter: 0,
-            buf: Vec::with_capacity(CHUNK),
+            // Room for the tag too, so sealing in place never reallocates.
+            buf: Vec::with_capacity(CHUNK + TAG),
         };
         (enc, header)
     }
@@ -284,8 +285,13 @@ impl Encryptor {
             data = &data[take..];
             // A full chunk is sealed only once more data shows it is not the last one.
             if self.buf.len() == CHUNK && !data.is_empty() {
-                let chunk = std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK));
-                out.extend(self.seal(chunk, false));
+                let chunk = std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK + TAG));
+                let sealed = self.seal(chunk, false);
+                if out.is_empty() {
+                    out = sealed;
+                } else {
+                    out.extend_from_slice(&sealed);
+                }
             }
         }
         out
@@ -363,7 +369,12 @@ impl Decryptor {
             // A full sealed chunk is opened as "not last" only once more bytes follow it.
             if self.buf.len() == CHUNK + TAG && !data.is_empty() {
                 let chunk = std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK + TAG));
-                out.extend(self.open(chunk, false)?);
+                let plain = self.open(chunk, false)?;
+                if out.is_empty() {
+                    out = plain;
+                } else {
+                    out.extend_from_slice(&plain);
+                }
             }
         }
         Ok(out)
