@@ -139,6 +139,8 @@ async fn end_to_end(db: Db) {
             .0,
         303
     );
+    let (status, _) = upload(&owner, &csrf, "Pen test summary", "nda", "pt.pdf", pdf_pages("pt", 1)).await;
+    assert_eq!(status, 303);
 
     // 1. The request: one uniform answer.
     let visitor = app.new_browser();
@@ -223,7 +225,9 @@ async fn end_to_end(db: Db) {
             assert!(flat.contains("dana@acme-buyer.example"), "page {}: {flat}", i + 1);
         }
     }
-    // Outside the grant: private and unknown documents are not found.
+    // Outside the grant: another NDA document not asked for, private and unknown documents.
+    assert!(!home.contains("Pen test summary"));
+    assert_eq!(viewer.get("/viewer/documents/pen-test-summary").await.status(), 404);
     assert_eq!(viewer.get("/viewer/documents/board-minutes").await.status(), 404);
     assert_eq!(viewer.get("/viewer/documents/nope").await.status(), 404);
     // Not signed in: sent to sign in.
@@ -245,6 +249,50 @@ async fn end_to_end(db: Db) {
         csv.starts_with("at,document,version") && csv.contains("\"soc-2-report\""),
         "{csv}"
     );
+
+    // Forged and expired links do nothing.
+    assert_eq!(
+        app.new_browser().get("/viewer/login/forged-token-value").await.status(),
+        404
+    );
+    assert_eq!(
+        app.new_browser()
+            .get("/documents/verify/forged-token-value")
+            .await
+            .status(),
+        404
+    );
+    let b = app.new_browser();
+    request_access(
+        &b,
+        "Late Reader",
+        "late@acme-buyer.example",
+        "Acme Buyer",
+        &["soc-2-report"],
+    )
+    .await;
+    let late = mail_to(&sink, "late@acme-buyer.example", "Confirm your email").await;
+    app.sql("UPDATE magic_links SET expires_at = 1 WHERE used_at IS NULL")
+        .await;
+    assert_eq!(
+        b.get(&path_in(&app, &late, "/documents/verify/")).await.status(),
+        404,
+        "an expired link"
+    );
+
+    // An expired grant, like a revoked one, stops downloads.
+    app.sql("UPDATE grants SET expires_at = 1").await;
+    assert_eq!(
+        viewer.get("/viewer/documents/soc-2-report").await.status(),
+        404,
+        "the grant expired"
+    );
+    app.sql(&format!(
+        "UPDATE grants SET expires_at = {}",
+        candor_store::now() + 3600
+    ))
+    .await;
+    assert_eq!(viewer.get("/viewer/documents/soc-2-report").await.status(), 200);
 
     // 7. Revoked: the download is refused, and the attempt audited.
     let grant = app.store.grants(app.state.org()).await.unwrap().remove(0);
