@@ -4,6 +4,7 @@ mod admin;
 mod api;
 pub mod bootstrap;
 pub mod config;
+pub mod demo_documents;
 mod error;
 mod gated;
 mod headers;

@@ -136,6 +136,10 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             let boot = bootstrap(&store, config.demo).await?;
             let (ring, source) =
                 candor_blob::keyfile::load(&config.data_dir, config.storage.master_key.as_deref(), true)?;
+            if boot.demo_loaded {
+                let state = AppState::new(store.clone(), boot.org, config.clone()).await?;
+                candor_web::demo_documents::seed(&state).await?;
+            }
             if let candor_blob::keyfile::KeySource::File(path) = source {
                 println!(
                     "Master key {} is in {} (readable by you only); back it up apart from the data.",
@@ -299,6 +303,9 @@ async fn serve(config: Config) -> anyhow::Result<ExitCode> {
         tracing::info!("loaded the demo trust center into the empty database");
     }
     let state = AppState::new(store.clone(), boot.org, config.clone()).await?;
+    if boot.demo_loaded {
+        candor_web::demo_documents::seed(&state).await?;
+    }
     let std_listener =
         std::net::TcpListener::bind(config.listen).with_context(|| format!("cannot listen on {}", config.listen))?;
     std_listener.set_nonblocking(true)?;

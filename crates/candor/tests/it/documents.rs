@@ -331,3 +331,31 @@ fn watermarks_name_the_viewer_on_every_page_and_keep_the_content() {
     assert!(pdf_page_texts(&original).unwrap().iter().all(|p| !p.contains("dana@")));
     assert!(candor_web::watermark::watermark(b"%PDF-1.4 garbage", &mark).is_err());
 }
+
+/// The demo's sample documents: a public one to download, an NDA one to request; seeding twice
+/// adds nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_sample_documents() {
+    let app = TestApp::start(Db::Sqlite).await.unwrap();
+    candor_web::demo_documents::seed(&app.state).await.unwrap();
+    candor_web::demo_documents::seed(&app.state).await.unwrap();
+    assert_eq!(app.store.documents(app.state.org()).await.unwrap().len(), 2);
+    let (status, list) = app.get_text("/documents").await;
+    assert_eq!(status, 200);
+    assert!(
+        list.contains("Security overview") && list.contains("/documents/request?documents=soc-2-type-ii-report"),
+        "{list}"
+    );
+    let r = app.get("/documents/security-overview/download").await;
+    assert_eq!(r.status(), 200);
+    let pdf = r.bytes().await.unwrap().to_vec();
+    if let Some(pages) = pdf_page_texts(&pdf) {
+        assert_eq!(pages.len(), 2);
+        assert!(pages[0].contains("SAMPLE"));
+    }
+    assert_eq!(
+        app.get("/documents/soc-2-type-ii-report/download").await.status(),
+        404,
+        "NDA: not public"
+    );
+}
