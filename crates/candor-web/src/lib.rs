@@ -12,6 +12,7 @@ pub mod keys;
 mod public;
 mod public_documents;
 mod ratelimit;
+pub mod simple_pdf;
 pub mod site;
 pub mod sso;
 mod state;
