@@ -60,7 +60,7 @@ pub async fn stream_version(
 }
 
 /// Logs and audits a damaged or unreadable blob; the answer is a plain server error.
-async fn damaged(state: &AppState, blob_id: &str, ip: &str, e: candor_blob::BlobError) -> AppError {
+pub(crate) async fn damaged(state: &AppState, blob_id: &str, ip: &str, e: candor_blob::BlobError) -> AppError {
     tracing::error!(blob.id = blob_id, error = %e, "a stored file could not be read back");
     state
         .audit(

@@ -191,10 +191,10 @@ pub async fn download(
         key_id: blob.key_id.clone(),
         sealed: blob.wrapped_key.clone(),
     };
-    let pdf = state.blobs().read_all(&ring, &blob.id, &wrapped).await.map_err(|e| {
-        tracing::error!(blob.id = %blob.id, error = %e, "a stored file could not be read back");
-        AppError::Internal(e.into())
-    })?;
+    let pdf = match state.blobs().read_all(&ring, &blob.id, &wrapped).await {
+        Ok(pdf) => pdf,
+        Err(e) => return Err(crate::public_documents::damaged(&state, &blob.id, &ip, e).await),
+    };
     let date = chrono::Utc::now().date_naive().to_string();
     let (name, company, grant_id, viewer_email) = (
         grant.name.clone(),
