@@ -13,6 +13,7 @@ struct Sample {
     kind: DocumentKind,
     access: Access,
     filename: &'static str,
+    links: &'static [&'static str],
     pages: &'static [&'static [&'static str]],
 }
 
@@ -24,6 +25,7 @@ const SAMPLES: &[Sample] = &[
         kind: DocumentKind::Policy,
         access: Access::Public,
         filename: "corvellan-security-overview.pdf",
+        links: &["section/encryption", "section/business-continuity"],
         pages: &[
             &[
                 "Corvellan security overview (SAMPLE - fictional company)",
@@ -47,6 +49,7 @@ const SAMPLES: &[Sample] = &[
         kind: DocumentKind::AuditReport,
         access: Access::Nda,
         filename: "corvellan-soc2-type-ii-summary.pdf",
+        links: &["certification/soc-2-type-2"],
         pages: &[
             &[
                 "SOC 2 Type II report, summary (SAMPLE - fictional company)",
@@ -108,7 +111,7 @@ pub async fn seed(state: &AppState) -> anyhow::Result<()> {
             description: s.description.into(),
             kind: s.kind,
             access: s.access,
-            links: vec![],
+            links: s.links.iter().map(|l| (*l).to_owned()).collect(),
         };
         let version = NewVersion {
             blob: BlobRow {

@@ -123,7 +123,7 @@ mod tests {
         assert_eq!(safe_filename("SOC 2 Type II (2026).pdf"), "SOC_2_Type_II__2026_.pdf");
         assert_eq!(safe_filename("../../etc/passwd"), "passwd");
         assert_eq!(safe_filename("C:\\Users\\x\\report.pdf"), "report.pdf");
-        assert_eq!(safe_filename("\"; evil=1\r\n.pdf"), "__evil_1__.pdf");
+        assert_eq!(safe_filename("\"; evil=1\r\n.pdf"), "___evil_1__.pdf");
         assert_eq!(safe_filename(".htaccess"), "htaccess");
         assert_eq!(safe_filename(""), "file");
         assert_eq!(download_name("report.exe", "pdf"), "report.pdf");

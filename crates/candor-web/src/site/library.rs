@@ -17,6 +17,17 @@ pub struct ListedDocument {
     pub public: bool,
     pub size: String,
     pub updated: String,
+    /// `certification/SLUG` and `section/SLUG` this document belongs with.
+    pub links: Vec<String>,
+}
+
+/// The listed documents that belong with `link` (`section/SLUG` or `certification/SLUG`).
+pub fn related(p: &Published, link: &str) -> Vec<ListedDocument> {
+    p.documents
+        .iter()
+        .filter(|d| d.links.iter().any(|l| l == link))
+        .cloned()
+        .collect()
 }
 
 /// The documents to list, from the library: public and NDA ones that have a file.
@@ -36,6 +47,7 @@ pub fn listed(documents: Vec<candor_store::Document>) -> Vec<ListedDocument> {
                 slug: d.slug,
                 title: d.title,
                 description: d.description,
+                links: d.links,
             })
         })
         .collect()

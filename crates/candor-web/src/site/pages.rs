@@ -92,6 +92,8 @@ pub struct CertView {
     pub summary_html: String,
     pub url: Option<String>,
     pub updated: String,
+    /// Documents that back it up (a certificate, an audit report).
+    pub documents: Vec<super::library::ListedDocument>,
 }
 
 pub fn cert_views(p: &Published, today: NaiveDate) -> Vec<CertView> {
@@ -101,6 +103,7 @@ pub fn cert_views(p: &Published, today: NaiveDate) -> Vec<CertView> {
             let c = &e.body;
             let shown: ShownStatus = c.shown_status(today);
             CertView {
+                documents: super::library::related(p, &format!("certification/{}", e.slug)),
                 slug: e.slug.clone(),
                 name: c.name.clone(),
                 status_token: shown.token(),
@@ -243,6 +246,7 @@ pub struct SectionPage<'a> {
     pub intro_html: String,
     pub controls: Vec<ControlView>,
     pub all_sections: Vec<SectionLink>,
+    pub documents: Vec<super::library::ListedDocument>,
 }
 
 /// Every section page: (slug, html).
@@ -261,6 +265,7 @@ pub fn sections(layout: &Layout, p: &Published) -> Vec<(String, String)> {
                 .map(|c| c.updated)
                 .fold(s.section.updated, NaiveDate::max);
             let page = SectionPage {
+                documents: super::library::related(p, &format!("section/{}", s.section.slug)),
                 layout,
                 current: "",
                 query: "",
