@@ -10,7 +10,7 @@ use bytes::Bytes;
 use candor_crypto::envelope::{CryptoError, DataKey, Decryptor, Encryptor, KeyRing, WrappedKey};
 use futures_util::stream::{BoxStream, StreamExt};
 use object_store::path::Path as ObjectPath;
-use object_store::{ObjectStore, PutPayload};
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
