@@ -12,61 +12,28 @@ struct Migration {
     postgres: &'static str,
 }
 
+/// Both trees hold the same file names; one line per migration, in order.
+macro_rules! migration {
+    ($version:expr, $name:literal, $file:literal) => {
+        Migration {
+            version: $version,
+            name: $name,
+            sqlite: include_str!(concat!("../../../migrations/sqlite/", $file)),
+            postgres: include_str!(concat!("../../../migrations/postgres/", $file)),
+        }
+    };
+}
+
 const MIGRATIONS: &[Migration] = &[
-    Migration {
-        version: 1,
-        name: "foundation",
-        sqlite: include_str!("../../../migrations/sqlite/0001_foundation.sql"),
-        postgres: include_str!("../../../migrations/postgres/0001_foundation.sql"),
-    },
-    Migration {
-        version: 2,
-        name: "audit_log",
-        sqlite: include_str!("../../../migrations/sqlite/0002_audit_log.sql"),
-        postgres: include_str!("../../../migrations/postgres/0002_audit_log.sql"),
-    },
-    Migration {
-        version: 3,
-        name: "session_rotation",
-        sqlite: include_str!("../../../migrations/sqlite/0003_session_rotation.sql"),
-        postgres: include_str!("../../../migrations/postgres/0003_session_rotation.sql"),
-    },
-    Migration {
-        version: 4,
-        name: "mfa",
-        sqlite: include_str!("../../../migrations/sqlite/0004_mfa.sql"),
-        postgres: include_str!("../../../migrations/postgres/0004_mfa.sql"),
-    },
-    Migration {
-        version: 5,
-        name: "outbox",
-        sqlite: include_str!("../../../migrations/sqlite/0005_outbox.sql"),
-        postgres: include_str!("../../../migrations/postgres/0005_outbox.sql"),
-    },
-    Migration {
-        version: 6,
-        name: "sso",
-        sqlite: include_str!("../../../migrations/sqlite/0006_sso.sql"),
-        postgres: include_str!("../../../migrations/postgres/0006_sso.sql"),
-    },
-    Migration {
-        version: 7,
-        name: "passkeys",
-        sqlite: include_str!("../../../migrations/sqlite/0007_passkeys.sql"),
-        postgres: include_str!("../../../migrations/postgres/0007_passkeys.sql"),
-    },
-    Migration {
-        version: 8,
-        name: "documents",
-        sqlite: include_str!("../../../migrations/sqlite/0008_documents.sql"),
-        postgres: include_str!("../../../migrations/postgres/0008_documents.sql"),
-    },
-    Migration {
-        version: 9,
-        name: "access_requests",
-        sqlite: include_str!("../../../migrations/sqlite/0009_access_requests.sql"),
-        postgres: include_str!("../../../migrations/postgres/0009_access_requests.sql"),
-    },
+    migration!(1, "foundation", "0001_foundation.sql"),
+    migration!(2, "audit_log", "0002_audit_log.sql"),
+    migration!(3, "session_rotation", "0003_session_rotation.sql"),
+    migration!(4, "mfa", "0004_mfa.sql"),
+    migration!(5, "outbox", "0005_outbox.sql"),
+    migration!(6, "sso", "0006_sso.sql"),
+    migration!(7, "passkeys", "0007_passkeys.sql"),
+    migration!(8, "documents", "0008_documents.sql"),
+    migration!(9, "access_requests", "0009_access_requests.sql"),
 ];
 
 pub(crate) async fn run(store: &Store) -> StoreResult<()> {

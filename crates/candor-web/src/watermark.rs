@@ -103,6 +103,19 @@ fn add_resource(
     Ok(())
 }
 
+/// Whether `pdf` can be watermarked: it parses and is not password-protected. Checked at upload,
+/// so a viewer never meets a file that cannot be prepared for them.
+pub fn check(pdf: &[u8]) -> Result<(), WatermarkError> {
+    let doc = Document::load_mem(pdf)?;
+    if doc.is_encrypted() {
+        return Err(WatermarkError("the PDF is password-protected".into()));
+    }
+    if doc.get_pages().is_empty() {
+        return Err(WatermarkError("the PDF has no pages".into()));
+    }
+    Ok(())
+}
+
 /// Returns a watermarked copy of `pdf`.
 pub fn watermark(pdf: &[u8], mark: &Mark) -> Result<Vec<u8>, WatermarkError> {
     let mut doc = Document::load_mem(pdf)?;

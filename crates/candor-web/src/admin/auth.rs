@@ -1,6 +1,6 @@
 //! Sign-in, sign-out, first-time setup and password reset links.
 
-use super::session::{cookie, read_cookie, safe_next, session_cookie_name, Admin};
+use super::session::{cookie, read_cookie, safe_next, session_cookie_name, Admin, BACK_OFFICE_FORMS};
 use crate::error::{AppError, AppResult};
 use crate::AppState;
 use askama::Template;
@@ -8,25 +8,19 @@ use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{AppendHeaders, Html, IntoResponse, Redirect, Response};
 use axum::Form;
-use candor_crypto::{hash_password, random_token, same_secret, token_digest, verify_password};
+use candor_crypto::{hash_password, random_token, token_digest, verify_password};
 use std::collections::HashMap;
 use std::net::SocketAddr;
 
-const LOGIN_CSRF_COOKIE: &str = "candor_login";
+const LOGIN_CSRF_COOKIE: &str = BACK_OFFICE_FORMS.cookie;
 
-/// Forms shown before there is a session (sign-in, setup, reset, forgot) carry a token that must
-/// match a cookie set with the form (double submit); the Origin check runs for them too.
+/// Forms before sign-in (sign-in, setup, reset, forgot) use the back office's double-submit token.
 pub(super) fn pre_session_csrf(state: &AppState) -> (candor_crypto::Secret, String) {
-    let token = random_token();
-    let set = cookie(state, LOGIN_CSRF_COOKIE, token.expose(), "/admin", Some(3600));
-    (token, set)
+    BACK_OFFICE_FORMS.issue(state)
 }
 
 pub(super) fn check_pre_session_csrf(headers: &HeaderMap, form: &HashMap<String, String>) -> AppResult<()> {
-    match (read_cookie(headers, LOGIN_CSRF_COOKIE), form.get("_csrf")) {
-        (Some(c), Some(f)) if same_secret(c, f) => Ok(()),
-        _ => Err(AppError::Csrf),
-    }
+    BACK_OFFICE_FORMS.check(headers, form)
 }
 /// The one answer for an unknown email, a disabled user and a wrong password.
 const BAD_LOGIN: &str = "The email or password is not correct.";

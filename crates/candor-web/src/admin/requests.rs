@@ -111,7 +111,7 @@ async fn decide_one(
         req.name,
         state.site().await.layout.security_email
     );
-    let mail = crate::gated::mail_for(
+    let mail = crate::gated::mail(
         &req.email,
         format!("Your request for {org}'s documents"),
         text,

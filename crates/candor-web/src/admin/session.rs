@@ -36,6 +36,41 @@ pub fn cookie(state: &AppState, name: &str, value: &str, path: &str, max_age: Op
     c
 }
 
+/// CSRF protection for forms shown before there is a session (sign-in, reset, access requests,
+/// viewer sign-in): a random token set in a cookie with the form, which the form must send back
+/// as `_csrf` (double submit). The Origin check runs for these forms too.
+pub struct DoubleSubmit {
+    pub cookie: &'static str,
+    pub path: &'static str,
+}
+
+/// The back office's forms before sign-in.
+pub const BACK_OFFICE_FORMS: DoubleSubmit = DoubleSubmit {
+    cookie: "candor_login",
+    path: "/admin",
+};
+/// The public site's forms (access requests, the NDA, viewer sign-in).
+pub const PUBLIC_FORMS: DoubleSubmit = DoubleSubmit {
+    cookie: "candor_form",
+    path: "/",
+};
+
+impl DoubleSubmit {
+    /// A fresh token and the `Set-Cookie` value that pairs with it (valid for an hour).
+    pub fn issue(&self, state: &AppState) -> (candor_crypto::Secret, String) {
+        let token = candor_crypto::random_token();
+        let set = cookie(state, self.cookie, token.expose(), self.path, Some(3600));
+        (token, set)
+    }
+
+    pub fn check(&self, headers: &HeaderMap, form: &HashMap<String, String>) -> Result<(), AppError> {
+        match (read_cookie(headers, self.cookie), form.get("_csrf")) {
+            (Some(c), Some(f)) if same_secret(c, f) => Ok(()),
+            _ => Err(AppError::Csrf),
+        }
+    }
+}
+
 pub fn read_cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)

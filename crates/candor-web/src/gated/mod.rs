@@ -9,14 +9,14 @@ mod nda;
 mod request;
 mod viewer;
 
-use crate::admin::session::{cookie, read_cookie};
-use crate::error::{AppError, AppResult};
+use crate::admin::session::PUBLIC_FORMS;
+use crate::error::AppResult;
 use crate::AppState;
 use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use candor_crypto::{random_token, same_secret};
+use candor_crypto::random_token;
 use std::collections::HashMap;
 
 /// How long an address-verification link works.
@@ -30,7 +30,6 @@ pub const STEP_SECS: i64 = 3600;
 /// Default grant length.
 pub const DEFAULT_GRANT_DAYS: i64 = 90;
 
-const FORM_COOKIE: &str = "candor_form";
 const STEP_COOKIE: &str = "candor_request";
 
 pub fn router(state: AppState) -> Router<AppState> {
@@ -59,18 +58,14 @@ async fn no_store(mut res: Response) -> Response {
     res
 }
 
-/// A fresh form token and the cookie that pairs with it.
+/// A fresh form token (for the page) and the cookie that pairs with it.
 fn form_csrf(state: &AppState) -> (String, String) {
-    let token = random_token();
-    let set = cookie(state, FORM_COOKIE, token.expose(), "/", Some(3600));
+    let (token, set) = PUBLIC_FORMS.issue(state);
     (token.expose().to_owned(), set)
 }
 
 fn check_form_csrf(headers: &HeaderMap, form: &HashMap<String, String>) -> AppResult<()> {
-    match (read_cookie(headers, FORM_COOKIE), form.get("_csrf")) {
-        (Some(c), Some(f)) if same_secret(c, f) => Ok(()),
-        _ => Err(AppError::Csrf),
-    }
+    PUBLIC_FORMS.check(headers, form)
 }
 
 /// The trust center's layout for a public page.
@@ -110,11 +105,7 @@ async fn message(
 }
 
 /// A plain-text message and an HTML twin made from it (paragraphs; the link lines become links).
-pub(crate) fn mail_for(to: &str, subject: String, text: String, purpose: &str) -> candor_store::NewEmail {
-    mail(to, subject, text, purpose)
-}
-
-fn mail(to: &str, subject: String, text: String, purpose: &str) -> candor_store::NewEmail {
+pub(crate) fn mail(to: &str, subject: String, text: String, purpose: &str) -> candor_store::NewEmail {
     let html_paragraphs: Vec<String> = text
         .split("\n\n")
         .map(|p| {

@@ -213,8 +213,26 @@ pub async fn download(
         crate::watermark::watermark(&pdf, &mark)
     })
     .await
-    .map_err(anyhow::Error::from)?
     .map_err(anyhow::Error::from)?;
+    // Uploads are checked, so this is a file that changed meaning under a newer library version.
+    let marked = match marked {
+        Ok(m) => m,
+        Err(e) => {
+            let details = serde_json::json!({"error": e.to_string(), "version": version.number});
+            state
+                .audit(
+                    "system",
+                    "document.watermark_failed",
+                    &format!("document/{slug}"),
+                    &ip,
+                    details,
+                )
+                .await;
+            return Err(AppError::BadRequest(
+                "This document cannot be prepared for you right now. The team has been told; please try again later or write to the security contact.".into(),
+            ));
+        }
+    };
     let mut res = marked.into_response();
     let h = res.headers_mut();
     h.insert(header::CONTENT_TYPE, "application/pdf".parse().expect("static"));

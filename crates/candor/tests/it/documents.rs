@@ -162,6 +162,18 @@ async fn library(db: Db) {
     .await;
     assert_eq!(status, 415, "{page}");
     assert!(page.contains("not a PDF, PNG, JPEG"), "{page}");
+    // A "PDF" that cannot be read (it could never be watermarked for a viewer): 415 at upload.
+    let (status, page) = upload(
+        &owner,
+        &csrf,
+        "Broken",
+        "nda",
+        "broken.pdf",
+        b"%PDF-1.7\nnot really".to_vec(),
+    )
+    .await;
+    assert_eq!(status, 415, "{page}");
+    assert!(page.contains("cannot be read for watermarking"), "{page}");
     // Over the size limit (300 KB here): 413, nothing is kept.
     let mut big = tiny_pdf("big");
     big.extend(std::iter::repeat_n(b'%', 400_000));
