@@ -182,7 +182,7 @@ impl Store {
 
     /// Publishes a new NDA version (earlier signatures stay tied to the version they signed).
     pub async fn publish_nda(&self, org: OrgId, body: &str, sha256: &str, by: &str) -> StoreResult<i64> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let row = sqlx::query("SELECT COALESCE(MAX(number), 0) AS n FROM nda_versions WHERE org_id = $1")
             .bind(org)
             .fetch_one(&mut *tx)
@@ -212,7 +212,7 @@ impl Store {
         r: &NewRequest,
         link: Option<(&NewLink, &NewEmail)>,
     ) -> StoreResult<i64> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let row = sqlx::query(
             "INSERT INTO access_requests (org_id, name, email, company, reason, documents, status, ip, user_agent, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
@@ -324,7 +324,7 @@ impl Store {
         s: &Signature,
         copy: Option<&NewEmail>,
     ) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let t = now();
         sqlx::query(
             "INSERT INTO nda_signatures (org_id, request_id, name, email, company, nda_number, nda_sha256, signed_at, ip, user_agent) \
@@ -381,7 +381,7 @@ impl Store {
         approval: Option<(&NewGrant, &NewLink)>,
         mail: &NewEmail,
     ) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let status = if approval.is_some() { "approved" } else { "denied" };
         let done = sqlx::query(
             "UPDATE access_requests SET status = $1, decided_at = $2, decided_by = $3, decision_message = $4, step_token_hash = NULL \
@@ -454,7 +454,7 @@ impl Store {
 
     /// A fresh viewer sign-in link and its mail, in one transaction.
     pub async fn create_viewer_link(&self, org: OrgId, link: &NewLink, mail: &NewEmail) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         insert_link(&mut *tx, org, None, link).await?;
         insert_email(&mut *tx, org, mail).await?;
         tx.commit().await?;

@@ -49,7 +49,7 @@ impl Store {
     /// transaction under a lock (an advisory lock on PostgreSQL, where several instances may
     /// write; SQLite has one writer), so two writers can never fork the chain.
     pub async fn append_audit(&self, org: OrgId, event: NewAuditEvent) -> StoreResult<AuditEntry> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         if self.backend == Backend::Postgres {
             sqlx::query("SELECT pg_advisory_xact_lock(7405, CAST($1 AS INTEGER))")
                 .bind(org)

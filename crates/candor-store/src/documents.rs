@@ -131,7 +131,7 @@ impl Store {
 
     /// A new document with its first file, in one transaction.
     pub async fn create_document(&self, org: OrgId, f: &DocumentFields, first: &NewVersion) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let t = now();
         let inserted = sqlx::query(
             "INSERT INTO documents (org_id, slug, title, description, kind, access, links, created_at, updated_at) \
@@ -179,7 +179,7 @@ impl Store {
 
     /// Adds the next version (old ones are kept); returns its number.
     pub async fn add_document_version(&self, org: OrgId, slug: &str, v: &NewVersion) -> StoreResult<i64> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let row = sqlx::query(
             "SELECT d.id, COALESCE(MAX(v.number), 0) AS last FROM documents d \
              LEFT JOIN document_versions v ON v.document_id = d.id WHERE d.org_id = $1 AND d.slug = $2 GROUP BY d.id",
@@ -278,7 +278,7 @@ where
 }
 
 async fn insert_version(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    tx: &mut crate::Tx,
     org: OrgId,
     document_id: i64,
     number: i64,

@@ -6,7 +6,6 @@ use candor_core::Kind;
 use chrono::NaiveDate;
 use serde_json::Value;
 use sqlx::any::AnyRow;
-use sqlx::{Any, Transaction};
 
 /// One piece of content with its draft and published states.
 #[derive(Clone, Debug, PartialEq)]
@@ -133,7 +132,7 @@ impl Store {
         row.as_ref().map(item_from_row).transpose()
     }
 
-    async fn item_in(tx: &mut Transaction<'_, Any>, org: OrgId, kind: Kind, slug: &str) -> StoreResult<Item> {
+    async fn item_in(tx: &mut crate::Tx, org: OrgId, kind: Kind, slug: &str) -> StoreResult<Item> {
         let sql = format!("SELECT {COLUMNS} FROM items WHERE org_id = $1 AND kind = $2 AND slug = $3");
         let row = sqlx::query(&sql)
             .bind(org)
@@ -156,7 +155,7 @@ impl Store {
         body: &Value,
         actor: &str,
     ) -> StoreResult<Item> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let exists = sqlx::query("SELECT id FROM items WHERE org_id = $1 AND kind = $2 AND slug = $3")
             .bind(org)
             .bind(kind.as_str())
@@ -181,7 +180,7 @@ impl Store {
 
     /// Replaces the draft (validated body); records a revision when it changed.
     pub async fn save_draft(&self, org: OrgId, kind: Kind, slug: &str, body: &Value, actor: &str) -> StoreResult<Item> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let item = Self::item_in(&mut tx, org, kind, slug).await?;
         if &item.draft != body {
             set_draft(&mut tx, item.id, body).await?;
@@ -194,7 +193,7 @@ impl Store {
 
     /// Makes the draft public. The public "updated" date moves to today when the content changed.
     pub async fn publish(&self, org: OrgId, kind: Kind, slug: &str, actor: &str) -> StoreResult<Item> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let item = Self::item_in(&mut tx, org, kind, slug).await?;
         if item.published.as_ref() != Some(&item.draft) {
             let updated = if item.published.is_some() {
@@ -217,7 +216,7 @@ impl Store {
 
     /// Takes an item off the public site; the draft stays.
     pub async fn unpublish(&self, org: OrgId, kind: Kind, slug: &str, actor: &str) -> StoreResult<Item> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let item = Self::item_in(&mut tx, org, kind, slug).await?;
         if item.published.is_some() {
             sqlx::query("UPDATE items SET published = NULL, published_at = NULL WHERE id = $1")
@@ -247,7 +246,7 @@ impl Store {
 
     /// Swaps an item with its neighbour. Controls move only among the controls of their section.
     pub async fn move_item(&self, org: OrgId, kind: Kind, slug: &str, dir: Move) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let sql = format!("SELECT {COLUMNS} FROM items WHERE org_id = $1 AND kind = $2 ORDER BY position, slug");
         let rows = sqlx::query(&sql)
             .bind(org)
@@ -312,7 +311,7 @@ impl Store {
         number: i64,
         actor: &str,
     ) -> StoreResult<Item> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let item = Self::item_in(&mut tx, org, kind, slug).await?;
         let row = sqlx::query("SELECT body FROM revisions WHERE item_id = $1 AND number = $2")
             .bind(item.id)
@@ -341,7 +340,7 @@ impl Store {
     /// published; published items the directory no longer has are unpublished. Items that are
     /// already exactly as described are not touched, so re-importing changes nothing.
     pub async fn import(&self, org: OrgId, items: &[BundleItem], actor: &str) -> StoreResult<ImportSummary> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let sql = format!("SELECT {COLUMNS} FROM items WHERE org_id = $1");
         let rows = sqlx::query(&sql).bind(org).fetch_all(&mut *tx).await?;
         let existing = rows.iter().map(item_from_row).collect::<StoreResult<Vec<_>>>()?;
@@ -403,7 +402,7 @@ impl Store {
 
 #[allow(clippy::too_many_arguments)]
 async fn insert_item(
-    tx: &mut Transaction<'_, Any>,
+    tx: &mut crate::Tx,
     org: OrgId,
     kind: Kind,
     slug: &str,
@@ -431,7 +430,7 @@ async fn insert_item(
     Ok(())
 }
 
-async fn set_draft(tx: &mut Transaction<'_, Any>, id: i64, body: &Value) -> StoreResult<()> {
+async fn set_draft(tx: &mut crate::Tx, id: i64, body: &Value) -> StoreResult<()> {
     sqlx::query("UPDATE items SET draft = $1, draft_changed_at = $2 WHERE id = $3")
         .bind(body.to_string())
         .bind(now())
@@ -442,7 +441,7 @@ async fn set_draft(tx: &mut Transaction<'_, Any>, id: i64, body: &Value) -> Stor
 }
 
 async fn add_revision(
-    tx: &mut Transaction<'_, Any>,
+    tx: &mut crate::Tx,
     org: OrgId,
     item_id: i64,
     action: &str,

@@ -16,6 +16,7 @@ mod passkeys;
 mod sessions;
 mod sso;
 mod tokens;
+mod tx;
 mod users;
 
 pub use access::{AccessLogEntry, AccessRequest, Grant, Nda, NewGrant, NewLink, NewRequest, Signature};
@@ -27,6 +28,7 @@ pub use passkeys::{StoredPasskey, CEREMONY_SECS};
 pub use sessions::{NewSession, Session, SessionInfo, ROTATION_GRACE_SECS};
 pub use sso::{SsoLogin, SSO_LOGIN_SECS};
 pub use tokens::{ApiToken, TokenScope};
+pub use tx::Tx;
 pub use users::{Role, User};
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
@@ -58,8 +60,38 @@ pub enum StoreError {
     Unsupported(String),
     #[error("stored data is not valid: {0}")]
     Corrupt(String),
+    /// The database's disk (or its quota) is full: the write was not kept. Reads still work, and
+    /// writes work again once space is freed.
+    #[error("the database's disk is full; nothing was saved: {0}")]
+    DiskFull(sqlx::Error),
     #[error("database error: {0}")]
-    Db(#[from] sqlx::Error),
+    Db(sqlx::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        if is_disk_full(&e) {
+            StoreError::DiskFull(e)
+        } else {
+            StoreError::Db(e)
+        }
+    }
+}
+
+/// SQLite's `SQLITE_FULL` (13) and the write errors it reports when the file system is out of
+/// space, PostgreSQL's `disk_full` (53100) and `out_of_memory`-class storage states.
+fn is_disk_full(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(db) => {
+            let code = db.code().unwrap_or_default();
+            let message = db.message().to_ascii_lowercase();
+            // SQLite reports extended result codes; the primary code is the low byte.
+            let sqlite_full = code.parse::<i64>().is_ok_and(|c| c & 0xff == 13);
+            sqlite_full || code == "53100" || message.contains("disk is full") || message.contains("no space left")
+        }
+        sqlx::Error::Io(io) => io.raw_os_error() == Some(28), // ENOSPC
+        _ => false,
+    }
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;

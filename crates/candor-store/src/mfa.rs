@@ -34,7 +34,7 @@ impl Store {
         step: i64,
         recovery_hashes: &[String],
     ) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         sqlx::query("UPDATE users SET totp_secret = $1, totp_pending_secret = NULL, totp_last_step = $2 WHERE id = $3")
             .bind(secret)
             .bind(step)
@@ -93,7 +93,7 @@ impl Store {
     /// Turns the second factor off for a user (an owner's reset after a lost phone): secret,
     /// pending secret, recovery codes and passkeys are removed, and the user's sessions end.
     pub async fn reset_totp(&self, user_id: i64) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         sqlx::query(
             "UPDATE users SET totp_secret = NULL, totp_pending_secret = NULL, totp_last_step = NULL WHERE id = $1",
         )

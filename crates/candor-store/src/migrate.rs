@@ -43,7 +43,7 @@ pub(crate) async fn run(store: &Store) -> StoreResult<()> {
     .execute(&store.pool)
     .await?;
     for m in MIGRATIONS {
-        let mut tx = store.pool.begin().await?;
+        let mut tx = store.begin().await?;
         let done = sqlx::query("SELECT version FROM candor_migrations WHERE version = $1")
             .bind(m.version)
             .fetch_optional(&mut *tx)

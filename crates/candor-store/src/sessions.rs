@@ -2,7 +2,7 @@
 //! ended by idle and absolute timeouts, listed and revoked by their owner.
 
 use crate::users::{user_from_row, User, USER_COLUMNS};
-use crate::{get, now, Store, StoreResult};
+use crate::{get, now, Store, StoreError, StoreResult};
 
 /// How long a rotated-away id keeps working, for requests that were already in flight with it.
 pub const ROTATION_GRACE_SECS: i64 = 60;
@@ -51,7 +51,7 @@ impl Store {
     /// Records a new session under the digest of its id.
     pub async fn create_session(&self, s: NewSession<'_>) -> StoreResult<()> {
         let t = now();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         sqlx::query(
             "INSERT INTO sessions (id_hash, public_id, user_id, csrf_token, created_at, last_seen_at, rotated_at, user_agent, ip, mfa_pending, auth_method) \
              VALUES ($1, $2, $3, $4, $5, $5, $5, $6, $7, $8, $9)",
@@ -106,12 +106,21 @@ impl Store {
             return Ok(None);
         }
         // Refresh at most once a minute to keep writes off every request.
+        // A full disk must not sign anyone out or stop them reading: the refresh waits for room.
         if t - last_seen >= 60 {
-            sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2")
+            let refreshed = sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2")
                 .bind(t)
                 .bind(&current)
                 .execute(&self.pool)
-                .await?;
+                .await
+                .map_err(StoreError::from);
+            match refreshed {
+                Ok(_) => {}
+                Err(StoreError::DiskFull(e)) => {
+                    tracing::warn!(error = %e, "session activity not recorded: the disk is full")
+                }
+                Err(e) => return Err(e),
+            }
         }
         Ok(Some(Session {
             user,

@@ -104,7 +104,7 @@ impl Store {
 
     /// Sets a new password hash and ends all of the user's sessions.
     pub async fn set_password(&self, user_id: i64, hash: &str) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
             .bind(hash)
             .bind(user_id)
@@ -121,7 +121,7 @@ impl Store {
     /// A user changes their own password: the new hash is stored and every other session of
     /// theirs ends, in one transaction; the session they changed it from stays.
     pub async fn change_password(&self, user_id: i64, hash: &str, keep_public_id: &str) -> StoreResult<u64> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
             .bind(hash)
             .bind(user_id)
@@ -139,7 +139,7 @@ impl Store {
 
     /// Disables (or re-enables) a user; disabling ends their sessions.
     pub async fn set_disabled(&self, org: OrgId, user_id: i64, disabled: bool) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let done = sqlx::query("UPDATE users SET disabled_at = $1 WHERE id = $2 AND org_id = $3")
             .bind(disabled.then(now))
             .bind(user_id)
@@ -178,7 +178,7 @@ impl Store {
     /// Changes a user's role and ends their sessions: a change of privilege means signing in
     /// again, never carrying an old session into new rights.
     pub async fn set_role(&self, org: OrgId, user_id: i64, role: Role) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let done = sqlx::query("UPDATE users SET role = $1 WHERE id = $2 AND org_id = $3")
             .bind(role.as_str())
             .bind(user_id)
@@ -224,7 +224,7 @@ impl Store {
         ttl_secs: i64,
         email: &crate::NewEmail,
     ) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         sqlx::query("INSERT INTO user_links (token_hash, user_id, purpose, expires_at) VALUES ($1, $2, $3, $4)")
             .bind(token_hash)
             .bind(user.id)
@@ -259,7 +259,7 @@ impl Store {
         purpose: &str,
         password_hash: &str,
     ) -> StoreResult<Option<User>> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let sql = format!(
             "SELECT {USER_COLUMNS} FROM user_links l JOIN users u ON u.id = l.user_id \
              WHERE l.token_hash = $1 AND l.purpose = $2 AND l.used_at IS NULL AND l.expires_at > $3 AND u.disabled_at IS NULL"

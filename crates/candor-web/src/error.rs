@@ -45,6 +45,19 @@ impl From<candor_store::StoreError> for AppError {
     }
 }
 
+/// What a person (or an API client) is told when the database's disk is full.
+pub(crate) const DISK_FULL_MESSAGE: &str = "The server's storage is full, so this change was not saved. Nothing you saved earlier is affected and pages can still be read. Ask the operator to free disk space; saving works again as soon as there is room.";
+
+/// Whether an error is, somewhere in its chain, the database refusing a write for lack of space.
+pub(crate) fn is_disk_full(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        matches!(
+            c.downcast_ref::<candor_store::StoreError>(),
+            Some(candor_store::StoreError::DiskFull(_))
+        )
+    })
+}
+
 #[derive(Template)]
 #[template(path = "admin/error.html")]
 struct ErrorPage<'a> {
@@ -79,6 +92,10 @@ impl IntoResponse for AppError {
                 format!("Too many attempts. Wait {retry_after_secs} seconds and try again."),
             ),
             AppError::Json(..) => unreachable!("answered above"),
+            AppError::Internal(e) if is_disk_full(e) => {
+                tracing::error!(error = %format!("{e:#}"), "a write was refused: the database's disk is full");
+                (StatusCode::INSUFFICIENT_STORAGE, "Storage full", DISK_FULL_MESSAGE.to_owned())
+            }
             AppError::Internal(e) => {
                 tracing::error!(error = %format!("{e:#}"), "internal error");
                 (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong", "The server could not complete this request. It has been logged.".to_owned())

@@ -176,6 +176,8 @@ pub async fn enforce(
             {
                 Ok(true) => new_cookie = Some(cookie(&state, session_cookie_name(&state), fresh.expose(), "/", None)),
                 Ok(false) => {}
+                // With the disk full the id is rotated later; reading goes on meanwhile.
+                Err(candor_store::StoreError::DiskFull(_)) => {}
                 Err(e) => return AppError::from(e).into_response(),
             }
         }

@@ -54,6 +54,10 @@ impl IntoResponse for ApiError {
             ApiError::TooManyRequests(secs) => {
                 (StatusCode::TOO_MANY_REQUESTS, "rate_limited", format!("Too many failed attempts; retry in {secs} seconds."), None)
             }
+            ApiError::Internal(e) if crate::error::is_disk_full(&e) => {
+                tracing::error!(error = %format!("{e:#}"), "a write was refused: the database's disk is full");
+                (StatusCode::INSUFFICIENT_STORAGE, "storage_full", crate::error::DISK_FULL_MESSAGE.to_owned(), None)
+            }
             ApiError::Internal(e) => {
                 tracing::error!(error = %format!("{e:#}"), "internal API error");
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal", "The server could not complete this request; it has been logged.".to_owned(), None)

@@ -494,9 +494,11 @@ impl Config {
     }
 
     /// Defaults for tests and embedding.
-    pub fn for_tests(database_url: &str) -> Config {
+    /// A configuration for tests: everything it writes (key file, stored files) goes under `data_dir`.
+    pub fn for_tests(database_url: &str, data_dir: &Path) -> Config {
         let mut env = BTreeMap::new();
         env.insert("CANDOR_DATABASE_URL".to_owned(), database_url.to_owned());
+        env.insert("CANDOR_DATA_DIR".to_owned(), data_dir.display().to_string());
         Config::load(Some(Path::new("/dev/null")), &env).expect("test config is valid")
     }
 }
@@ -586,7 +588,7 @@ mod tests {
 
     #[test]
     fn debug_output_masks_the_database_password() {
-        let c = Config::for_tests("postgres://candor:hunter2@db/candor");
+        let c = Config::for_tests("postgres://candor:hunter2@db/candor", Path::new("/nonexistent"));
         let shown = format!("{c:?}");
         assert!(
             shown.contains("postgres://candor:***@db/candor") && !shown.contains("hunter2"),

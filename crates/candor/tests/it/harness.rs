@@ -86,8 +86,28 @@ impl TestApp {
     /// Starts with a configuration adjusted by `tweak` (after the test defaults are set).
     pub async fn start_configured(db: Db, demo: bool, tweak: impl FnOnce(&mut Config)) -> Option<TestApp> {
         let tmp = tempfile::tempdir().expect("tempdir");
+        let data_dir = tmp.path().to_path_buf();
+        Self::start_in(db, demo, &data_dir, tmp, tweak).await
+    }
+
+    /// Starts on SQLite with the database and every file under `data_dir` (a small file system
+    /// the test mounted, say).
+    pub async fn start_sqlite_in(data_dir: &std::path::Path, demo: bool) -> TestApp {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        Self::start_in(Db::Sqlite, demo, data_dir, tmp, |_| {})
+            .await
+            .expect("sqlite always runs")
+    }
+
+    async fn start_in(
+        db: Db,
+        demo: bool,
+        data_dir: &std::path::Path,
+        tmp: tempfile::TempDir,
+        tweak: impl FnOnce(&mut Config),
+    ) -> Option<TestApp> {
         let (url, pg_db) = match db {
-            Db::Sqlite => (format!("sqlite://{}", tmp.path().join("candor.db").display()), None),
+            Db::Sqlite => (format!("sqlite://{}", data_dir.join("candor.db").display()), None),
             Db::Postgres => {
                 let (name, url) = fresh_pg_database().await?;
                 (url.clone(), Some((name, pg_admin_url())))
@@ -97,9 +117,8 @@ impl TestApp {
         let boot = bootstrap(&store, demo).await.expect("bootstrap");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().unwrap();
-        let mut config = Config::for_tests(&url);
+        let mut config = Config::for_tests(&url, data_dir);
         config.public_url = format!("http://{addr}");
-        config.data_dir = tmp.path().to_path_buf();
         config.demo = demo;
         tweak(&mut config);
         let state = AppState::new(store.clone(), boot.org, config).await.expect("state");

@@ -7,6 +7,7 @@ mod api;
 mod audit;
 mod cli;
 mod documents;
+mod faults;
 mod gated;
 mod harness;
 mod keys;

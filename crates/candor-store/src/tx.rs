@@ -1,0 +1,98 @@
+//! Write transactions that never leave a connection half-way.
+//!
+//! sqlx's own `Transaction` returns its connection to the pool after a failed `COMMIT` and
+//! relies on a queued `ROLLBACK`. When SQLite's disk is full that is not enough: SQLite may
+//! already have rolled back (so the `ROLLBACK` fails and sqlx's bookkeeping believes a
+//! transaction is still open, turning every later `BEGIN` into a savepoint) or may still hold the
+//! transaction open. Either way the next requests wrote into a transaction that was never
+//! committed: they were answered 201 and lost at restart.
+//!
+//! [`Tx`] issues `BEGIN`/`COMMIT` itself and, when a commit (or anything else) fails, rolls back
+//! and closes the connection instead of handing it back: the pool opens a fresh one, so the next
+//! write starts from what is durable on disk.
+
+use crate::{Backend, StoreError, StoreResult};
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyConnection, Executor};
+
+/// One write transaction on its own pooled connection. Dereferences to the connection, so
+/// queries run with `.execute(&mut *tx)`. Dropped without [`Tx::commit`], it rolls back.
+pub struct Tx {
+    conn: Option<PoolConnection<Any>>,
+}
+
+impl crate::Store {
+    /// Starts a write transaction. On SQLite it takes the write lock at once (`BEGIN
+    /// IMMEDIATE`), so a transaction that reads before it writes waits for another writer (the
+    /// busy timeout) instead of failing when it tries to upgrade.
+    pub async fn begin(&self) -> StoreResult<Tx> {
+        let mut conn = self.pool.acquire().await?;
+        let begin = match self.backend {
+            Backend::Sqlite => "BEGIN IMMEDIATE",
+            Backend::Postgres => "BEGIN",
+        };
+        if let Err(e) = conn.execute(begin).await {
+            conn.close().await.ok();
+            return Err(e.into());
+        }
+        Ok(Tx { conn: Some(conn) })
+    }
+}
+
+impl Tx {
+    /// Makes the transaction durable. On failure nothing of it is kept, the connection is closed
+    /// rather than reused, and the error says why (a full disk is [`StoreError::DiskFull`]).
+    pub async fn commit(mut self) -> StoreResult<()> {
+        let Some(mut conn) = self.conn.take() else {
+            return Err(StoreError::Corrupt("transaction already finished".into()));
+        };
+        match conn.execute("COMMIT").await {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                discard(conn).await;
+                Err(e.into())
+            }
+        }
+    }
+}
+
+/// Rolls back whatever may still be open and closes the connection for good.
+async fn discard(mut conn: PoolConnection<Any>) {
+    let _ = conn.execute("ROLLBACK").await;
+    let _ = conn.close().await;
+}
+
+impl std::ops::Deref for Tx {
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
+        self.conn
+            .as_ref()
+            .expect("a Tx holds its connection until commit or drop")
+    }
+}
+
+impl std::ops::DerefMut for Tx {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        self.conn
+            .as_mut()
+            .expect("a Tx holds its connection until commit or drop")
+    }
+}
+
+/// A transaction abandoned on an error path (`?`) is rolled back and its connection closed, off
+/// the request's path. Closing costs a reconnect, which only error paths pay; it guarantees that a
+/// connection never goes back to the pool inside a transaction.
+impl Drop for Tx {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            match tokio::runtime::Handle::try_current() {
+                Ok(rt) => {
+                    rt.spawn(discard(conn));
+                }
+                // No runtime to roll back on: dropping the raw connection closes it, and both
+                // databases roll back an open transaction when its connection closes.
+                Err(_) => drop(conn.detach()),
+            }
+        }
+    }
+}
