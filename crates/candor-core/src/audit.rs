@@ -115,9 +115,96 @@ pub fn verify(entries: &[AuditEntry]) -> Result<usize, BrokenChain> {
     Ok(entries.len())
 }
 
+/// The newest entry of a chain as recorded outside the database (a checkpoint file, a backup,
+/// a SIEM that kept the JSON audit lines): deleting entries from the end of the log leaves an
+/// intact chain, so only a head kept elsewhere shows that something is missing.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Head {
+    pub seq: i64,
+    pub hash: String,
+    /// Unix seconds of the entry.
+    pub at: i64,
+}
+
+impl Head {
+    pub fn of(entry: &AuditEntry) -> Head {
+        Head {
+            seq: entry.record.seq,
+            hash: entry.hash.clone(),
+            at: entry.record.at,
+        }
+    }
+
+    /// Reads `SEQ:HASH` (as an operator copies it from a JSON audit line).
+    pub fn parse(text: &str) -> Option<Head> {
+        let (seq, hash) = text.trim().split_once(':')?;
+        let seq = seq.parse().ok().filter(|s| *s > 0)?;
+        let hash = hash.to_ascii_lowercase();
+        (hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit())).then_some(Head { seq, hash, at: 0 })
+    }
+}
+
+/// How a chain disagrees with a head recorded elsewhere.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum HeadMismatch {
+    #[error("entries {} to {checkpoint} are missing: the checkpoint records entry {checkpoint} but the log ends at entry {last}", last + 1)]
+    Missing { last: i64, checkpoint: i64 },
+    #[error("entry {seq} is not the one the checkpoint records (its hash differs): the log was rewritten from there")]
+    Rewritten { seq: i64 },
+}
+
+/// Checks an already verified chain against a head recorded elsewhere: the chain must reach the
+/// head, and its entry there must be the one recorded. (A chain that goes further is fine: the
+/// head is a lower bound written after each commit.)
+pub fn check_head(entries: &[AuditEntry], head: &Head) -> Result<(), HeadMismatch> {
+    let last = entries.last().map_or(0, |e| e.record.seq);
+    if last < head.seq {
+        return Err(HeadMismatch::Missing {
+            last,
+            checkpoint: head.seq,
+        });
+    }
+    match entries.iter().find(|e| e.record.seq == head.seq) {
+        Some(e) if e.hash == head.hash => Ok(()),
+        _ => Err(HeadMismatch::Rewritten { seq: head.seq }),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn truncation_after_a_checkpoint_is_found() {
+        let c = chain(5);
+        let head = Head::of(&c[3]);
+        assert_eq!(check_head(&c, &head), Ok(()));
+        assert_eq!(check_head(&c[..4], &head), Ok(()));
+        let cut = &c[..2];
+        assert_eq!(verify(cut), Ok(2), "a truncated chain still verifies on its own");
+        assert_eq!(
+            check_head(cut, &head),
+            Err(HeadMismatch::Missing { last: 2, checkpoint: 4 })
+        );
+        assert_eq!(
+            check_head(&[], &head),
+            Err(HeadMismatch::Missing { last: 0, checkpoint: 4 })
+        );
+        let other = Head {
+            hash: "ab".repeat(32),
+            ..head
+        };
+        assert_eq!(check_head(&c, &other), Err(HeadMismatch::Rewritten { seq: 4 }));
+    }
+
+    #[test]
+    fn heads_parse_from_seq_and_hash() {
+        let h = Head::parse(&format!("12:{}", "AB".repeat(32))).unwrap();
+        assert_eq!((h.seq, h.hash.len()), (12, 64));
+        for bad in ["12", "x:ab", "0:abab", &format!("3:{}", "z".repeat(64))] {
+            assert_eq!(Head::parse(bad), None, "{bad}");
+        }
+    }
 
     fn chain(n: i64) -> Vec<AuditEntry> {
         let mut prev = GENESIS.to_owned();

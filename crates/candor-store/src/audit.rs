@@ -1,7 +1,7 @@
 //! Appending to and reading the audit log.
 
 use crate::{get, now, Backend, OrgId, Store, StoreError, StoreResult};
-use candor_core::audit::{seal, AuditEntry, AuditRecord, GENESIS};
+use candor_core::audit::{seal, AuditEntry, AuditRecord, Head, GENESIS};
 use sqlx::any::AnyRow;
 
 /// What to record; the store adds the time, sequence number and hashes.
@@ -99,7 +99,40 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
+        self.checkpoint_head(org, &entry).await;
         Ok(entry)
+    }
+
+    /// Records the new head outside the database. The entry is already durable; a checkpoint
+    /// that could not be written only lags behind (it is a lower bound), so this logs and goes on.
+    async fn checkpoint_head(&self, org: OrgId, entry: &AuditEntry) {
+        let Some(file) = self.audit_checkpoint.clone() else {
+            return;
+        };
+        let head = Head::of(entry);
+        let written = tokio::task::spawn_blocking(move || file.advance(org, &head)).await;
+        match written {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "could not checkpoint the audit log's head"),
+            Err(e) => tracing::warn!(error = %e, "could not checkpoint the audit log's head"),
+        }
+    }
+
+    /// The entry with this sequence number.
+    pub async fn audit_entry(&self, org: OrgId, seq: i64) -> StoreResult<Option<AuditEntry>> {
+        let sql = format!("SELECT {COLUMNS} FROM audit_log WHERE org_id = $1 AND seq = $2");
+        let row = sqlx::query(&sql).bind(org).bind(seq).fetch_optional(&self.pool).await?;
+        row.as_ref().map(entry_from_row).transpose()
+    }
+
+    /// The newest entry's head, if the log has any.
+    pub async fn audit_head(&self, org: OrgId) -> StoreResult<Option<Head>> {
+        let sql = format!("SELECT {COLUMNS} FROM audit_log WHERE org_id = $1 ORDER BY seq DESC LIMIT 1");
+        let row = sqlx::query(&sql).bind(org).fetch_optional(&self.pool).await?;
+        row.as_ref()
+            .map(entry_from_row)
+            .transpose()
+            .map(|e| e.as_ref().map(Head::of))
     }
 
     /// Entries matching `filter`, newest first.

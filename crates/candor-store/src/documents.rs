@@ -217,6 +217,14 @@ impl Store {
         row.as_ref().map(blob_from_row).transpose()
     }
 
+    /// Every master key id that some stored file's key is wrapped under.
+    pub async fn blob_key_ids(&self) -> StoreResult<Vec<String>> {
+        let ids = sqlx::query_scalar("SELECT DISTINCT key_id FROM blobs ORDER BY key_id")
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(ids)
+    }
+
     /// Blobs whose data key is wrapped by another master key than `key_id` (for rotation).
     pub async fn blobs_not_under(&self, key_id: &str, limit: i64) -> StoreResult<Vec<BlobRow>> {
         let rows = sqlx::query(

@@ -7,6 +7,7 @@
 
 mod access;
 mod audit;
+pub mod checkpoint;
 mod documents;
 mod items;
 mod mfa;
@@ -104,6 +105,8 @@ pub type OrgId = i64;
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// Where each appended audit entry's head is checkpointed, outside the database.
+    audit_checkpoint: Option<checkpoint::HeadFile>,
 }
 
 impl Store {
@@ -132,6 +135,7 @@ impl Store {
                 } else {
                     format!("{url}?mode=rwc")
                 };
+                check_sqlite_file(&url).await?;
                 AnyPoolOptions::new()
                     .max_connections(1)
                     .acquire_timeout(Duration::from_secs(10))
@@ -155,9 +159,23 @@ impl Store {
                     .await?
             }
         };
-        let store = Store { pool, backend };
+        let store = Store {
+            pool,
+            backend,
+            audit_checkpoint: None,
+        };
         migrate::run(&store).await?;
         Ok(store)
+    }
+
+    /// Checkpoints the audit log's head in `file` after every appended entry.
+    pub fn with_audit_checkpoint(mut self, file: checkpoint::HeadFile) -> Store {
+        self.audit_checkpoint = Some(file);
+        self
+    }
+
+    pub fn audit_checkpoint(&self) -> Option<&checkpoint::HeadFile> {
+        self.audit_checkpoint.as_ref()
     }
 
     pub fn backend(&self) -> Backend {
@@ -186,6 +204,28 @@ impl Store {
             .await?;
         get(&row, "id")
     }
+}
+
+/// Opens one connection to a SQLite file and checks it before the pool does. A damaged file then
+/// fails at once in SQLite's own words ("file is not a database", "database disk image is
+/// malformed"); through the pool, the failing set-up would be retried until the acquire timeout
+/// and reported only as "pool timed out".
+async fn check_sqlite_file(url: &str) -> StoreResult<()> {
+    use sqlx::{Connection, Executor};
+    let mut probe = sqlx::AnyConnection::connect(url).await?;
+    for pragma in SQLITE_PRAGMAS {
+        probe.execute(*pragma).await?;
+    }
+    let verdict: String = sqlx::query_scalar("PRAGMA quick_check(1)")
+        .fetch_one(&mut probe)
+        .await?;
+    probe.close().await.ok();
+    if verdict != "ok" {
+        return Err(StoreError::Corrupt(format!(
+            "database disk image is malformed ({verdict}); restore the database from a backup"
+        )));
+    }
+    Ok(())
 }
 
 /// Current time in Unix seconds.

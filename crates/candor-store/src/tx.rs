@@ -96,3 +96,61 @@ impl Drop for Tx {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::{NewAuditEvent, Store, StoreError};
+    use sqlx::Executor;
+
+    /// SQLite's `max_page_count` makes the database "full" at a set size, on the pool's one
+    /// connection only: once a failed write has closed that connection, the next one has room
+    /// again, like a disk where space was freed.
+    #[tokio::test]
+    async fn a_full_database_acknowledges_only_what_it_keeps() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let store = Store::open(&url).await.unwrap();
+        let org = store.ensure_org("default").await.unwrap();
+        let pages: i64 = sqlx::query_scalar("PRAGMA page_count")
+            .fetch_one(&store.pool)
+            .await
+            .unwrap();
+        store
+            .pool
+            .execute(format!("PRAGMA max_page_count = {}", pages + 8).as_str())
+            .await
+            .unwrap();
+        let (mut kept, mut full) = (0, 0);
+        for i in 0..200 {
+            let event = NewAuditEvent {
+                actor: "test".into(),
+                action: "test.write".into(),
+                target: i.to_string(),
+                details: serde_json::json!({"pad": "x".repeat(2000)}),
+                ..Default::default()
+            };
+            match store.append_audit(org, event).await {
+                Ok(_) => kept += 1,
+                Err(StoreError::DiskFull(_)) => {
+                    full += 1;
+                    break;
+                }
+                Err(e) => panic!("unexpected error: {e}"),
+            }
+        }
+        assert_eq!(full, 1, "the limit was never reached");
+        // The connection that failed was closed; the next write has room and is kept.
+        let mut resumed = false;
+        for _ in 0..50 {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            if store.append_audit(org, NewAuditEvent::default()).await.is_ok() {
+                resumed = true;
+                break;
+            }
+        }
+        assert!(resumed, "writes did not resume");
+        store.close().await;
+        let again = Store::open(&url).await.unwrap();
+        assert_eq!(again.audit_chain(org).await.unwrap().len(), kept + 1);
+    }
+}

@@ -25,9 +25,15 @@ pub struct Args {
 #[derive(Subcommand)]
 enum Command {
     /// Run the server (creates the database and loads the demo on first start).
-    Serve,
+    Serve {
+        #[command(flatten)]
+        start: StartOptions,
+    },
     /// Create the data directory and database without serving.
-    Init,
+    Init {
+        #[command(flatten)]
+        start: StartOptions,
+    },
     /// Validate a content directory and apply it in one transaction.
     Import { dir: PathBuf },
     /// Write the published content as a content directory.
@@ -53,6 +59,14 @@ enum Command {
     },
 }
 
+#[derive(clap::Args)]
+struct StartOptions {
+    /// Accept a database that is empty, missing or behind this data directory's audit checkpoint
+    /// (after a deliberate reset, or a restore from an older backup) instead of refusing to start.
+    #[arg(long)]
+    start_over: bool,
+}
+
 #[derive(Subcommand)]
 enum KeysCommand {
     /// Print a new key ring (one key) for CANDOR_MASTER_KEY; changes nothing.
@@ -64,8 +78,14 @@ enum KeysCommand {
 
 #[derive(Subcommand)]
 enum AuditCommand {
-    /// Recompute the hash chain; name the first entry that does not fit and exit 1.
-    Verify,
+    /// Recompute the hash chain and compare its end with the checkpoint kept beside the database
+    /// (and with --expect); name the first entry that does not fit, or what is missing, and exit 1.
+    Verify {
+        /// A head recorded elsewhere, as SEQ:HASH (from a JSON audit line your SIEM kept, or a
+        /// backup's checkpoint): the log must reach it.
+        #[arg(long, value_name = "SEQ:HASH")]
+        expect: Option<String>,
+    },
     /// Print every entry as JSON Lines, oldest first.
     Export,
 }
@@ -107,17 +127,29 @@ fn init_logging(config: &Config) {
     }
 }
 
+/// Opens the database, with the audit log's head checkpointed beside it.
 async fn open_store(config: &Config) -> anyhow::Result<Store> {
     if config.database_url.starts_with("sqlite:") {
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("cannot create data directory {}", config.data_dir.display()))?;
     }
-    Store::open(&config.database_url).await.with_context(|| {
+    let store = Store::open(&config.database_url).await.with_context(|| {
         format!(
             "cannot open database {}",
             candor_store::redact_url(&config.database_url)
         )
-    })
+    })?;
+    Ok(store.with_audit_checkpoint(candor_store::checkpoint::HeadFile::in_dir(&config.data_dir)))
+}
+
+/// Opens the database for `serve` and `init`, refusing lost data that would pass for a first
+/// start (see `preflight`).
+async fn open_checked_store(config: &Config, start_over: bool) -> anyhow::Result<Store> {
+    crate::preflight::check_files(config, start_over)?;
+    let store = open_store(config).await?;
+    let org = store.ensure_org(DEFAULT_ORG).await?;
+    crate::preflight::check_store(&store, org, config, start_over).await?;
+    Ok(store)
 }
 
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -129,10 +161,10 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     };
     match &args.command {
-        Command::Serve => serve(config).await,
-        Command::Init => {
+        Command::Serve { start } => serve(config, start.start_over).await,
+        Command::Init { start } => {
             init_logging(&config);
-            let store = open_store(&config).await?;
+            let store = open_checked_store(&config, start.start_over).await?;
             let boot = bootstrap(&store, config.demo).await?;
             let (ring, source) =
                 candor_blob::keyfile::load(&config.data_dir, config.storage.master_key.as_deref(), true)?;
@@ -294,10 +326,10 @@ fn print_setup_link(config: &Config, token: Option<&str>) {
     }
 }
 
-async fn serve(config: Config) -> anyhow::Result<ExitCode> {
+async fn serve(config: Config, start_over: bool) -> anyhow::Result<ExitCode> {
     init_logging(&config);
     let started = std::time::Instant::now();
-    let store = open_store(&config).await?;
+    let store = open_checked_store(&config, start_over).await?;
     let boot = bootstrap(&store, config.demo).await?;
     if boot.demo_loaded {
         tracing::info!("loaded the demo trust center into the empty database");
@@ -391,16 +423,7 @@ async fn audit(config: &Config, command: &AuditCommand) -> anyhow::Result<ExitCo
     let org = store.ensure_org(DEFAULT_ORG).await?;
     let chain = store.audit_chain(org).await?;
     match command {
-        AuditCommand::Verify => match candor_core::audit::verify(&chain) {
-            Ok(n) => {
-                println!("Audit log intact: {n} entries, hash chain verified.");
-                Ok(ExitCode::SUCCESS)
-            }
-            Err(e) => {
-                eprintln!("Audit log BROKEN: {e}.");
-                Ok(ExitCode::FAILURE)
-            }
-        },
+        AuditCommand::Verify { expect } => verify_audit(&store, org, &chain, expect.as_deref()),
         AuditCommand::Export => {
             for e in &chain {
                 println!("{}", serde_json::to_string(e)?);
@@ -408,6 +431,47 @@ async fn audit(config: &Config, command: &AuditCommand) -> anyhow::Result<ExitCo
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// The chain must be intact and reach every head recorded elsewhere: the checkpoint beside the
+/// database and the one given with `--expect`.
+fn verify_audit(
+    store: &Store,
+    org: i64,
+    chain: &[candor_core::audit::AuditEntry],
+    expect: Option<&str>,
+) -> anyhow::Result<ExitCode> {
+    use candor_core::audit::{check_head, verify, Head};
+    let n = match verify(chain) {
+        Ok(n) => n,
+        Err(e) => {
+            eprintln!("Audit log BROKEN: {e}.");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let mut heads = vec![];
+    if let Some(file) = store.audit_checkpoint() {
+        if let Some(h) = file.read(org)? {
+            heads.push((format!("the checkpoint in {}", file.path().display()), h));
+        }
+    }
+    if let Some(text) = expect {
+        let h = Head::parse(text)
+            .with_context(|| format!("--expect {text:?}: give SEQ:HASH, e.g. 42:9f86d0…(64 hex digits)"))?;
+        heads.push(("--expect".into(), h));
+    }
+    for (source, head) in &heads {
+        if let Err(e) = check_head(chain, head) {
+            eprintln!("Audit log INCOMPLETE: {e} ({source}).");
+            return Ok(ExitCode::FAILURE);
+        }
+    }
+    let reach = heads
+        .iter()
+        .map(|(source, h)| format!("; reaches entry {} recorded by {source}", h.seq))
+        .collect::<String>();
+    println!("Audit log intact: {n} entries, hash chain verified{reach}.");
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn user(config: &Config, command: &UserCommand) -> anyhow::Result<ExitCode> {

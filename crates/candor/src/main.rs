@@ -3,6 +3,7 @@
 
 mod cli;
 mod contentio;
+mod preflight;
 
 use clap::Parser;
 

@@ -6,13 +6,13 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 /// A database for CLI runs: a temporary SQLite file or a fresh PostgreSQL database.
-struct CliEnv {
-    url: String,
-    dir: tempfile::TempDir,
+pub(crate) struct CliEnv {
+    pub(crate) url: String,
+    pub(crate) dir: tempfile::TempDir,
 }
 
 impl CliEnv {
-    async fn new(db: Db) -> Option<CliEnv> {
+    pub(crate) async fn new(db: Db) -> Option<CliEnv> {
         let dir = tempfile::tempdir().unwrap();
         let url = match db {
             Db::Sqlite => format!("sqlite://{}", dir.path().join("candor.db").display()),
@@ -21,7 +21,7 @@ impl CliEnv {
         Some(CliEnv { url, dir })
     }
 
-    fn candor(&self, args: &[&str]) -> Output {
+    pub(crate) fn candor(&self, args: &[&str]) -> Output {
         Command::new(env!("CARGO_BIN_EXE_candor"))
             .args(args)
             .current_dir(self.dir.path())

@@ -18,5 +18,6 @@ mod public;
 mod services;
 mod sessions;
 mod sso;
+mod startup;
 
 pub use harness::{Db, TestApp};
