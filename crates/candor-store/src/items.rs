@@ -87,20 +87,35 @@ fn today() -> NaiveDate {
     chrono::Utc::now().date_naive()
 }
 
+/// See [`Store::content_fingerprint`]; equal fingerprints mean the public site needs no rebuild.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ContentFingerprint([i64; 6]);
+
 impl Store {
-    /// A value that changes whenever content does (an item is added, deleted, moved, edited or
-    /// published), so a server can notice changes made by another process: a CLI import or a
-    /// second instance on the same PostgreSQL.
-    pub async fn content_fingerprint(&self, org: OrgId) -> StoreResult<(i64, i64, i64)> {
+    /// A value that changes whenever public content does (an item is added, deleted, moved,
+    /// edited or published; a document is added, edited or gains a version), so a server can
+    /// notice changes made by another process: a CLI import or a second instance on the same
+    /// PostgreSQL.
+    pub async fn content_fingerprint(&self, org: OrgId) -> StoreResult<ContentFingerprint> {
         let row = sqlx::query(
             "SELECT (SELECT COUNT(*) FROM items WHERE org_id = $1) AS n, \
                     (SELECT COALESCE(MAX(id), 0) FROM revisions WHERE org_id = $1) AS r, \
-                    (SELECT CAST(COALESCE(SUM(position), 0) AS BIGINT) FROM items WHERE org_id = $1) AS p",
+                    (SELECT CAST(COALESCE(SUM(position), 0) AS BIGINT) FROM items WHERE org_id = $1) AS p, \
+                    (SELECT COUNT(*) FROM documents WHERE org_id = $1) AS d, \
+                    (SELECT CAST(COALESCE(SUM(updated_at), 0) AS BIGINT) FROM documents WHERE org_id = $1) AS du, \
+                    (SELECT COALESCE(MAX(v.id), 0) FROM document_versions v JOIN documents d ON d.id = v.document_id WHERE d.org_id = $1) AS v",
         )
         .bind(org)
         .fetch_one(&self.pool)
         .await?;
-        Ok((get(&row, "n")?, get(&row, "r")?, get(&row, "p")?))
+        Ok(ContentFingerprint([
+            get(&row, "n")?,
+            get(&row, "r")?,
+            get(&row, "p")?,
+            get(&row, "d")?,
+            get(&row, "du")?,
+            get(&row, "v")?,
+        ]))
     }
 
     /// Items of one kind in display order.

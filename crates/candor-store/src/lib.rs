@@ -23,7 +23,7 @@ mod users;
 pub use access::{AccessLogEntry, AccessRequest, Grant, Nda, NewGrant, NewLink, NewRequest, Signature};
 pub use audit::{AuditFilter, NewAuditEvent};
 pub use documents::{BlobRow, Document, DocumentFields, DocumentVersion, NewVersion};
-pub use items::{ImportSummary, Item, Move, Revision};
+pub use items::{ContentFingerprint, ImportSummary, Item, Move, Revision};
 pub use outbox::{NewEmail, OutboxEmail, OutboxStatus};
 pub use passkeys::{StoredPasskey, CEREMONY_SECS};
 pub use sessions::{NewSession, Session, SessionInfo, ROTATION_GRACE_SECS};

@@ -55,7 +55,7 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let watcher = tokio::spawn(state.clone().watch_content(std::time::Duration::from_secs(5)));
+    let watcher = tokio::spawn(state.clone().watch_content(state.config().content_watch_every));
     let outbox = outbox_worker(&state).map(tokio::spawn);
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let result = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;

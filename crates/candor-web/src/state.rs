@@ -40,6 +40,8 @@ struct Inner {
     key_ring: RwLock<Arc<candor_crypto::envelope::KeyRing>>,
     /// The identity provider, when single sign-on is configured.
     oidc: Option<crate::sso::OidcClient>,
+    /// How many times the public site was rendered since start (an idle server renders nothing).
+    site_builds: std::sync::atomic::AtomicU64,
 }
 
 impl AppState {
@@ -75,6 +77,7 @@ impl AppState {
                 oidc,
                 blobs,
                 key_ring: RwLock::new(Arc::new(ring)),
+                site_builds: Default::default(),
             }),
         })
     }
@@ -200,8 +203,16 @@ impl AppState {
         }
     }
 
+    /// How many times the site was rendered after start-up.
+    pub fn site_builds(&self) -> u64 {
+        self.inner.site_builds.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Renders the site from the database and swaps it in. Called after every publish.
     pub async fn refresh_site(&self) -> StoreResult<Arc<Site>> {
+        self.inner
+            .site_builds
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let site = Arc::new(
             Site::load(
                 &self.inner.store,

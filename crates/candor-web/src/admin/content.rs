@@ -188,6 +188,7 @@ struct EditPage {
     heading: String,
     slug: String,
     is_new: bool,
+    show_slug: bool,
     action: String,
     state: Option<&'static str>,
     state_class: &'static str,
@@ -268,6 +269,8 @@ fn edit_page(admin: &Admin, a: EditArgs) -> EditPage {
         },
         slug: a.slug.to_owned(),
         is_new,
+        // The profile's slug is fixed.
+        show_slug: is_new && a.kind != Kind::Profile,
         action: if is_new {
             format!("/admin/content/{}", a.kind.as_str())
         } else {
@@ -285,10 +288,11 @@ fn edit_page(admin: &Admin, a: EditArgs) -> EditPage {
     }
 }
 
-pub async fn new_form(State(_state): State<AppState>, admin: Admin, Path(kind): Path<String>) -> AppResult<Response> {
+pub async fn new_form(State(state): State<AppState>, admin: Admin, Path(kind): Path<String>) -> AppResult<Response> {
     let kind = parse_kind(&kind)?;
-    if kind == Kind::Profile {
-        return Err(AppError::NotFound);
+    // There is one profile: on a blank start it is created here, afterwards it is edited.
+    if kind == Kind::Profile && state.store().item(state.org(), kind, PROFILE_SLUG).await?.is_some() {
+        return Ok(Redirect::to(&format!("/admin/content/profile/{PROFILE_SLUG}")).into_response());
     }
     let body = serde_json::json!({});
     html(edit_page(
@@ -312,11 +316,12 @@ pub async fn edit_form(
     Query(q): Query<NoticeQuery>,
 ) -> AppResult<Response> {
     let kind = parse_kind(&kind)?;
-    let item = state
-        .store()
-        .item(state.org(), kind, &slug)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let Some(item) = state.store().item(state.org(), kind, &slug).await? else {
+        if kind == Kind::Profile {
+            return Ok(Redirect::to("/admin/content/profile/new").into_response());
+        }
+        return Err(AppError::NotFound);
+    };
     html(edit_page(
         &admin,
         EditArgs {
@@ -377,15 +382,16 @@ pub async fn create(
 ) -> AppResult<Response> {
     admin.check_csrf(&form)?;
     let kind = parse_kind(&kind)?;
-    if kind == Kind::Profile {
-        return Err(AppError::NotFound);
-    }
     let action = form.get("action").map(String::as_str).unwrap_or("save");
     if action == "publish" {
         // Checked before anything is written: "save and publish" is all or nothing.
         admin.require(Permission::PublishContent)?;
     }
-    let slug_text = form.get("slug").map(|s| s.trim().to_owned()).unwrap_or_default();
+    let slug_text = if kind == Kind::Profile {
+        PROFILE_SLUG.to_owned()
+    } else {
+        form.get("slug").map(|s| s.trim().to_owned()).unwrap_or_default()
+    };
     let body = body_from_form(&state, kind, &form).await;
     let (raw, mut errors) = match &body {
         Ok(b) => (b.clone(), vec![]),

@@ -54,6 +54,9 @@ pub struct Config {
     pub storage: storage::StorageSettings,
     /// How the outbox retries; not a configuration key (tests shorten it).
     pub mail_retry: candor_notify::RetryPolicy,
+    /// How often the server checks for content changed by another process; not a configuration
+    /// key (tests shorten it).
+    pub content_watch_every: std::time::Duration,
 }
 
 /// An address range such as `10.0.0.0/8` or `::1/128`; a bare address is a range of one.
@@ -474,6 +477,7 @@ impl Config {
             storage,
             oidc,
             mail_retry: candor_notify::RetryPolicy::default(),
+            content_watch_every: std::time::Duration::from_secs(5),
             listen,
             data_dir,
             database_url,
@@ -493,7 +497,6 @@ impl Config {
         })
     }
 
-    /// Defaults for tests and embedding.
     /// A configuration for tests: everything it writes (key file, stored files) goes under `data_dir`.
     pub fn for_tests(database_url: &str, data_dir: &Path) -> Config {
         let mut env = BTreeMap::new();

@@ -6,6 +6,7 @@
 
 mod content;
 mod feeds;
+mod icon;
 pub mod library;
 pub mod pages;
 mod search;
@@ -37,7 +38,7 @@ pub struct Site {
     /// The day the pages were rendered for; a new day means a rebuild.
     pub built_for: NaiveDate,
     /// The content fingerprint read before rendering; a different one means a rebuild.
-    pub fingerprint: (i64, i64, i64),
+    pub fingerprint: candor_store::ContentFingerprint,
 }
 
 const HTML: &str = "text/html; charset=utf-8";
@@ -66,10 +67,16 @@ impl Site {
     }
 
     pub async fn load(store: &Store, org: OrgId, public_url: &str, today: NaiveDate) -> StoreResult<Site> {
+        // Read first: a change that lands while rendering then shows as a new fingerprint and
+        // causes one more rebuild, never a missed one.
+        let fingerprint = store.content_fingerprint(org).await?;
         let items = store.all_items(org).await?;
         let mut published = Published::from_items(&items, today);
         published.documents = library::listed(store.documents(org).await?);
-        Ok(Site::build(&published, public_url, today))
+        Ok(Site {
+            fingerprint,
+            ..Site::build(&published, public_url, today)
+        })
     }
 
     pub fn build(p: &Published, public_url: &str, today: NaiveDate) -> Site {
@@ -135,6 +142,13 @@ impl Site {
             "application/atom+xml; charset=utf-8",
             feeds::atom(p, public_url),
         );
+        map.insert(
+            "/favicon.ico".into(),
+            CachedPage {
+                content_type: "image/x-icon",
+                body: Bytes::from(icon::favicon_ico(&p.profile.body.brand_color)),
+            },
+        );
         let paths: Vec<String> = map.keys().filter(|k| map[*k].content_type == HTML).cloned().collect();
         put(
             &mut map,
@@ -154,7 +168,7 @@ impl Site {
             search: SearchIndex::new(p),
             layout,
             built_for: today,
-            fingerprint: (0, 0, 0),
+            fingerprint: Default::default(),
         }
     }
 }

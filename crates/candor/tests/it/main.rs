@@ -8,6 +8,7 @@ mod audit;
 mod cli;
 mod documents;
 mod faults;
+mod first_start;
 mod gated;
 mod harness;
 mod keys;
@@ -17,6 +18,7 @@ mod passkeys;
 mod public;
 mod services;
 mod sessions;
+mod site_cache;
 mod sso;
 mod startup;
 
