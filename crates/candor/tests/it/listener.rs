@@ -57,11 +57,28 @@ impl ServeProcess {
             _dir: dir,
         };
         let started = Instant::now();
-        while http_status(&server.addr, "/readyz", Duration::from_secs(2)) != Some(200) {
+        let tls = env.iter().any(|(k, _)| *k == "CANDOR_TLS_CERT_FILE");
+        let ready = |addr: &str| match tls {
+            // Plain HTTP cannot ask a TLS listener; that it accepts connections is enough there.
+            true => TcpStream::connect(addr).is_ok(),
+            false => http_status(addr, "/readyz", Duration::from_secs(2)) == Some(200),
+        };
+        while !ready(&server.addr) {
             assert!(started.elapsed() < Duration::from_secs(30), "the server became ready");
             std::thread::sleep(Duration::from_millis(100));
         }
         server
+    }
+
+    /// Starts `candor serve` on its built-in TLS listener.
+    fn start_tls(cert: &std::path::Path, key: &std::path::Path, env: &[(&str, &str)]) -> ServeProcess {
+        let (cert, key) = (cert.display().to_string(), key.display().to_string());
+        let mut all = vec![
+            ("CANDOR_TLS_CERT_FILE", cert.as_str()),
+            ("CANDOR_TLS_KEY_FILE", key.as_str()),
+        ];
+        all.extend_from_slice(env);
+        ServeProcess::start(None, None, &all)
     }
 
     /// Sends SIGTERM and waits up to `limit` for the exit; the exit status, the time it took and
@@ -390,3 +407,106 @@ crate::both_dbs!(
         .unwrap();
     }
 );
+
+/// The built-in TLS listener has the same protections: a client that connects and never
+/// finishes its handshake is cut off after the header timeout, and a response hyper writes
+/// itself carries the security headers, HSTS included.
+#[test]
+fn tls_listener_bounds_handshakes_and_adds_headers_to_parse_errors() {
+    let certs = tempfile::tempdir().unwrap();
+    let (cert, key) = (certs.path().join("cert.pem"), certs.path().join("key.pem"));
+    let made = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+        ])
+        .args([
+            "-days",
+            "2",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-addext",
+            "basicConstraints=critical,CA:FALSE",
+        ])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .stderr(Stdio::null())
+        .status()
+        .expect("openssl runs");
+    assert!(made.success());
+    let server = ServeProcess::start_tls(&cert, &key, &[("CANDOR_HEADER_TIMEOUT_SECONDS", "1")]);
+    let addr = server.addr.clone();
+
+    // Connected, but no ClientHello: closed after about the header timeout.
+    let mut silent = TcpStream::connect(&addr).unwrap();
+    silent.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let started = Instant::now();
+    let mut buf = [0u8; 16];
+    let _ = silent.read(&mut buf);
+    let waited = started.elapsed();
+    assert!(
+        (Duration::from_millis(800)..Duration::from_millis(2500)).contains(&waited),
+        "an unfinished TLS handshake was closed after {waited:?}, expected about 1 s"
+    );
+
+    let reply = tls_exchange(&addr, &cert, b"BROKEN\r\n\r\n");
+    assert_security_headers("malformed request over TLS", &reply, 400);
+    let (_, headers) = head_of(&reply);
+    assert!(
+        headers
+            .iter()
+            .any(|(n, v)| n == "strict-transport-security" && v.contains("max-age=31536000")),
+        "{reply}"
+    );
+    let reply = tls_exchange(
+        &addr,
+        &cert,
+        b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert_security_headers("healthz over TLS", &reply, 200);
+
+    let (status, _, log) = server.terminate(Duration::from_secs(20));
+    assert!(status.is_some_and(|s| s.success()), "exit status {status:?}\n{log}");
+}
+
+/// Sends `request` over TLS (trusting only `cert`) and reads until the server closes.
+fn tls_exchange(addr: &str, cert: &std::path::Path, request: &[u8]) -> String {
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    for c in rustls::pki_types::CertificateDer::pem_file_iter(cert).unwrap() {
+        roots.add(c.unwrap()).unwrap();
+    }
+    let config =
+        rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+    let name = rustls::pki_types::ServerName::try_from("127.0.0.1").unwrap();
+    let conn = rustls::ClientConnection::new(std::sync::Arc::new(config), name).unwrap();
+    let tcp = TcpStream::connect(addr).unwrap();
+    tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut tls = rustls::StreamOwned::new(conn, tcp);
+    tls.write_all(request).unwrap();
+    let mut out = Vec::new();
+    let mut buf = [0u8; 16384];
+    loop {
+        match tls.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+            // A server that closes without close_notify, or resets after answering.
+            Err(_) if !out.is_empty() => break,
+            Err(e) => panic!("TLS exchange failed: {e}"),
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
