@@ -584,6 +584,41 @@ mod tests {
     }
 
     #[test]
+    fn http_limits_have_defaults_and_are_checked() {
+        let c = Config::load(None, &env(&[])).unwrap();
+        assert_eq!(c.http, HttpLimits::default());
+        let c = Config::load(
+            None,
+            &env(&[("CANDOR_HEADER_TIMEOUT_SECONDS", "3"), ("CANDOR_MAX_CONNECTIONS", "50")]),
+        )
+        .unwrap();
+        assert_eq!(c.http.header_timeout, std::time::Duration::from_secs(3));
+        assert_eq!(c.http.max_connections, 50);
+        let e = Config::load(
+            None,
+            &env(&[
+                ("CANDOR_MAX_CONNECTIONS", "0"),
+                ("CANDOR_IDLE_TIMEOUT_SECONDS", "0"),
+                ("CANDOR_SHUTDOWN_GRACE_SECONDS", "soon"),
+            ]),
+        )
+        .unwrap_err();
+        let all = e.0.join("\n");
+        assert!(
+            all.contains("max_connections = 0 must be between 1 and 1000000"),
+            "{all}"
+        );
+        assert!(
+            all.contains("idle_timeout_seconds = 0 must be between 1 and 3600"),
+            "{all}"
+        );
+        assert!(
+            all.contains("CANDOR_SHUTDOWN_GRACE_SECONDS=\"soon\" is not a whole number"),
+            "{all}"
+        );
+    }
+
+    #[test]
     fn address_ranges() {
         let n = IpNet::parse("10.0.0.0/8").unwrap();
         assert!(n.contains("10.1.2.3".parse().unwrap()) && !n.contains("11.0.0.1".parse().unwrap()));

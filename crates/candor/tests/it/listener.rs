@@ -238,6 +238,11 @@ fn slow_header_clients_are_cut_off_and_healthz_keeps_answering() {
     let still_open = slow.iter().filter(|(_, c)| c.is_none()).count();
     let first_closed = slow.iter().filter_map(|(_, c)| *c).min();
     let (status, _, log) = server.terminate(Duration::from_secs(20));
+    eprintln!(
+        "{} slow clients; first cut off after {first_closed:?}; /healthz waits {:?}",
+        slow.len(),
+        waits.iter().map(|(_, w)| w.as_millis()).collect::<Vec<_>>()
+    );
     assert!(
         waits.iter().all(|(status, _)| *status == Some(200)),
         "/healthz stopped answering under slow clients: {waits:?}\n{log}"
@@ -361,6 +366,26 @@ async fn idle_and_header_timeouts_are_separate(db: Db) {
         assert!(
             (Duration::from_millis(800)..Duration::from_millis(2500)).contains(&closed_after),
             "slow header cut off after {closed_after:?}, expected about 1 s"
+        );
+
+        // A client that stops sending its request body is answered (or dropped) after the idle
+        // timeout instead of holding the request for ever.
+        let mut stalled = TcpStream::connect(&addr).unwrap();
+        stalled.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        write!(
+            stalled,
+            "POST /admin/login HTTP/1.1\r\nHost: {addr}\r\nOrigin: http://{addr}\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\nemail=a"
+        )
+        .unwrap();
+        let started = Instant::now();
+        let mut reply = Vec::new();
+        let _ = stalled.read_to_end(&mut reply);
+        let waited = started.elapsed();
+        assert!(
+            (Duration::from_millis(2700)..Duration::from_millis(5000)).contains(&waited),
+            "a stalled request body was given up after {waited:?}, expected about 3 s: {}",
+            String::from_utf8_lossy(&reply)
         );
     })
     .await
