@@ -55,6 +55,19 @@ impl SecurityHeaders {
         }
         SecurityHeaders { list, admin_csp }
     }
+
+    /// The headers as `name: value\r\n` lines, for the responses hyper writes itself before a
+    /// request reaches the application (see `server::guarded_io`).
+    pub fn as_head_lines(&self) -> bytes::Bytes {
+        let mut out = Vec::new();
+        for (name, value) in &self.list {
+            out.extend_from_slice(name.as_str().as_bytes());
+            out.extend_from_slice(b": ");
+            out.extend_from_slice(value.as_bytes());
+            out.extend_from_slice(b"\r\n");
+        }
+        out.into()
+    }
 }
 
 pub async fn security_headers(State(state): State<AppState>, mut res: Response) -> Response {

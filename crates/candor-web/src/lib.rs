@@ -12,6 +12,7 @@ pub mod keys;
 mod public;
 mod public_documents;
 mod ratelimit;
+mod server;
 pub mod simple_pdf;
 pub mod site;
 pub mod sso;
@@ -49,16 +50,32 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves until `shutdown` completes; requests in flight are allowed to finish.
+/// Serves until `shutdown` completes; requests in flight then get the configured grace period.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_with_tls(listener, state, None, shutdown).await
+}
+
+/// Serves the application over plain HTTP, or over TLS when `tls` is given, with the background
+/// tasks that go with it (content watcher, mail delivery).
+pub(crate) async fn serve_with_tls(
+    listener: TcpListener,
+    state: AppState,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let watcher = tokio::spawn(state.clone().watch_content(state.config().content_watch_every));
     let outbox = outbox_worker(&state).map(tokio::spawn);
-    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    let result = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    let served = server::Listener {
+        limits: state.config().http.clone(),
+        tls,
+        header_block: state.security_headers().as_head_lines(),
+        app: router(state),
+    };
+    let result = server::run(listener, served, shutdown).await;
     watcher.abort();
     if let Some(worker) = outbox {
         worker.abort();

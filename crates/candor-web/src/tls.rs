@@ -8,7 +8,6 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use std::future::Future;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
 /// Loads a certificate chain and private key (PEM) into a server configuration.
 pub fn server_config(cert: &Path, key: &Path) -> anyhow::Result<Arc<rustls::ServerConfig>> {
@@ -36,34 +35,26 @@ pub fn server_config(cert: &Path, key: &Path) -> anyhow::Result<Arc<rustls::Serv
     Ok(Arc::new(config))
 }
 
-/// Serves the application over TLS until `shutdown`; requests in flight get 30 s to finish.
+/// Serves the application over TLS until `shutdown`; requests in flight then get the configured
+/// grace period. Slow clients are bounded as on plain HTTP, and a TLS handshake gets the header
+/// timeout.
 pub async fn serve_tls(
     listener: std::net::TcpListener,
     state: AppState,
     config: Arc<rustls::ServerConfig>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let handle = axum_server::Handle::new();
-    let stopper = handle.clone();
-    tokio::spawn(async move {
-        shutdown.await;
-        stopper.graceful_shutdown(Some(Duration::from_secs(30)));
-    });
-    let watcher = tokio::spawn(state.clone().watch_content(Duration::from_secs(5)));
-    let app = crate::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    let tls = axum_server::tls_rustls::RustlsConfig::from_config(config);
-    let result = axum_server::from_tcp_rustls(listener, tls)
-        .handle(handle)
-        .serve(app)
-        .await;
-    watcher.abort();
-    result
+    let listener = tokio::net::TcpListener::from_std(listener)?;
+    let acceptor = tokio_rustls::TlsAcceptor::from(config);
+    crate::serve_with_tls(listener, state, Some(acceptor), shutdown).await
 }
 
 /// A plain-HTTP listener whose only answer is a permanent redirect to the same path over HTTPS.
+/// It has the same protections against slow clients as the application's listener.
 pub async fn serve_redirect(
     listener: tokio::net::TcpListener,
     public_url: String,
+    limits: crate::config::HttpLimits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let app = axum::Router::new().fallback(move |uri: axum::http::Uri| {
@@ -74,5 +65,11 @@ pub async fn serve_redirect(
         );
         async move { Redirect::permanent(&target).into_response() }
     });
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+    let served = crate::server::Listener {
+        app,
+        limits,
+        tls: None,
+        header_block: bytes::Bytes::new(),
+    };
+    crate::server::run(listener, served, shutdown).await
 }

@@ -326,9 +326,10 @@ fn print_setup_link(config: &Config, token: Option<&str>) {
     }
 }
 
-async fn serve(config: Config, start_over: bool) -> anyhow::Result<ExitCode> {
+async fn serve(mut config: Config, start_over: bool) -> anyhow::Result<ExitCode> {
     init_logging(&config);
     let started = std::time::Instant::now();
+    fit_connections_to_descriptors(&mut config);
     let store = open_checked_store(&config, start_over).await?;
     let boot = bootstrap(&store, config.demo).await?;
     if boot.demo_loaded {
@@ -373,6 +374,7 @@ async fn serve(config: Config, start_over: bool) -> anyhow::Result<ExitCode> {
                 tokio::spawn(candor_web::tls::serve_redirect(
                     l,
                     config.public_url.clone(),
+                    config.http.clone(),
                     stopped(&stop_tx),
                 ));
             }
@@ -383,9 +385,44 @@ async fn serve(config: Config, start_over: bool) -> anyhow::Result<ExitCode> {
             candor_web::serve(listener, state, stopped(&stop_tx)).await?;
         }
     }
-    store.close().await;
+    // A request cut off at the end of the grace period may still hold a database connection;
+    // closing the pool waits for those, so it gets a bound of its own.
+    if tokio::time::timeout(STORE_CLOSE_TIMEOUT, store.close()).await.is_err() {
+        tracing::warn!("database connections still in use at exit; closing without them");
+    }
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// How long closing the database pool may take at shutdown.
+const STORE_CLOSE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Descriptors kept free of client connections: database pool, uploads, blobs, logs.
+const RESERVED_DESCRIPTORS: u64 = 128;
+
+/// Raises the soft open-file limit to the hard one, and lowers `max_connections` if the limit
+/// still cannot hold that many connections besides the descriptors Candor needs itself.
+fn fit_connections_to_descriptors(config: &mut Config) {
+    let limit = match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => limit,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read or raise the open-file limit");
+            return;
+        }
+    };
+    let room = limit.saturating_sub(RESERVED_DESCRIPTORS).max(1);
+    let wanted = config.http.max_connections as u64;
+    if wanted > room {
+        config.http.max_connections = room as usize;
+        tracing::warn!(
+            open_file_limit = limit,
+            max_connections = room,
+            configured_max_connections = wanted,
+            "the open-file limit is too low for max_connections; serving fewer connections at once (raise ulimit -n)"
+        );
+    } else {
+        tracing::debug!(open_file_limit = limit, max_connections = wanted, "connection limit");
+    }
 }
 
 async fn shutdown_signal() {
@@ -401,7 +438,7 @@ async fn shutdown_signal() {
         }
     };
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
-    tracing::info!("shutting down; letting requests in flight finish");
+    tracing::info!("shutting down; letting requests in flight finish within the grace period");
 }
 
 /// Records a command-line action; the actor is the operating-system user running `candor`.

@@ -13,7 +13,11 @@ fn main() -> std::process::ExitCode {
         .enable_all()
         .build()
         .expect("tokio runtime");
-    match rt.block_on(cli::run(args)) {
+    let result = rt.block_on(cli::run(args));
+    // Tasks still running (a request cut off at shutdown, a blocking job that never ends) must not
+    // keep the process alive: the runtime waits for them only this long.
+    rt.shutdown_timeout(std::time::Duration::from_secs(1));
+    match result {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");

@@ -1,8 +1,11 @@
 //! Configuration: one typed struct, read from `candor.toml` and then `CANDOR_*` environment
 //! variables, checked at start-up. Every key is documented in `docs/CONFIGURATION.md`.
 
+mod http;
 mod mail;
 mod storage;
+
+pub use http::HttpLimits;
 
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -52,6 +55,8 @@ pub struct Config {
     pub oidc: Option<crate::sso::OidcSettings>,
     /// Where uploaded files go, how big they may be, and the master key ring's source.
     pub storage: storage::StorageSettings,
+    /// Timeouts and the connection cap of the HTTP listener, and the grace period at shutdown.
+    pub http: HttpLimits,
     /// How the outbox retries; not a configuration key (tests shorten it).
     pub mail_retry: candor_notify::RetryPolicy,
     /// How often the server checks for content changed by another process; not a configuration
@@ -124,6 +129,7 @@ impl std::fmt::Debug for Config {
             .field("smtp", &self.smtp)
             .field("oidc", &self.oidc)
             .field("storage", &self.storage)
+            .field("http", &self.http)
             .finish()
     }
 }
@@ -175,10 +181,14 @@ struct FileConfig {
     s3_secret_access_key: Option<String>,
     s3_prefix: Option<String>,
     upload_limit_mb: Option<i64>,
+    header_timeout_seconds: Option<i64>,
+    idle_timeout_seconds: Option<i64>,
+    max_connections: Option<i64>,
+    shutdown_grace_seconds: Option<i64>,
 }
 
 /// Configuration keys, each also settable as `CANDOR_<KEY>` in upper case.
-pub const KEYS: [&str; 43] = [
+pub const KEYS: [&str; 47] = [
     "listen",
     "data_dir",
     "database_url",
@@ -222,6 +232,10 @@ pub const KEYS: [&str; 43] = [
     "s3_secret_access_key",
     "s3_prefix",
     "upload_limit_mb",
+    "header_timeout_seconds",
+    "idle_timeout_seconds",
+    "max_connections",
+    "shutdown_grace_seconds",
 ];
 
 /// Environment variables with the `CANDOR_` prefix that are not configuration keys.
@@ -337,6 +351,14 @@ impl Config {
                 "s3_secret_access_key" => fc.s3_secret_access_key = v,
                 "s3_prefix" => fc.s3_prefix = v,
                 "upload_limit_mb" => fc.upload_limit_mb = int(&mut problems).or(fc.upload_limit_mb),
+                "header_timeout_seconds" => {
+                    fc.header_timeout_seconds = int(&mut problems).or(fc.header_timeout_seconds)
+                }
+                "idle_timeout_seconds" => fc.idle_timeout_seconds = int(&mut problems).or(fc.idle_timeout_seconds),
+                "max_connections" => fc.max_connections = int(&mut problems).or(fc.max_connections),
+                "shutdown_grace_seconds" => {
+                    fc.shutdown_grace_seconds = int(&mut problems).or(fc.shutdown_grace_seconds)
+                }
                 _ => problems.push(format!(
                     "{name} is not a Candor setting; remove it or use one of: {}",
                     KEYS.iter()
@@ -349,6 +371,7 @@ impl Config {
         let data_dir = PathBuf::from(fc.data_dir.take().unwrap_or_else(|| "./candor-data".into()));
         let smtp = mail::smtp_settings(&mut fc, &mut problems);
         let storage = storage::settings(&mut fc, &data_dir, &mut problems);
+        let http = http::limits(&fc, &mut problems);
         let oidc = crate::sso::OidcSettings::from_keys(crate::sso::OidcKeys {
             issuer: fc.oidc_issuer.take(),
             client_id: fc.oidc_client_id.take(),
@@ -475,6 +498,7 @@ impl Config {
         Ok(Config {
             smtp,
             storage,
+            http,
             oidc,
             mail_retry: candor_notify::RetryPolicy::default(),
             content_watch_every: std::time::Duration::from_secs(5),
@@ -562,6 +586,41 @@ mod tests {
                 "no environment form for `{key}`"
             );
         }
+    }
+
+    #[test]
+    fn http_limits_have_defaults_and_are_checked() {
+        let c = Config::load(None, &env(&[])).unwrap();
+        assert_eq!(c.http, HttpLimits::default());
+        let c = Config::load(
+            None,
+            &env(&[("CANDOR_HEADER_TIMEOUT_SECONDS", "3"), ("CANDOR_MAX_CONNECTIONS", "50")]),
+        )
+        .unwrap();
+        assert_eq!(c.http.header_timeout, std::time::Duration::from_secs(3));
+        assert_eq!(c.http.max_connections, 50);
+        let e = Config::load(
+            None,
+            &env(&[
+                ("CANDOR_MAX_CONNECTIONS", "0"),
+                ("CANDOR_IDLE_TIMEOUT_SECONDS", "0"),
+                ("CANDOR_SHUTDOWN_GRACE_SECONDS", "soon"),
+            ]),
+        )
+        .unwrap_err();
+        let all = e.0.join("\n");
+        assert!(
+            all.contains("max_connections = 0 must be between 1 and 1000000"),
+            "{all}"
+        );
+        assert!(
+            all.contains("idle_timeout_seconds = 0 must be between 1 and 3600"),
+            "{all}"
+        );
+        assert!(
+            all.contains("CANDOR_SHUTDOWN_GRACE_SECONDS=\"soon\" is not a whole number"),
+            "{all}"
+        );
     }
 
     #[test]
