@@ -10,6 +10,7 @@ mod documents;
 mod gated;
 mod harness;
 mod keys;
+mod links;
 mod mail;
 mod mfa;
 mod passkeys;
