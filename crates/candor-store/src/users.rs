@@ -176,7 +176,8 @@ impl Store {
         Ok(ended)
     }
 
-    /// Disables (or re-enables) a user; disabling ends their sessions.
+    /// Disables (or re-enables) a user; disabling ends their sessions and outstanding links (a
+    /// link from before must not come back to life when the account is enabled again).
     pub async fn set_disabled(&self, org: OrgId, user_id: i64, disabled: bool) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
         let done = sqlx::query("UPDATE users SET disabled_at = $1 WHERE id = $2 AND org_id = $3")
@@ -192,6 +193,9 @@ impl Store {
             .bind(user_id)
             .execute(&mut *tx)
             .await?;
+        if disabled {
+            end_user_links(&mut tx, user_id, "").await?;
+        }
         tx.commit().await?;
         Ok(())
     }

@@ -1,7 +1,8 @@
 //! Emailed and printed single-use links. Corporate mail scanners open every link before the
 //! person does, so opening one (GET or HEAD, any number of times, from anywhere) uses nothing:
 //! the person's button press (a POST with the form token) uses it, once. And a user's setup and
-//! reset links end when a newer one is issued, when one is used, or when the password changes.
+//! reset links end when a newer one is issued, when one is used, when the password changes, or
+//! when the user is disabled.
 
 use crate::gated::{app_with_mail, mail_after, mail_to, path_in, request_access, request_id_of, sign_nda};
 use crate::harness::{csrf_of, shown_once, Browser, OWNER_EMAIL, OWNER_PASSWORD};
@@ -226,7 +227,7 @@ async fn still_works(app: &TestApp, path: &str) -> bool {
 }
 
 both_dbs!(
-    user_links_end_when_a_newer_is_issued_one_is_used_or_the_password_changes,
+    user_links_end_when_a_newer_is_issued_one_is_used_the_password_changes_or_the_user_is_disabled,
     |app: TestApp| async move {
         let csrf = app.sign_in_owner().await;
 
@@ -300,6 +301,24 @@ both_dbs!(
         assert!(
             !still_works(&app, &pending).await,
             "the reset link ended with the change"
+        );
+
+        // 4. Disabling a user ends their links: enabling them again does not bring one back.
+        let pending = cli_reset_link(&app, "erin@corvellan.example");
+        assert!(still_works(&app, &pending).await);
+        for action in ["disable", "enable"] {
+            let (_, users) = app.get_text("/admin/users").await;
+            let r = app
+                .post_form(
+                    &format!("/admin/users/{}/{action}", erin.id),
+                    &[("_csrf", &csrf_of(&users))],
+                )
+                .await;
+            assert_eq!(r.status(), 303, "{action}");
+        }
+        assert!(
+            !still_works(&app, &pending).await,
+            "the reset link ended with the disabling"
         );
     }
 );
