@@ -67,5 +67,8 @@ describe('axe-core, default rules, no serious or critical violations', { concurr
   for (const scheme of ['light', 'dark']) {
     test(`axe ${scheme}: /documents/request (access request form)`, { timeout: 60_000 }, (t) => check(t, scheme, '/documents/request', 200));
     test(`axe ${scheme}: /viewer/signin (viewer sign-in)`, { timeout: 60_000 }, (t) => check(t, scheme, '/viewer/signin', 200));
+    // An emailed link that does not work gets its own page (the link page without its button).
+    test(`axe ${scheme}: /documents/verify/<unknown> (a link that does not work)`, { timeout: 60_000 }, (t) => check(t, scheme, '/documents/verify/not-a-real-link', 404));
+    test(`axe ${scheme}: /viewer/login/<unknown> (a sign-in link that does not work)`, { timeout: 60_000 }, (t) => check(t, scheme, '/viewer/login/not-a-real-link', 404));
   }
 });

@@ -3,7 +3,7 @@
 //! same transaction as the step itself.
 
 use crate::outbox::insert_email;
-use crate::{get, now, NewEmail, OrgId, Store, StoreError, StoreResult};
+use crate::{get, now, LinkState, NewEmail, OrgId, Store, StoreError, StoreResult};
 use candor_core::requests::RequestStatus;
 use sqlx::any::AnyRow;
 
@@ -141,10 +141,32 @@ fn grant_from_row(row: &AnyRow) -> StoreResult<Grant> {
     })
 }
 
-async fn insert_link<'c, E>(exec: E, org: OrgId, request_id: Option<i64>, link: &NewLink) -> StoreResult<()>
-where
-    E: sqlx::Executor<'c, Database = sqlx::Any>,
-{
+/// The purpose of viewer sign-in links. A viewer has at most one outstanding: a newer one (asked
+/// for on the sign-in page, or sent with an approval) ends the older ones, so only the newest
+/// mail in their inbox works. Verification links are not ended this way: each belongs to its own
+/// request, perhaps made from another browser.
+const VIEWER_LINK: &str = "viewer";
+
+/// Stores a link on `conn` (the caller's transaction); a viewer sign-in link first ends the
+/// viewer's older unused ones (by expiring them now, so their page says "expired or replaced").
+async fn insert_link(
+    conn: &mut sqlx::AnyConnection,
+    org: OrgId,
+    request_id: Option<i64>,
+    link: &NewLink,
+) -> StoreResult<()> {
+    if link.purpose == VIEWER_LINK {
+        sqlx::query(
+            "UPDATE magic_links SET expires_at = $1 WHERE org_id = $2 AND purpose = $3 AND email = $4 \
+             AND used_at IS NULL AND expires_at > $1",
+        )
+        .bind(now())
+        .bind(org)
+        .bind(VIEWER_LINK)
+        .bind(&link.email)
+        .execute(&mut *conn)
+        .await?;
+    }
     sqlx::query(
         "INSERT INTO magic_links (token_hash, org_id, purpose, request_id, email, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
     )
@@ -154,7 +176,7 @@ where
     .bind(request_id)
     .bind(&link.email)
     .bind(link.expires_at)
-    .execute(exec)
+    .execute(conn)
     .await?;
     Ok(())
 }
@@ -231,7 +253,7 @@ impl Store {
         .await?;
         let id: i64 = get(&row, "id")?;
         if let Some((link, mail)) = link {
-            insert_link(&mut *tx, org, Some(id), link).await?;
+            insert_link(&mut tx, org, Some(id), link).await?;
             insert_email(&mut *tx, org, mail).await?;
         }
         tx.commit().await?;
@@ -256,6 +278,26 @@ impl Store {
         );
         let rows = sqlx::query(&sql).bind(org).fetch_all(&self.pool).await?;
         rows.iter().map(request_from_row).collect()
+    }
+
+    /// What an emailed link is (usable, with its request id and email; used; expired; unknown),
+    /// without using it up: opening a link only shows a page.
+    pub async fn link_state(&self, token_hash: &str, purpose: &str) -> StoreResult<LinkState<(Option<i64>, String)>> {
+        let row = sqlx::query(
+            "SELECT request_id, email, used_at, expires_at FROM magic_links WHERE token_hash = $1 AND purpose = $2",
+        )
+        .bind(token_hash)
+        .bind(purpose)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(r) = row else {
+            return Ok(LinkState::Unknown);
+        };
+        Ok(LinkState::of(
+            get(&r, "used_at")?,
+            get(&r, "expires_at")?,
+            (get(&r, "request_id")?, get(&r, "email")?),
+        ))
     }
 
     /// Uses up an emailed link: `(request id, email)` if it exists, has this purpose, is unused
@@ -410,7 +452,7 @@ impl Store {
             .bind(id)
             .execute(&mut *tx)
             .await?;
-            insert_link(&mut *tx, org, Some(id), link).await?;
+            insert_link(&mut tx, org, Some(id), link).await?;
         }
         insert_email(&mut *tx, org, mail).await?;
         tx.commit().await?;
@@ -455,7 +497,7 @@ impl Store {
     /// A fresh viewer sign-in link and its mail, in one transaction.
     pub async fn create_viewer_link(&self, org: OrgId, link: &NewLink, mail: &NewEmail) -> StoreResult<()> {
         let mut tx = self.begin().await?;
-        insert_link(&mut *tx, org, None, link).await?;
+        insert_link(&mut tx, org, None, link).await?;
         insert_email(&mut *tx, org, mail).await?;
         tx.commit().await?;
         Ok(())

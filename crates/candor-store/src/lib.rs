@@ -32,6 +32,33 @@ pub use tokens::{ApiToken, TokenScope};
 pub use tx::Tx;
 pub use users::{Role, User};
 
+/// What a single-use emailed or printed link is, looked up without using it up: the page a link
+/// opens shows a button when it is usable and says plainly what went wrong when it is not.
+#[derive(Clone, Debug, PartialEq)]
+pub enum LinkState<T> {
+    /// Unused and unexpired; `T` is who or what it is for.
+    Usable(T),
+    /// Used already: a link works once.
+    Used,
+    /// Past its time, or ended early because a newer link was issued or the password changed.
+    Expired,
+    /// No such link: mistyped, cut short, or made up.
+    Unknown,
+}
+
+impl<T> LinkState<T> {
+    /// The state of a link row from its `used_at` and `expires_at`.
+    fn of(used_at: Option<i64>, expires_at: i64, value: T) -> LinkState<T> {
+        if used_at.is_some() {
+            LinkState::Used
+        } else if expires_at <= now() {
+            LinkState::Expired
+        } else {
+            LinkState::Usable(value)
+        }
+    }
+}
+
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::AnyPool;
 use std::time::Duration;

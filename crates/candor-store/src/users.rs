@@ -1,6 +1,6 @@
 //! Back-office users, their server-side sessions and single-use account links.
 
-use crate::{get, now, OrgId, Store, StoreError, StoreResult};
+use crate::{get, now, LinkState, OrgId, Store, StoreError, StoreResult};
 pub use candor_core::access::Role;
 use sqlx::any::AnyRow;
 
@@ -26,6 +26,42 @@ pub struct User {
 pub(crate) const USER_COLUMNS: &str =
     "u.id, u.org_id, u.email, u.name, u.role, u.password_hash, u.disabled_at, u.created_at, u.last_login_at, u.totp_secret, \
      (SELECT COUNT(*) FROM passkeys p WHERE p.user_id = u.id) AS passkey_count";
+
+/// Ends every outstanding link (setup or reset) of a user except `keep` (a token digest; `""`
+/// keeps none), by expiring it now: once a newer link is issued, one is used or the password
+/// changes, an older link in a mailbox or a terminal's scroll-back must not set the password.
+/// Expiring rather than marking used keeps the link's page truthful ("expired or replaced").
+async fn end_user_links(conn: &mut sqlx::AnyConnection, user_id: i64, keep: &str) -> StoreResult<u64> {
+    let ended = sqlx::query(
+        "UPDATE user_links SET expires_at = $1 WHERE user_id = $2 AND used_at IS NULL AND expires_at > $1 AND token_hash <> $3",
+    )
+    .bind(now())
+    .bind(user_id)
+    .bind(keep)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(ended)
+}
+
+/// Stores a new link for a user and ends their other outstanding ones, on `conn` (a transaction).
+async fn insert_user_link(
+    conn: &mut sqlx::AnyConnection,
+    user_id: i64,
+    token_hash: &str,
+    purpose: &str,
+    ttl_secs: i64,
+) -> StoreResult<()> {
+    end_user_links(&mut *conn, user_id, token_hash).await?;
+    sqlx::query("INSERT INTO user_links (token_hash, user_id, purpose, expires_at) VALUES ($1, $2, $3, $4)")
+        .bind(token_hash)
+        .bind(user_id)
+        .bind(purpose)
+        .bind(now() + ttl_secs)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
 
 pub(crate) fn user_from_row(row: &AnyRow) -> StoreResult<User> {
     let role: String = get(row, "role")?;
@@ -102,7 +138,7 @@ impl Store {
         })
     }
 
-    /// Sets a new password hash and ends all of the user's sessions.
+    /// Sets a new password hash and ends all of the user's sessions and outstanding links.
     pub async fn set_password(&self, user_id: i64, hash: &str) -> StoreResult<()> {
         let mut tx = self.begin().await?;
         sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
@@ -110,6 +146,7 @@ impl Store {
             .bind(user_id)
             .execute(&mut *tx)
             .await?;
+        end_user_links(&mut tx, user_id, "").await?;
         sqlx::query("DELETE FROM sessions WHERE user_id = $1")
             .bind(user_id)
             .execute(&mut *tx)
@@ -118,8 +155,9 @@ impl Store {
         Ok(())
     }
 
-    /// A user changes their own password: the new hash is stored and every other session of
-    /// theirs ends, in one transaction; the session they changed it from stays.
+    /// A user changes their own password: the new hash is stored, every other session of theirs
+    /// and every outstanding setup or reset link ends, in one transaction; the session they
+    /// changed it from stays.
     pub async fn change_password(&self, user_id: i64, hash: &str, keep_public_id: &str) -> StoreResult<u64> {
         let mut tx = self.begin().await?;
         sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
@@ -127,6 +165,7 @@ impl Store {
             .bind(user_id)
             .execute(&mut *tx)
             .await?;
+        end_user_links(&mut tx, user_id, "").await?;
         let ended = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND (public_id IS NULL OR public_id <> $2)")
             .bind(user_id)
             .bind(keep_public_id)
@@ -137,7 +176,8 @@ impl Store {
         Ok(ended)
     }
 
-    /// Disables (or re-enables) a user; disabling ends their sessions.
+    /// Disables (or re-enables) a user; disabling ends their sessions and outstanding links (a
+    /// link from before must not come back to life when the account is enabled again).
     pub async fn set_disabled(&self, org: OrgId, user_id: i64, disabled: bool) -> StoreResult<()> {
         let mut tx = self.begin().await?;
         let done = sqlx::query("UPDATE users SET disabled_at = $1 WHERE id = $2 AND org_id = $3")
@@ -153,6 +193,9 @@ impl Store {
             .bind(user_id)
             .execute(&mut *tx)
             .await?;
+        if disabled {
+            end_user_links(&mut tx, user_id, "").await?;
+        }
         tx.commit().await?;
         Ok(())
     }
@@ -196,7 +239,8 @@ impl Store {
         Ok(())
     }
 
-    /// Stores a single-use link (setup or reset) by the digest of its token.
+    /// Stores a single-use link (setup or reset) by the digest of its token; the user's older
+    /// outstanding links end in the same transaction.
     pub async fn create_user_link(
         &self,
         user_id: i64,
@@ -204,18 +248,15 @@ impl Store {
         purpose: &str,
         ttl_secs: i64,
     ) -> StoreResult<()> {
-        sqlx::query("INSERT INTO user_links (token_hash, user_id, purpose, expires_at) VALUES ($1, $2, $3, $4)")
-            .bind(token_hash)
-            .bind(user_id)
-            .bind(purpose)
-            .bind(now() + ttl_secs)
-            .execute(&self.pool)
-            .await?;
+        let mut tx = self.begin().await?;
+        insert_user_link(&mut tx, user_id, token_hash, purpose, ttl_secs).await?;
+        tx.commit().await?;
         Ok(())
     }
 
     /// Stores a single-use link and queues the message that carries it, in one transaction:
-    /// either the user gets mail for a link that works, or nothing happened.
+    /// either the user gets mail for a link that works, or nothing happened. Older outstanding
+    /// links of the user end in the same transaction.
     pub async fn create_user_link_with_email(
         &self,
         user: &User,
@@ -225,34 +266,40 @@ impl Store {
         email: &crate::NewEmail,
     ) -> StoreResult<()> {
         let mut tx = self.begin().await?;
-        sqlx::query("INSERT INTO user_links (token_hash, user_id, purpose, expires_at) VALUES ($1, $2, $3, $4)")
-            .bind(token_hash)
-            .bind(user.id)
-            .bind(purpose)
-            .bind(now() + ttl_secs)
-            .execute(&mut *tx)
-            .await?;
+        insert_user_link(&mut tx, user.id, token_hash, purpose, ttl_secs).await?;
         crate::outbox::insert_email(&mut *tx, user.org_id, email).await?;
         tx.commit().await?;
         Ok(())
     }
 
-    /// The user a still-valid, unused link belongs to, without using it up.
-    pub async fn peek_user_link(&self, token_hash: &str, purpose: &str) -> StoreResult<Option<User>> {
+    /// What a link is (usable, with its user; used; expired; unknown), without using it up. A
+    /// disabled user's link is unknown: it will never work, and the page need not say why.
+    pub async fn user_link_state(&self, token_hash: &str, purpose: &str) -> StoreResult<LinkState<User>> {
         let sql = format!(
-            "SELECT {USER_COLUMNS} FROM user_links l JOIN users u ON u.id = l.user_id \
-             WHERE l.token_hash = $1 AND l.purpose = $2 AND l.used_at IS NULL AND l.expires_at > $3 AND u.disabled_at IS NULL"
+            "SELECT {USER_COLUMNS}, l.used_at AS link_used_at, l.expires_at AS link_expires_at \
+             FROM user_links l JOIN users u ON u.id = l.user_id WHERE l.token_hash = $1 AND l.purpose = $2"
         );
         let row = sqlx::query(&sql)
             .bind(token_hash)
             .bind(purpose)
-            .bind(now())
             .fetch_optional(&self.pool)
             .await?;
-        row.as_ref().map(user_from_row).transpose()
+        let Some(row) = row else {
+            return Ok(LinkState::Unknown);
+        };
+        let user = user_from_row(&row)?;
+        if user.disabled {
+            return Ok(LinkState::Unknown);
+        }
+        Ok(LinkState::of(
+            get(&row, "link_used_at")?,
+            get(&row, "link_expires_at")?,
+            user,
+        ))
     }
 
-    /// Uses a link up and sets the password, atomically: a link works once.
+    /// Uses a link up and sets the password, atomically: a link works once, and the user's other
+    /// outstanding links end with it.
     pub async fn redeem_user_link(
         &self,
         token_hash: &str,
@@ -282,6 +329,7 @@ impl Store {
         if used.rows_affected() != 1 {
             return Ok(None);
         }
+        end_user_links(&mut tx, user.id, token_hash).await?;
         sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
             .bind(password_hash)
             .bind(user.id)

@@ -262,10 +262,21 @@ const RESET: LinkKind = LinkKind {
     ask_identity: false,
 };
 
-async fn link_form(state: &AppState, kind: &LinkKind, token: &str) -> AppResult<Response> {
-    let Some(user) = state.store().peek_user_link(&token_digest(token), kind.purpose).await? else {
-        return Err(AppError::BadRequest("This link is not valid: it may have expired or been used already. Ask for a new one at /admin/forgot, or ask an owner.".into()));
+/// The user of a usable link, or the error page that says why the link cannot be used and what
+/// to do instead. Looking changes nothing: only saving the form uses a link.
+async fn usable_link(state: &AppState, kind: &LinkKind, digest: &str) -> AppResult<candor_store::User> {
+    use candor_store::LinkState;
+    let why = match state.store().user_link_state(digest, kind.purpose).await? {
+        LinkState::Usable(user) => return Ok(user),
+        LinkState::Used => "This link was used already: each link works once. If you set your password with it, sign in at /admin/login. Otherwise ask for a new link at /admin/forgot, or ask an owner.",
+        LinkState::Expired => "This link has expired, or was replaced: a newer link, using another link or changing the password ends it. Ask for a new link at /admin/forgot, or ask an owner.",
+        LinkState::Unknown => "This link is not valid: it may have been copied incompletely, or the account is disabled. Check that the whole link is in the address bar, or ask for a new one at /admin/forgot, or ask an owner.",
     };
+    Err(AppError::BadRequest(why.into()))
+}
+
+async fn link_form(state: &AppState, kind: &LinkKind, token: &str) -> AppResult<Response> {
+    let user = usable_link(state, kind, &token_digest(token)).await?;
     let (csrf, set) = pre_session_csrf(state);
     let email = if user.email.ends_with("@localhost") {
         ""
@@ -304,11 +315,7 @@ async fn link_submit(
     let field = |k: &str| form.get(k).map(String::as_str).unwrap_or("");
     check_pre_session_csrf(headers, form)?;
     let digest = token_digest(token);
-    let Some(user) = state.store().peek_user_link(&digest, kind.purpose).await? else {
-        return Err(AppError::BadRequest(
-            "This link is not valid: it may have expired or been used already.".into(),
-        ));
-    };
+    let user = usable_link(state, kind, &digest).await?;
     let mut errors = vec![];
     let password = field("password");
     if let Err(why) = candor_core::password::check_new_password(password) {
@@ -368,7 +375,10 @@ async fn link_submit(
         .await?
         .is_none()
     {
-        return Err(AppError::BadRequest("This link was used already.".into()));
+        return Err(AppError::BadRequest(
+            "This link was used already: each link works once. Sign in at /admin/login, or ask for a new link at /admin/forgot."
+                .into(),
+        ));
     }
     let actor = format!("user:{}", if kind.ask_identity { email } else { user.email.as_str() });
     state

@@ -1,10 +1,12 @@
 //! The visitor's path to NDA documents: request access, prove the email address, sign the NDA,
 //! wait for approval (or a rule), then sign in by emailed link and download watermarked copies.
 //!
-//! Pages here are public. Forms carry a double-submit CSRF token (`candor_form` cookie, path `/`)
+//! Pages here are public. Opening an emailed link only shows a page with one button; the button
+//! (a POST) uses the link, so mail scanners that open links first use nothing up. Forms carry a double-submit CSRF token (`candor_form` cookie, path `/`)
 //! and pass the same Origin check as the back office; every form that sends mail is rate-limited
 //! per address and per email; answers that could tell who asked for what are uniform.
 
+mod links;
 mod nda;
 mod request;
 mod viewer;
@@ -35,11 +37,14 @@ const STEP_COOKIE: &str = "candor_request";
 pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/documents/request", get(request::form).post(request::submit))
-        .route("/documents/verify/{token}", get(request::verify))
+        .route(
+            "/documents/verify/{token}",
+            get(request::verify_page).post(request::verify),
+        )
         .route("/documents/nda", get(nda::form).post(nda::sign))
         .route("/viewer", get(viewer::home))
         .route("/viewer/signin", get(viewer::signin_form).post(viewer::signin))
-        .route("/viewer/login/{token}", get(viewer::login))
+        .route("/viewer/login/{token}", get(viewer::login_page).post(viewer::login))
         .route("/viewer/logout", post(viewer::logout))
         .route("/viewer/documents/{slug}", get(viewer::download))
         .layer(axum::middleware::map_response(no_store))
@@ -170,7 +175,7 @@ pub(crate) async fn approve(
         format!("A note from {org}: {message_text}\n\n")
     };
     let text = format!(
-        "Hello {},\n\nYour request for documents from {org} was approved. {note}Sign in here to read them (the link works once, within 7 days; later, ask for a new link at {}/viewer/signin):\n\n{url}\n\nYour access lasts {days} days. The documents are watermarked with your name and email address.",
+        "Hello {},\n\nYour request for documents from {org} was approved. {note}To read them, open this link and press Sign in (it works once, within 7 days; later, ask for a new link at {}/viewer/signin):\n\n{url}\n\nYour access lasts {days} days. The documents are watermarked with your name and email address.",
         req.name,
         state.config().public_url
     );

@@ -1,5 +1,7 @@
-//! "Request access": the form, and the emailed link that proves the address.
+//! "Request access": the form, and the emailed link that proves the address (opening it shows a
+//! button; pressing the button proves it).
 
+use super::links::{confirm_page, unusable_page, LinkKind};
 use super::{check_form_csrf, form_csrf, mail, message, org_name, STEP_COOKIE, STEP_SECS, VERIFY_LINK_SECS};
 use crate::admin::session::cookie;
 use crate::error::{AppError, AppResult};
@@ -12,6 +14,7 @@ use axum::Form;
 use candor_core::documents::Access;
 use candor_core::requests::{apply_rules, valid_email, RequestStatus, RuleOutcome};
 use candor_crypto::{random_token, token_digest};
+use candor_store::LinkState;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 
@@ -168,7 +171,7 @@ pub async fn submit(
         let org = org_name(&state).await;
         let url = format!("{}/documents/verify/{}", state.config().public_url, token.expose());
         let text = format!(
-            "Hello {},\n\nSomeone (we hope you) asked for access to security documents from {org} with this address. Confirm it is yours by opening this link. It works once, within 15 minutes:\n\n{url}\n\nIf you did not ask, ignore this message: nothing happens without the link.",
+            "Hello {},\n\nSomeone (we hope you) asked for access to security documents from {org} with this address. To confirm it is yours, open this link and press the button on the page. It works once, within 15 minutes:\n\n{url}\n\nIf you did not ask, ignore this message: nothing happens without the link.",
             request.name
         );
         let m = mail(
@@ -205,18 +208,43 @@ pub async fn submit(
     .await
 }
 
-/// The emailed link: proves the address, then on to the NDA (or straight past it when a
-/// signature of the current NDA by this address is on file).
-pub async fn verify(State(state): State<AppState>, Path(token): Path<String>) -> AppResult<Response> {
-    let used = state.store().use_link(&token_digest(&token), "verify").await?;
+/// The emailed link, opened: what confirming does, and the button that does it. Opening it
+/// changes nothing (mail scanners open links before people do).
+pub async fn verify_page(State(state): State<AppState>, Path(token): Path<String>) -> AppResult<Response> {
+    let link = state.store().link_state(&token_digest(&token), "verify").await?;
+    let LinkState::Usable((_, email)) = &link else {
+        return unusable_page(&state, LinkKind::Verify, &link).await;
+    };
+    let org = org_name(&state).await;
+    let paragraphs = [
+        format!("You asked for access to {org}'s security documents as {email}."),
+        "Press the button to confirm that this address is yours. Next, in this browser, you will read and sign our non-disclosure agreement.".to_owned(),
+    ];
+    let action = format!("/documents/verify/{token}");
+    confirm_page(
+        &state,
+        "Confirm your email address",
+        &paragraphs,
+        &action,
+        "Confirm my email address",
+    )
+    .await
+}
+
+/// The button on the link's page: proves the address, then on to the NDA (or straight past it
+/// when a signature of the current NDA by this address is on file).
+pub async fn verify(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> AppResult<Response> {
+    check_form_csrf(&headers, &form)?;
+    let digest = token_digest(&token);
+    let used = state.store().use_link(&digest, "verify").await?;
     let Some((Some(request_id), email)) = used else {
-        return message(
-            &state,
-            StatusCode::NOT_FOUND,
-            "This link does not work",
-            &["It may have expired (links work for 15 minutes), been used already, or been copied incompletely. Ask for access again to get a new one."],
-        )
-        .await;
+        let link = state.store().link_state(&digest, "verify").await?;
+        return unusable_page(&state, LinkKind::Verify, &link).await;
     };
     let step = random_token();
     state

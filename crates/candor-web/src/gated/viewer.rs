@@ -1,8 +1,10 @@
-//! Approved viewers: passwordless sign-in by emailed link into a viewer session (its own cookie,
+//! Approved viewers: passwordless sign-in by emailed link (opening it shows a button; pressing it
+//! signs in) into a viewer session (its own cookie,
 //! separate from the back office), the documents their live grants cover, and downloads:
 //! PDFs watermarked for them, other files as attachments. Every download is logged; a document
 //! outside every live grant is simply not found (and the attempt audited).
 
+use super::links::{confirm_page, unusable_page, LinkKind};
 use super::{check_form_csrf, form_csrf, mail, message, org_name, VIEWER_LINK_SECS};
 use crate::admin::session::{cookie, read_cookie};
 use crate::error::{AppError, AppResult};
@@ -15,6 +17,7 @@ use axum::Form;
 use candor_core::documents::Access;
 use candor_core::requests::{grant_covers, valid_email};
 use candor_crypto::{random_token, token_digest};
+use candor_store::LinkState;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 
@@ -42,19 +45,35 @@ async fn viewer(state: &AppState, headers: &HeaderMap) -> AppResult<Option<Strin
         .await?)
 }
 
+/// The emailed sign-in link, opened: who it signs in, and the button that does it. Opening it
+/// changes nothing (mail scanners open links before people do).
+pub async fn login_page(State(state): State<AppState>, Path(token): Path<String>) -> AppResult<Response> {
+    let link = state.store().link_state(&token_digest(&token), "viewer").await?;
+    let LinkState::Usable((_, email)) = &link else {
+        return unusable_page(&state, LinkKind::ViewerSignIn, &link).await;
+    };
+    let org = org_name(&state).await;
+    let paragraphs = [
+        format!("This link signs {email} in to read {org}'s security documents."),
+        "Press the button to sign in on this browser. The link works once: afterwards, ask for a new one whenever you need it.".to_owned(),
+    ];
+    let action = format!("/viewer/login/{token}");
+    confirm_page(&state, "Sign in to your documents", &paragraphs, &action, "Sign in").await
+}
+
+/// The button on the sign-in link's page: uses the link and starts a viewer session.
 pub async fn login(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(token): Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
 ) -> AppResult<Response> {
-    let Some((_, email)) = state.store().use_link(&token_digest(&token), "viewer").await? else {
-        return message(
-            &state,
-            StatusCode::NOT_FOUND,
-            "This sign-in link does not work",
-            &["It may have expired or been used already. Ask for a new one at /viewer/signin."],
-        )
-        .await;
+    check_form_csrf(&headers, &form)?;
+    let digest = token_digest(&token);
+    let Some((_, email)) = state.store().use_link(&digest, "viewer").await? else {
+        let link = state.store().link_state(&digest, "viewer").await?;
+        return unusable_page(&state, LinkKind::ViewerSignIn, &link).await;
     };
     let id = random_token();
     state
@@ -331,7 +350,7 @@ async fn send_link(state: &AppState, email: &str) -> anyhow::Result<()> {
     };
     let org = org_name(state).await;
     let url = format!("{}/viewer/login/{}", state.config().public_url, token.expose());
-    let text = format!("Hello,\n\nSign in to read {org}'s documents with this link. It works once, within 15 minutes:\n\n{url}\n\nIf you did not ask for it, ignore this message.");
+    let text = format!("Hello,\n\nTo sign in and read {org}'s documents, open this link and press Sign in. It works once, within 15 minutes, and asking for another link ends this one:\n\n{url}\n\nIf you did not ask for it, ignore this message.");
     let m = mail(
         email,
         format!("Your sign-in link for {org}'s documents"),

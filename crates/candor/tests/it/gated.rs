@@ -7,7 +7,7 @@ use crate::harness::{csrf_of, Browser};
 use crate::services::{fast_retry, link_in, MailSink};
 use crate::{both_dbs_fn, Db, TestApp};
 
-async fn app_with_mail(db: Db, sink: &MailSink) -> Option<TestApp> {
+pub(crate) async fn app_with_mail(db: Db, sink: &MailSink) -> Option<TestApp> {
     let port = sink.port;
     TestApp::start_configured(db, true, move |c| {
         c.smtp = Some(MailSink::settings(port));
@@ -17,12 +17,12 @@ async fn app_with_mail(db: Db, sink: &MailSink) -> Option<TestApp> {
 }
 
 /// The newest message to `to` whose subject contains `subject`, waiting up to 20 s.
-async fn mail_to(sink: &MailSink, to: &str, subject: &str) -> String {
+pub(crate) async fn mail_to(sink: &MailSink, to: &str, subject: &str) -> String {
     mail_after(sink, 0, to, subject).await
 }
 
 /// Like [`mail_to`], among the messages after the first `skip`.
-async fn mail_after(sink: &MailSink, skip: usize, to: &str, subject: &str) -> String {
+pub(crate) async fn mail_after(sink: &MailSink, skip: usize, to: &str, subject: &str) -> String {
     for _ in 0..200 {
         if let Some(m) = sink
             .messages()
@@ -42,7 +42,7 @@ async fn mail_after(sink: &MailSink, skip: usize, to: &str, subject: &str) -> St
 }
 
 /// The path of the first link in `mail` under `prefix` (e.g. "/documents/verify/").
-fn path_in(app: &TestApp, mail: &str, prefix: &str) -> String {
+pub(crate) fn path_in(app: &TestApp, mail: &str, prefix: &str) -> String {
     link_in(mail, &format!("{}{prefix}", app.base))
         .strip_prefix(&app.base)
         .unwrap()
@@ -50,7 +50,13 @@ fn path_in(app: &TestApp, mail: &str, prefix: &str) -> String {
 }
 
 /// Fills and sends the request form as `email`; returns the status and page.
-async fn request_access(b: &Browser, name: &str, email: &str, company: &str, documents: &[&str]) -> (u16, String) {
+pub(crate) async fn request_access(
+    b: &Browser,
+    name: &str,
+    email: &str,
+    company: &str,
+    documents: &[&str],
+) -> (u16, String) {
     let (_, form) = b.get_text("/documents/request").await;
     let mut fields = vec![
         ("_csrf", csrf_of(&form)),
@@ -80,8 +86,13 @@ async fn request_access(b: &Browser, name: &str, email: &str, company: &str, doc
 /// Follows the verification mail, then signs the NDA as `name`; returns the final page.
 async fn verify_and_sign(app: &TestApp, sink: &MailSink, b: &Browser, email: &str, name: &str) -> (u16, String) {
     let verify = mail_to(sink, email, "Confirm your email").await;
-    let r = b.get(&path_in(app, &verify, "/documents/verify/")).await;
+    let r = b.follow_link(&path_in(app, &verify, "/documents/verify/")).await;
     assert_eq!(r.status(), 303);
+    sign_nda(b, name).await
+}
+
+/// Signs the NDA as `name` in a browser whose address is verified; returns the final page.
+pub(crate) async fn sign_nda(b: &Browser, name: &str) -> (u16, String) {
     let (status, nda) = b.get_text("/documents/nda").await;
     assert_eq!(status, 200, "{nda}");
     if !nda.contains("name=\"nda_sha256\"") {
@@ -110,7 +121,7 @@ async fn verify_and_sign(app: &TestApp, sink: &MailSink, b: &Browser, email: &st
     (status, r.text().await.unwrap())
 }
 
-async fn request_id_of(app: &TestApp, email: &str) -> i64 {
+pub(crate) async fn request_id_of(app: &TestApp, email: &str) -> i64 {
     app.store
         .access_requests(app.state.org(), false)
         .await
@@ -171,7 +182,7 @@ async fn end_to_end(db: Db) {
             .get(&path_in(&app, &verify, "/documents/verify/"))
             .await
             .status(),
-        404
+        410
     );
 
     // 4. An access manager approves from the queue.
@@ -201,10 +212,10 @@ async fn end_to_end(db: Db) {
     assert!(approval.contains("Welcome aboard"));
     let login = path_in(&app, &approval, "/viewer/login/");
     let viewer = app.new_browser();
-    assert_eq!(viewer.get(&login).await.status(), 303);
+    assert_eq!(viewer.follow_link(&login).await.status(), 303);
     assert_eq!(
         app.new_browser().get(&login).await.status(),
-        404,
+        410,
         "the sign-in link works once"
     );
     let (status, home) = viewer.get_text("/viewer").await;
@@ -276,7 +287,7 @@ async fn end_to_end(db: Db) {
         .await;
     assert_eq!(
         b.get(&path_in(&app, &late, "/documents/verify/")).await.status(),
-        404,
+        410,
         "an expired link"
     );
 
@@ -430,7 +441,7 @@ async fn nda_versions_on_file_and_flood() {
     request_access(&b2, "Sam Buyer", "sam@buyer.example", "Buyer", &[]).await;
     let verify = mail_after(&sink, seen, "sam@buyer.example", "Confirm your email").await;
     let path = path_in(&app, &verify, "/documents/verify/");
-    assert_eq!(b2.get(&path).await.status(), 303);
+    assert_eq!(b2.follow_link(&path).await.status(), 303);
     let (status, page) = b2.get_text("/documents/nda").await;
     assert_eq!(status, 200);
     assert!(
@@ -442,7 +453,7 @@ async fn nda_versions_on_file_and_flood() {
     let b3 = app.new_browser();
     request_access(&b3, "Alex Buyer", "alex@buyer.example", "Buyer", &[]).await;
     let verify = mail_to(&sink, "alex@buyer.example", "Confirm your email").await;
-    b3.get(&path_in(&app, &verify, "/documents/verify/")).await;
+    b3.follow_link(&path_in(&app, &verify, "/documents/verify/")).await;
     let (_, nda) = b3.get_text("/documents/nda").await;
     let old_sha = nda
         .split("name=\"nda_sha256\" value=\"")

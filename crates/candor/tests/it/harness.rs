@@ -294,6 +294,14 @@ impl Browser {
             .expect("request")
     }
 
+    /// Follows an emailed link as a person does: opens it (a page saying what the link does, with
+    /// one button), then presses the button. Returns the button's response.
+    pub async fn follow_link(&self, path: &str) -> reqwest::Response {
+        let (status, page) = self.get_text(path).await;
+        assert_eq!(status, 200, "the link's page: {page}");
+        self.post_form(path, &[("_csrf", &csrf_of(&page))]).await
+    }
+
     /// Signs in; returns the CSRF token of the dashboard.
     pub async fn sign_in(&self, email: &str, password: &str) -> String {
         let (_, page) = self.get_text("/admin/login").await;

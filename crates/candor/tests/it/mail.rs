@@ -81,6 +81,7 @@ async fn reset_by_email(db: Db) {
     // The link works once; the new password works; the old one does not.
     let (status, page) = app.new_browser().get_text(&path).await;
     assert_eq!(status, 400, "{page}");
+    assert!(page.contains("This link was used already"), "{page}");
     app.new_browser().sign_in(OWNER_EMAIL, new_password).await;
     let b = app.new_browser();
     let (_, login) = b.get_text("/admin/login").await;

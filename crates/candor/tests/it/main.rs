@@ -12,6 +12,7 @@ mod first_start;
 mod gated;
 mod harness;
 mod keys;
+mod links;
 mod listener;
 mod mail;
 mod mfa;
