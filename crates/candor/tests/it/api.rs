@@ -5,7 +5,7 @@ use crate::{both_dbs, TestApp};
 use serde_json::{json, Value};
 
 /// Creates a token in the back office and returns it (it is shown once).
-async fn create_token(app: &TestApp, csrf: &str, scope: &str, days: &str) -> String {
+pub(crate) async fn create_token(app: &TestApp, csrf: &str, scope: &str, days: &str) -> String {
     let r = app
         .post_form(
             "/admin/tokens",

@@ -7,7 +7,7 @@ use crate::harness::{csrf_of, Browser};
 use crate::services::{fast_retry, link_in, MailSink};
 use crate::{both_dbs_fn, Db, TestApp};
 
-async fn app_with_mail(db: Db, sink: &MailSink) -> Option<TestApp> {
+pub(crate) async fn app_with_mail(db: Db, sink: &MailSink) -> Option<TestApp> {
     let port = sink.port;
     TestApp::start_configured(db, true, move |c| {
         c.smtp = Some(MailSink::settings(port));
@@ -17,7 +17,7 @@ async fn app_with_mail(db: Db, sink: &MailSink) -> Option<TestApp> {
 }
 
 /// The newest message to `to` whose subject contains `subject`, waiting up to 20 s.
-async fn mail_to(sink: &MailSink, to: &str, subject: &str) -> String {
+pub(crate) async fn mail_to(sink: &MailSink, to: &str, subject: &str) -> String {
     mail_after(sink, 0, to, subject).await
 }
 
@@ -42,7 +42,7 @@ async fn mail_after(sink: &MailSink, skip: usize, to: &str, subject: &str) -> St
 }
 
 /// The path of the first link in `mail` under `prefix` (e.g. "/documents/verify/").
-fn path_in(app: &TestApp, mail: &str, prefix: &str) -> String {
+pub(crate) fn path_in(app: &TestApp, mail: &str, prefix: &str) -> String {
     link_in(mail, &format!("{}{prefix}", app.base))
         .strip_prefix(&app.base)
         .unwrap()
@@ -50,7 +50,13 @@ fn path_in(app: &TestApp, mail: &str, prefix: &str) -> String {
 }
 
 /// Fills and sends the request form as `email`; returns the status and page.
-async fn request_access(b: &Browser, name: &str, email: &str, company: &str, documents: &[&str]) -> (u16, String) {
+pub(crate) async fn request_access(
+    b: &Browser,
+    name: &str,
+    email: &str,
+    company: &str,
+    documents: &[&str],
+) -> (u16, String) {
     let (_, form) = b.get_text("/documents/request").await;
     let mut fields = vec![
         ("_csrf", csrf_of(&form)),
