@@ -94,6 +94,7 @@ impl Kind {
     /// Checks a JSON body against this kind's type and rules; returns the normalized JSON.
     pub fn validate(self, body: &serde_json::Value) -> Result<serde_json::Value, Vec<FieldError>> {
         fn check<T: Serialize + for<'de> Deserialize<'de> + Validate>(
+            kind: Kind,
             v: &serde_json::Value,
         ) -> Result<serde_json::Value, Vec<FieldError>> {
             let t: T = serde_path_to_error::deserialize(v.clone()).map_err(|e| {
@@ -104,23 +105,25 @@ impl Kind {
                     &inner,
                 )]
             })?;
-            let errors = t.validate();
+            let mut errors = t.validate();
+            let json = serde_json::to_value(&t).expect("content serializes");
+            errors.extend(text_rules(kind, &json));
             if errors.is_empty() {
-                Ok(serde_json::to_value(&t).expect("content serializes"))
+                Ok(json)
             } else {
                 Err(errors)
             }
         }
         match self {
-            Kind::Profile => check::<Profile>(body),
-            Kind::Section => check::<Section>(body),
-            Kind::Control => check::<Control>(body),
-            Kind::Certification => check::<Certification>(body),
-            Kind::Subprocessor => check::<Subprocessor>(body),
-            Kind::Policy => check::<Policy>(body),
-            Kind::Faq => check::<Faq>(body),
-            Kind::Cookie => check::<Cookie>(body),
-            Kind::Page => check::<Page>(body),
+            Kind::Profile => check::<Profile>(self, body),
+            Kind::Section => check::<Section>(self, body),
+            Kind::Control => check::<Control>(self, body),
+            Kind::Certification => check::<Certification>(self, body),
+            Kind::Subprocessor => check::<Subprocessor>(self, body),
+            Kind::Policy => check::<Policy>(self, body),
+            Kind::Faq => check::<Faq>(self, body),
+            Kind::Cookie => check::<Cookie>(self, body),
+            Kind::Page => check::<Page>(self, body),
         }
     }
 
@@ -178,6 +181,30 @@ impl fmt::Display for FieldError {
     }
 }
 
+/// The rules every text field obeys whatever its kind, driven by the field table: which
+/// characters it may hold (see [`crate::text`]) and, for Markdown, how deeply it may nest. One
+/// error per field at most.
+fn text_rules(kind: Kind, body: &serde_json::Value) -> Vec<FieldError> {
+    use crate::fields::FieldType;
+    use crate::text::{check, Shape};
+    let mut errors = vec![];
+    for field in crate::fields::fields(kind) {
+        let result = match (field.ty, body.get(field.name)) {
+            (FieldType::Markdown, Some(serde_json::Value::String(s))) => {
+                check(field.name, s, Shape::MultiLine).and_then(|()| crate::markdown::check_nesting(field.name, s))
+            }
+            (_, Some(serde_json::Value::String(s))) => check(field.name, s, Shape::Line),
+            (_, Some(serde_json::Value::Array(entries))) => entries
+                .iter()
+                .filter_map(serde_json::Value::as_str)
+                .try_for_each(|s| check(field.name, s, Shape::Line)),
+            _ => Ok(()),
+        };
+        errors.extend(result.err());
+    }
+    errors
+}
+
 /// Rules beyond the type: lengths, formats, dates in order.
 pub trait Validate {
     fn validate(&self) -> Vec<FieldError>;
@@ -196,14 +223,6 @@ impl Checks {
                 field,
                 format!("is too long; keep it under {max} characters"),
             ));
-        }
-        self
-    }
-    /// Titles and names are one line: they become headings and file-format keys.
-    fn one_line(&mut self, field: &str, v: &str) -> &mut Self {
-        if v.contains(['\n', '\r']) {
-            self.0
-                .push(FieldError::new(field, "must be a single line; remove the line breaks"));
         }
         self
     }
@@ -291,9 +310,7 @@ impl Validate for Profile {
     fn validate(&self) -> Vec<FieldError> {
         let mut c = Checks::default();
         c.text("name", &self.name, 120)
-            .one_line("name", &self.name)
             .text("tagline", &self.tagline, SHORT)
-            .one_line("tagline", &self.tagline)
             .text("description", &self.description, LONG)
             .url("website", self.website.as_deref())
             .url("logo_url", self.logo_url.as_deref())
@@ -334,7 +351,6 @@ impl Validate for Section {
     fn validate(&self) -> Vec<FieldError> {
         let mut c = Checks::default();
         c.text("title", &self.title, 120)
-            .one_line("title", &self.title)
             .text("summary", &self.summary, MEDIUM)
             .optional_text("body", &self.body, LONG);
         c.0
@@ -367,9 +383,7 @@ pub struct Control {
 impl Validate for Control {
     fn validate(&self) -> Vec<FieldError> {
         let mut c = Checks::default();
-        c.text("title", &self.title, SHORT)
-            .one_line("title", &self.title)
-            .text("body", &self.body, LONG);
+        c.text("title", &self.title, SHORT).text("body", &self.body, LONG);
         // In the content directory a level-1 or level-2 heading starts the next control.
         if self
             .body
@@ -471,7 +485,6 @@ impl Validate for Certification {
     fn validate(&self) -> Vec<FieldError> {
         let mut c = Checks::default();
         c.text("name", &self.name, 120)
-            .one_line("name", &self.name)
             .optional_text("issuer", self.issuer.as_deref().unwrap_or(""), SHORT)
             .optional_text("summary", &self.summary, LONG)
             .url("url", self.url.as_deref());
@@ -507,7 +520,6 @@ impl Validate for Subprocessor {
     fn validate(&self) -> Vec<FieldError> {
         let mut c = Checks::default();
         c.text("name", &self.name, 120)
-            .one_line("name", &self.name)
             .text("purpose", &self.purpose, MEDIUM)
             .list("data", &self.data, 30)
             .list("locations", &self.locations, 30)
@@ -531,7 +543,6 @@ impl Validate for Policy {
     fn validate(&self) -> Vec<FieldError> {
         let mut c = Checks::default();
         c.text("title", &self.title, SHORT)
-            .one_line("title", &self.title)
             .text("summary", &self.summary, MEDIUM)
             .optional_text("body", &self.body, LONG);
         c.0
@@ -550,7 +561,6 @@ impl Validate for Faq {
     fn validate(&self) -> Vec<FieldError> {
         let mut c = Checks::default();
         c.text("question", &self.question, 300)
-            .one_line("question", &self.question)
             .text("answer", &self.answer, LONG);
         c.0
     }
@@ -619,9 +629,7 @@ pub struct Page {
 impl Validate for Page {
     fn validate(&self) -> Vec<FieldError> {
         let mut c = Checks::default();
-        c.text("title", &self.title, SHORT)
-            .one_line("title", &self.title)
-            .text("body", &self.body, LONG);
+        c.text("title", &self.title, SHORT).text("body", &self.body, LONG);
         c.0
     }
 }
@@ -673,6 +681,32 @@ mod tests {
         assert_eq!(e[0].field, "extra");
         let e = Kind::Faq.validate(&json!({"question":"q"})).unwrap_err();
         assert_eq!(e[0].field, "answer");
+    }
+
+    #[test]
+    fn control_characters_and_deep_markdown_are_field_errors() {
+        let errs = Kind::Page
+            .validate(&json!({"title": "Terms\u{0}", "body": "ok"}))
+            .unwrap_err();
+        assert_eq!((errs.len(), errs[0].field.as_str()), (1, "title"));
+        assert!(errs[0].message.contains("U+0000"), "{}", errs[0].message);
+        let errs = Kind::Faq
+            .validate(&json!({"question": "Why?\nBecause", "answer": "x"}))
+            .unwrap_err();
+        assert_eq!(errs[0].field, "question");
+        assert!(Kind::Page.validate(&json!({"title": "T", "body": "a\tb\r\nc"})).is_ok());
+        let errs = Kind::Page
+            .validate(&json!({"title": "T", "body": "a\u{1b}b"}))
+            .unwrap_err();
+        assert_eq!(errs[0].field, "body");
+        let errs = Kind::Page
+            .validate(&json!({"title": "T", "body": ">".repeat(1000)}))
+            .unwrap_err();
+        assert_eq!(errs[0].field, "body");
+        let errs = Kind::Subprocessor
+            .validate(&json!({"name": "N", "purpose": "P", "data": ["ok", "bad\u{7f}"], "added": "2026-01-01"}))
+            .unwrap_err();
+        assert_eq!(errs[0].field, "data");
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod markdown;
 pub mod password;
 pub mod requests;
 pub mod slug;
+pub mod text;
 
 pub use content::{
     CertStatus, Certification, Control, Cookie, CookieCategory, Faq, Kind, Page, Policy, Profile, Section,

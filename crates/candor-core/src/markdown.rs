@@ -16,6 +16,51 @@ fn cleaner() -> &'static ammonia::Builder<'static> {
     })
 }
 
+/// How deeply Markdown elements may sit inside one another (a quote in a list item in a quote…,
+/// emphasis and links count too). Real documents stay far below; the HTML sanitizer's work grows
+/// much faster than linearly with depth, so text a thousand quotes deep takes seconds to render
+/// and fifty thousand takes minutes.
+pub const MAX_NESTING: usize = 40;
+
+/// The deepest nesting of elements in `markdown`, counted up to `MAX_NESTING + 1` (the parse stops
+/// there, so a hostile text costs one linear pass at most).
+pub fn nesting_depth(markdown: &str) -> usize {
+    use pulldown_cmark::Event;
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    for event in Parser::new_ext(markdown, options()) {
+        match event {
+            Event::Start(_) => {
+                depth += 1;
+                deepest = deepest.max(depth);
+                if deepest > MAX_NESTING {
+                    break;
+                }
+            }
+            Event::End(_) => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
+}
+
+/// Whether `markdown` nests within [`MAX_NESTING`]; the field error to show when it does not.
+pub fn check_nesting(field: &str, markdown: &str) -> Result<(), crate::content::FieldError> {
+    if nesting_depth(markdown) > MAX_NESTING {
+        Err(crate::content::FieldError::new(
+            field,
+            format!(
+                "nests quotes, lists or emphasis more than {MAX_NESTING} levels deep; flatten it (fewer > or list levels inside one another)"
+            ),
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+fn options() -> Options {
+    Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS
+}
+
 /// Renders Markdown that sits under a level-2 heading (a control, an answer) and sanitizes the
 /// result. The output is safe to embed unescaped.
 pub fn to_safe_html(markdown: &str) -> String {
@@ -26,7 +71,12 @@ pub fn to_safe_html(markdown: &str) -> String {
 /// level `top`: authors may start at any level and the page's outline still has no gaps.
 pub fn to_safe_html_with_top(markdown: &str, top: u8) -> String {
     use pulldown_cmark::{Event, HeadingLevel, Tag, TagEnd};
-    let opts = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS;
+    if nesting_depth(markdown) > MAX_NESTING {
+        // Stored before the limit existed, or written past validation: shown as it was typed,
+        // escaped, rather than rendered slowly.
+        return format!("<pre>{}</pre>\n", escape_html(markdown));
+    }
+    let opts = options();
     let level_num = |l: HeadingLevel| l as i32;
     let shallowest = Parser::new_ext(markdown, opts)
         .filter_map(|e| match e {
@@ -54,6 +104,21 @@ pub fn to_safe_html_with_top(markdown: &str, top: u8) -> String {
     let mut raw = String::with_capacity(markdown.len() * 3 / 2);
     html::push_html(&mut raw, events);
     cleaner().clean(&raw).to_string()
+}
+
+fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 /// Plain text of a Markdown document, for search and feeds.
@@ -132,6 +197,58 @@ mod tests {
         assert_eq!(to_safe_html_with_top("### A\n\n#### B", 2), "<h2>A</h2>\n<h3>B</h3>\n");
         assert_eq!(to_safe_html("# A\n\n## B"), "<h3>A</h3>\n<h4>B</h4>\n");
         assert_eq!(to_safe_html("no headings"), "<p>no headings</p>\n");
+    }
+
+    #[test]
+    fn deep_nesting_is_measured_and_refused() {
+        assert_eq!(nesting_depth("plain"), 1);
+        assert_eq!(nesting_depth("> quoted"), 2);
+        assert_eq!(nesting_depth("- a\n  - b"), 4);
+        assert!(check_nesting("body", "> > - a\n\n**b** and [c](https://x.example)").is_ok());
+        for hostile in [
+            ">".repeat(1000) + " x",
+            "- ".repeat(1000) + "x",
+            (1..=100).map(|i| ">".repeat(i) + " x\n").collect(),
+            "*a ".repeat(500) + &"b* ".repeat(500),
+        ] {
+            let e = check_nesting("body", &hostile).unwrap_err();
+            assert_eq!(e.field, "body");
+            assert!(e.message.contains("40 levels"), "{}", e.message);
+        }
+    }
+
+    #[test]
+    fn too_deep_text_already_stored_renders_escaped_and_fast() {
+        let hostile = ">".repeat(50_000) + " <b>x</b>";
+        let start = std::time::Instant::now();
+        let out = to_safe_html(&hostile);
+        assert!(out.starts_with("<pre>&gt;&gt;&gt;"), "{}", &out[..40]);
+        assert!(out.contains("&lt;b&gt;x&lt;/b&gt;") && !out.contains("<b>"));
+        // Before the limit this took minutes; a generous bound that an unoptimized build meets.
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(5),
+            "{:?}",
+            start.elapsed()
+        );
+    }
+
+    proptest! {
+        /// Any stack of quote and list markers deeper than the limit is refused, and one within it
+        /// is accepted; the check never renders, so it stays cheap.
+        #[test]
+        fn nesting_limit_holds_for_any_marker_mix(
+            markers in proptest::collection::vec(prop_oneof![Just("> "), Just("- "), Just("1. "), Just("* ")], 0..120),
+        ) {
+            let text = format!("{}word", markers.concat());
+            let depth = nesting_depth(&text);
+            prop_assert_eq!(check_nesting("body", &text).is_ok(), depth <= MAX_NESTING);
+            if markers.len() * 2 < MAX_NESTING {
+                prop_assert!(check_nesting("body", &text).is_ok(), "{} markers: depth {}", markers.len(), depth);
+            }
+            if markers.len() > MAX_NESTING {
+                prop_assert!(check_nesting("body", &text).is_err(), "{} markers: depth {}", markers.len(), depth);
+            }
+        }
     }
 
     #[test]

@@ -4,24 +4,40 @@ use anyhow::Context;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-/// Every file under `dir` as `relative/path -> contents`. Non-UTF-8 files are reported.
+/// Every file under `dir` as `relative/path -> contents`.
+///
+/// Symbolic links are refused, files and folders alike: a content directory is what its owner
+/// reviewed, and a link would import whatever it points to, anywhere on the machine. A file that
+/// is not UTF-8 is reported with the line of its first invalid byte.
 pub fn read_dir(dir: &Path) -> anyhow::Result<BTreeMap<String, String>> {
     fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, String>) -> anyhow::Result<()> {
         for entry in std::fs::read_dir(dir).with_context(|| format!("cannot read directory {}", dir.display()))? {
-            let path = entry?.path();
+            let entry = entry?;
+            let path = entry.path();
             let rel = path
                 .strip_prefix(root)
-                .expect("under root")
+                .map_err(|_| anyhow::anyhow!("{} is outside {}", path.display(), root.display()))?
                 .to_string_lossy()
                 .replace('\\', "/");
-            if path.is_dir() {
+            // The entry's own type: a symbolic link is not followed to find out what it points to.
+            let kind = entry
+                .file_type()
+                .with_context(|| format!("{rel}: cannot read its type"))?;
+            if kind.is_symlink() {
+                let target = std::fs::read_link(&path)
+                    .map(|t| t.display().to_string())
+                    .unwrap_or_else(|_| "somewhere unreadable".to_owned());
+                anyhow::bail!(
+                    "{rel}: is a symbolic link (to {target}); candor import reads only real files and folders inside the content directory, so copy what it points to into the directory instead"
+                );
+            }
+            if kind.is_dir() {
                 if !rel.starts_with('.') {
                     walk(root, &path, out)?;
                 }
             } else {
-                let text =
-                    std::fs::read_to_string(&path).with_context(|| format!("{rel}: cannot read as UTF-8 text"))?;
-                out.insert(rel, text);
+                let bytes = std::fs::read(&path).with_context(|| format!("{rel}: cannot read it"))?;
+                out.insert(rel.clone(), utf8_text(&rel, bytes)?);
             }
         }
         Ok(())
@@ -29,6 +45,20 @@ pub fn read_dir(dir: &Path) -> anyhow::Result<BTreeMap<String, String>> {
     let mut out = BTreeMap::new();
     walk(dir, dir, &mut out)?;
     Ok(out)
+}
+
+/// The file's text, or an error at `file:line` naming where the first byte that is not UTF-8 is.
+fn utf8_text(rel: &str, bytes: Vec<u8>) -> anyhow::Result<String> {
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = e.utf8_error().valid_up_to();
+        let before = &e.as_bytes()[..valid];
+        let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+        let column = valid - before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1) + 1;
+        anyhow::anyhow!(
+            "{rel}:{line}: is not UTF-8 text: byte {column} of line {line} (0x{:02X}) is not valid there; save the file as UTF-8",
+            e.as_bytes()[valid]
+        )
+    })
 }
 
 /// Writes files under `dir`, creating folders. Refuses a non-empty directory that does not look

@@ -13,6 +13,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
 use candor_core::access::Permission;
 use candor_core::documents::{Access, DocumentKind};
+use candor_core::text::{self, Shape};
 use candor_core::{Kind, Slug};
 use candor_store::{DocumentFields, NewVersion};
 use std::collections::HashMap;
@@ -27,6 +28,14 @@ fn one<'a>(f: &'a Fields, key: &str) -> &'a str {
 /// Checks the editable fields; every problem is named.
 fn parse_fields(f: &Fields, slug: Option<&str>) -> Result<DocumentFields, Vec<String>> {
     let mut errors = vec![];
+    for (key, label, shape) in [
+        ("title", "Title", Shape::Line),
+        ("description", "Description", Shape::MultiLine),
+    ] {
+        if let Err(e) = text::check(key, one(f, key), shape) {
+            errors.push(format!("{label}: {}.", e.message));
+        }
+    }
     let title = one(f, "title");
     if title.is_empty() || title.chars().count() > 150 {
         errors.push("Title: enter a title of up to 150 characters.".to_owned());

@@ -114,7 +114,7 @@ async fn decide_one(
     let mail = crate::gated::mail(
         &req.email,
         format!("Your request for {org}'s documents"),
-        text,
+        &[crate::gated::Part::Text(text)],
         "access-denied",
     );
     let done = state

@@ -109,27 +109,43 @@ async fn message(
     Ok((status, Html(html)).into_response())
 }
 
-/// A plain-text message and an HTML twin made from it (paragraphs; the link lines become links).
-pub(crate) fn mail(to: &str, subject: String, text: String, purpose: &str) -> candor_store::NewEmail {
-    let html_paragraphs: Vec<String> = text
-        .split("\n\n")
-        .map(|p| {
-            let escaped = html_escape(p);
-            if p.starts_with("http://") || p.starts_with("https://") {
-                format!("<p><a href=\"{escaped}\">{escaped}</a></p>")
-            } else {
-                format!("<p>{}</p>", escaped.replace('\n', "<br>"))
+/// One part of a mail's body.
+pub(crate) enum Part {
+    /// Words, ours or typed by someone else (a visitor's name, a note, the NDA): always escaped
+    /// and never made into a link, however much of it looks like an address.
+    Text(String),
+    /// A link that Candor made to one of its own pages; the only thing that becomes `<a href>`.
+    Link(String),
+}
+
+/// A plain-text message and its HTML twin, built from the same parts. Paragraphs are separated by
+/// blank lines in both; only [`Part::Link`]s become links, so text that someone typed (say a name
+/// like "Eve\n\nhttps://evil.example") cannot put a link into mail sent from our address.
+pub(crate) fn mail(to: &str, subject: String, parts: &[Part], purpose: &str) -> candor_store::NewEmail {
+    let mut text = vec![];
+    let mut html = vec![];
+    for part in parts {
+        match part {
+            Part::Text(words) => {
+                text.push(words.clone());
+                html.extend(
+                    words
+                        .split("\n\n")
+                        .map(|p| format!("<p>{}</p>", html_escape(p).replace('\n', "<br>"))),
+                );
             }
-        })
-        .collect();
+            Part::Link(url) => {
+                text.push(url.clone());
+                let url = html_escape(url);
+                html.push(format!("<p><a href=\"{url}\">{url}</a></p>"));
+            }
+        }
+    }
     candor_store::NewEmail {
         recipient: to.to_owned(),
         subject,
-        body_text: text,
-        body_html: Some(format!(
-            "<!doctype html><html><body>{}</body></html>",
-            html_paragraphs.join("\n")
-        )),
+        body_text: text.join("\n\n"),
+        body_html: Some(format!("<!doctype html><html><body>{}</body></html>", html.join("\n"))),
         purpose: purpose.to_owned(),
     }
 }
@@ -174,15 +190,21 @@ pub(crate) async fn approve(
     } else {
         format!("A note from {org}: {message_text}\n\n")
     };
-    let text = format!(
-        "Hello {},\n\nYour request for documents from {org} was approved. {note}To read them, open this link and press Sign in (it works once, within 7 days; later, ask for a new link at {}/viewer/signin):\n\n{url}\n\nYour access lasts {days} days. The documents are watermarked with your name and email address.",
-        req.name,
-        state.config().public_url
-    );
+    let parts = [
+        Part::Text(format!(
+            "Hello {},\n\nYour request for documents from {org} was approved. {note}To read them, open this link and press Sign in (it works once, within 7 days; later, ask for a new link at {}/viewer/signin):",
+            req.name,
+            state.config().public_url
+        )),
+        Part::Link(url),
+        Part::Text(format!(
+            "Your access lasts {days} days. The documents are watermarked with your name and email address."
+        )),
+    ];
     let mail = mail(
         &req.email,
         format!("Your access to {org}'s documents"),
-        text,
+        &parts,
         "access-approved",
     );
     let done = state

@@ -2,7 +2,7 @@
 //! signature records the name, email, company, NDA version and its SHA-256, time, address and
 //! browser, and a copy goes to the signer. Then the rules may approve at once.
 
-use super::{approve, check_form_csrf, current_nda, form_csrf, mail, message, org_name, rules, STEP_COOKIE};
+use super::{approve, check_form_csrf, current_nda, form_csrf, mail, message, org_name, rules, Part, STEP_COOKIE};
 use crate::admin::session::read_cookie;
 use crate::error::AppResult;
 use crate::AppState;
@@ -131,6 +131,10 @@ pub async fn sign(
         .await;
     }
     let typed = field("name");
+    if let Err(e) = candor_core::text::check("name", typed, candor_core::text::Shape::Line) {
+        let why = format!("Full name: {}.", e.message);
+        return page(&state, StatusCode::UNPROCESSABLE_ENTITY, &req, typed, Some(&why)).await;
+    }
     if typed.chars().count() < 2 || typed.chars().count() > 100 || field("agree") != "on" {
         return page(
             &state,
@@ -157,7 +161,12 @@ pub async fn sign(
         "Hello {typed},\n\nYou signed {org}'s non-disclosure agreement (version {}, SHA-256 {}) on {when} as {typed} <{}>, {}. Your copy of the text follows.\n\n{}",
         nda.number, nda.sha256, req.email, req.company, nda.body
     );
-    let copy = mail(&req.email, format!("Your signed NDA with {org}"), text, "nda-copy");
+    let copy = mail(
+        &req.email,
+        format!("Your signed NDA with {org}"),
+        &[Part::Text(text)],
+        "nda-copy",
+    );
     state
         .store()
         .sign_nda(state.org(), req.id, &signature, Some(&copy))

@@ -2,7 +2,7 @@
 //! button; pressing the button proves it).
 
 use super::links::{confirm_page, unusable_page, LinkKind};
-use super::{check_form_csrf, form_csrf, mail, message, org_name, STEP_COOKIE, STEP_SECS, VERIFY_LINK_SECS};
+use super::{check_form_csrf, form_csrf, mail, message, org_name, Part, STEP_COOKIE, STEP_SECS, VERIFY_LINK_SECS};
 use crate::admin::session::cookie;
 use crate::error::{AppError, AppResult};
 use crate::AppState;
@@ -13,6 +13,7 @@ use axum::response::{AppendHeaders, Html, IntoResponse, Redirect, Response};
 use axum::Form;
 use candor_core::documents::Access;
 use candor_core::requests::{apply_rules, valid_email, RequestStatus, RuleOutcome};
+use candor_core::text::{self, Shape};
 use candor_crypto::{random_token, token_digest};
 use candor_store::LinkState;
 use std::collections::HashMap;
@@ -118,6 +119,18 @@ pub async fn submit(
     let all = get("all") == "on";
     let available = nda_documents(&state).await?;
     let mut errors = vec![];
+    // What a visitor types here goes into mail sent from our address and onto back-office pages:
+    // the same character rule as every other text field.
+    for (key, label, shape) in [
+        ("name", "Name", Shape::Line),
+        ("email", "Work email", Shape::Line),
+        ("company", "Company", Shape::Line),
+        ("reason", "Reason", Shape::MultiLine),
+    ] {
+        if let Err(e) = text::check(key, get(key), shape) {
+            errors.push(format!("{label}: {}.", e.message));
+        }
+    }
     if get("name").is_empty() || get("name").chars().count() > 100 {
         errors.push("Name: enter your full name (up to 100 characters).".to_owned());
     }
@@ -170,14 +183,18 @@ pub async fn submit(
         };
         let org = org_name(&state).await;
         let url = format!("{}/documents/verify/{}", state.config().public_url, token.expose());
-        let text = format!(
-            "Hello {},\n\nSomeone (we hope you) asked for access to security documents from {org} with this address. To confirm it is yours, open this link and press the button on the page. It works once, within 15 minutes:\n\n{url}\n\nIf you did not ask, ignore this message: nothing happens without the link.",
-            request.name
-        );
+        let parts = [
+            Part::Text(format!(
+                "Hello {},\n\nSomeone (we hope you) asked for access to security documents from {org} with this address. To confirm it is yours, open this link and press the button on the page. It works once, within 15 minutes:",
+                request.name
+            )),
+            Part::Link(url),
+            Part::Text("If you did not ask, ignore this message: nothing happens without the link.".to_owned()),
+        ];
         let m = mail(
             &email,
             format!("Confirm your email to request {org}'s documents"),
-            text,
+            &parts,
             "access-verify",
         );
         let id = state

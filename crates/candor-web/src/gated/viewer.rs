@@ -5,7 +5,7 @@
 //! outside every live grant is simply not found (and the attempt audited).
 
 use super::links::{confirm_page, unusable_page, LinkKind};
-use super::{check_form_csrf, form_csrf, mail, message, org_name, VIEWER_LINK_SECS};
+use super::{check_form_csrf, form_csrf, mail, message, org_name, Part, VIEWER_LINK_SECS};
 use crate::admin::session::{cookie, read_cookie};
 use crate::error::{AppError, AppResult};
 use crate::AppState;
@@ -350,11 +350,17 @@ async fn send_link(state: &AppState, email: &str) -> anyhow::Result<()> {
     };
     let org = org_name(state).await;
     let url = format!("{}/viewer/login/{}", state.config().public_url, token.expose());
-    let text = format!("Hello,\n\nTo sign in and read {org}'s documents, open this link and press Sign in. It works once, within 15 minutes, and asking for another link ends this one:\n\n{url}\n\nIf you did not ask for it, ignore this message.");
+    let parts = [
+        Part::Text(format!(
+            "Hello,\n\nTo sign in and read {org}'s documents, open this link and press Sign in. It works once, within 15 minutes, and asking for another link ends this one:"
+        )),
+        Part::Link(url),
+        Part::Text("If you did not ask for it, ignore this message.".to_owned()),
+    ];
     let m = mail(
         email,
         format!("Your sign-in link for {org}'s documents"),
-        text,
+        &parts,
         "viewer-link",
     );
     state.store().create_viewer_link(state.org(), &link, &m).await?;

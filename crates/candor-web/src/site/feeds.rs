@@ -66,14 +66,33 @@ pub fn trust_json(p: &Published, base: &str, today: NaiveDate) -> String {
     serde_json::to_string_pretty(&doc).expect("json serializes")
 }
 
+/// Text for an XML document: escaped, and with every character that XML 1.0 forbids (control
+/// characters other than tab and line breaks, U+FFFE, U+FFFF) replaced by U+FFFD. Validation
+/// refuses those characters on the way in; this holds even for data that got past it (stored
+/// before the rule, or written to the database directly), so a feed reader never meets a
+/// document that is not well-formed.
 fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    escape_into(&mut out, s);
+    let cleaned: std::borrow::Cow<'_, str> = if s.chars().all(is_xml_char) {
+        s.into()
+    } else {
+        s.chars()
+            .map(|c| if is_xml_char(c) { c } else { '\u{fffd}' })
+            .collect::<String>()
+            .into()
+    };
+    escape_into(&mut out, &cleaned);
     out
+}
+
+/// XML 1.0's `Char` production (a Rust `char` is never a surrogate).
+fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{fffd}' | '\u{10000}'..)
 }
 
 /// An Atom feed of content updates, newest first.
 pub fn atom(p: &Published, base: &str) -> String {
+    let base = esc(base);
     let mut entries: Vec<(NaiveDate, String, String, String)> = vec![];
     for s in &p.sections {
         let d = s
@@ -137,6 +156,7 @@ pub fn atom(p: &Published, base: &str) -> String {
 }
 
 pub fn sitemap(paths: &[String], base: &str, lastmod: NaiveDate) -> String {
+    let base = esc(base);
     let mut paths = paths.to_vec();
     paths.sort();
     let mut out = String::from(
@@ -154,4 +174,125 @@ pub fn sitemap(paths: &[String], base: &str, lastmod: NaiveDate) -> String {
 
 pub fn robots(base: &str) -> String {
     format!("User-agent: *\nAllow: /\nDisallow: /admin\nDisallow: /api/\nSitemap: {base}/sitemap.xml\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::site::content::{Entry, SectionEntry};
+    use candor_core::{CertStatus, Certification, Page, Policy, Section, Subprocessor};
+    use proptest::prelude::*;
+
+    fn day() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 1, 2).unwrap()
+    }
+
+    fn entry<T>(slug: &str, body: T) -> Entry<T> {
+        Entry {
+            slug: slug.to_owned(),
+            updated: day(),
+            body,
+        }
+    }
+
+    /// Published content with `text` in every field that reaches the feed, as if it had been
+    /// written to the database without passing validation.
+    fn published_with(text: &str) -> Published {
+        let mut p = Published::from_items(&[], day());
+        p.profile.body.name = text.to_owned();
+        p.sections.push(SectionEntry {
+            section: entry(
+                text,
+                Section {
+                    title: text.to_owned(),
+                    summary: text.to_owned(),
+                    body: text.to_owned(),
+                },
+            ),
+            controls: vec![],
+        });
+        p.certifications.push(entry(
+            text,
+            Certification {
+                name: text.to_owned(),
+                status: CertStatus::Certified,
+                issuer: None,
+                issued: None,
+                expires: None,
+                summary: text.to_owned(),
+                url: None,
+            },
+        ));
+        p.policies.push(entry(
+            text,
+            Policy {
+                title: text.to_owned(),
+                summary: text.to_owned(),
+                effective: day(),
+                body: text.to_owned(),
+            },
+        ));
+        p.subprocessors.push(entry(
+            text,
+            Subprocessor {
+                name: text.to_owned(),
+                purpose: text.to_owned(),
+                data: vec![],
+                locations: vec![],
+                website: None,
+                added: day(),
+            },
+        ));
+        p.pages.push(entry(
+            text,
+            Page {
+                title: text.to_owned(),
+                body: text.to_owned(),
+            },
+        ));
+        p
+    }
+
+    #[test]
+    fn a_control_character_in_a_title_leaves_the_feed_well_formed() {
+        let feed = atom(
+            &published_with("Terms\u{0}\u{1b}\u{7f}\u{ffff} & <more>"),
+            "https://trust.example",
+        );
+        let doc = roxmltree::Document::parse(&feed).unwrap_or_else(|e| panic!("{e}\n{feed}"));
+        let title = doc
+            .descendants()
+            .find(|n| n.has_tag_name("title"))
+            .and_then(|n| n.text())
+            .unwrap_or_default();
+        assert_eq!(title, "Terms\u{fffd}\u{fffd}\u{7f}\u{fffd} & <more> Trust Center");
+    }
+
+    /// Arbitrary text, with the characters that matter to XML (controls, non-characters, markup)
+    /// far more often than in a uniform pick from all of Unicode.
+    fn hostile_text() -> impl Strategy<Value = String> {
+        let char = prop_oneof![
+            3 => any::<char>(),
+            2 => (0u32..0x20).prop_map(|c| char::from_u32(c).unwrap_or('?')),
+            1 => prop::sample::select(vec!['\u{7f}', '\u{fffe}', '\u{ffff}', '\u{85}', '\u{2028}']),
+            2 => prop::sample::select(vec!['<', '>', '&', '"', '\'', ']', '/', '*', '#', '[', '(', ')']),
+            2 => Just(' '),
+        ];
+        prop::collection::vec(char, 0..60).prop_map(|cs| cs.into_iter().collect())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        /// Whatever text is stored, the feed and the sitemap parse as XML and carry it back.
+        #[test]
+        fn feed_and_sitemap_are_well_formed_for_any_text(text in hostile_text()) {
+            let feed = atom(&published_with(&text), "https://trust.example");
+            let parsed = roxmltree::Document::parse(&feed);
+            prop_assert!(parsed.is_ok(), "{:?}\n{}", parsed.err(), feed);
+            let map = sitemap(&[format!("/p/{text}"), "/".to_owned()], "https://trust.example", day());
+            let parsed = roxmltree::Document::parse(&map);
+            prop_assert!(parsed.is_ok(), "{:?}\n{}", parsed.err(), map);
+        }
+    }
 }

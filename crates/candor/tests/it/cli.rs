@@ -163,6 +163,88 @@ cli_both!(import_errors_name_file_and_line_and_change_nothing, |env: CliEnv| {
     );
 });
 
+cli_both!(import_refuses_symbolic_links_to_files_and_folders, |env: CliEnv| {
+    assert!(env.candor(&["init"]).status.success());
+    assert!(env.candor(&["export", &env.path("before")]).status.success());
+    assert!(env.candor(&["export", &env.path("content")]).status.success());
+    let content = Path::new(&env.path("content")).to_path_buf();
+    // A file outside the content directory, linked in as a page.
+    std::fs::write(
+        env.path("outside.md"),
+        "+++\ntitle = \"Not meant to be published\"\n+++\nPrivate notes.\n",
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(env.path("outside.md"), content.join("pages/leak.md")).unwrap();
+    let out = env.candor(&["import", content.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(
+        err.contains(&format!(
+            "pages/leak.md: is a symbolic link (to {})",
+            env.path("outside.md")
+        )),
+        "{err}"
+    );
+    std::fs::remove_file(content.join("pages/leak.md")).unwrap();
+    // A whole folder replaced by a link to one elsewhere.
+    std::fs::rename(content.join("policies"), env.path("elsewhere")).unwrap();
+    std::os::unix::fs::symlink(env.path("elsewhere"), content.join("policies")).unwrap();
+    let out = env.candor(&["import", content.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(err.contains("policies: is a symbolic link (to "), "{err}");
+    // Nothing was imported either time.
+    assert!(env.candor(&["export", &env.path("after")]).status.success());
+    assert_eq!(
+        read_tree(Path::new(&env.path("before"))),
+        read_tree(Path::new(&env.path("after")))
+    );
+});
+
+cli_both!(import_names_file_and_line_of_hostile_text, |env: CliEnv| {
+    assert!(env.candor(&["init"]).status.success());
+    assert!(env.candor(&["export", &env.path("content")]).status.success());
+    let content = Path::new(&env.path("content")).to_path_buf();
+    // A control character (written as a TOML escape) in a FAQ question.
+    let faq = std::fs::read_to_string(content.join("faq.toml")).unwrap();
+    let line = faq.lines().position(|l| l.starts_with("question = \"")).unwrap() + 1;
+    std::fs::write(
+        content.join("faq.toml"),
+        faq.replacen("question = \"", "question = \"\\u001b[2J", 1),
+    )
+    .unwrap();
+    // Markdown nested 1,000 quotes deep.
+    std::fs::write(
+        content.join("pages/deep.md"),
+        format!("+++\ntitle = \"Deep\"\n+++\n{} x\n", ">".repeat(1000)),
+    )
+    .unwrap();
+    let out = env.candor(&["import", content.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains(&format!("faq.toml:{line}: "))
+            && err.contains("question: contains the invisible control character U+001B"),
+        "{err}"
+    );
+    assert!(
+        err.contains("pages/deep.md:")
+            && err.contains("body: nests quotes, lists or emphasis more than 40 levels deep"),
+        "{err}"
+    );
+    // A file that is not UTF-8: the line of the first bad byte.
+    let mut bytes = b"+++\ntitle = \"Latin-1\"\n+++\nFirst line.\nCaf".to_vec();
+    bytes.extend([0xE9, b'\n']);
+    std::fs::write(content.join("pages/latin1.md"), bytes).unwrap();
+    let out = env.candor(&["import", content.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("pages/latin1.md:5: is not UTF-8 text: byte 4 of line 5 (0xE9)"),
+        "{err}"
+    );
+});
+
 #[test]
 fn bad_configuration_stops_with_every_problem_named() {
     let dir = tempfile::tempdir().unwrap();

@@ -23,5 +23,6 @@ mod sessions;
 mod site_cache;
 mod sso;
 mod startup;
+mod text;
 
 pub use harness::{Db, TestApp};
