@@ -202,6 +202,8 @@ struct EditPage {
     versions: Vec<VersionRow>,
     errors: Vec<String>,
     limit_mb: u64,
+    /// Whether versions are links to their raw files.
+    can_download: bool,
 }
 
 impl EditPage {
@@ -230,6 +232,7 @@ impl EditPage {
             versions: vec![],
             errors: vec![],
             limit_mb: state.config().storage.upload_limit / (1024 * 1024),
+            can_download: admin.require(Permission::DownloadRawDocuments).is_ok(),
         })
     }
 
@@ -411,7 +414,8 @@ pub async fn upload_version(
     Ok(Redirect::to(&format!("/admin/documents/{slug}?notice=version-added")).into_response())
 }
 
-/// Any version, for back-office users, as an attachment; audited.
+/// Any version's file as uploaded (not watermarked), as an attachment; audited. Only for roles
+/// with `DownloadRawDocuments` (the route table says so).
 pub async fn download(
     State(state): State<AppState>,
     admin: Admin,

@@ -180,7 +180,7 @@ fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         r(
             g.clone(),
             "/admin/documents/{slug}/versions/{number}",
-            Needs(ViewContent),
+            Needs(DownloadRawDocuments),
             get(documents::download),
         ),
         r(

@@ -10,6 +10,11 @@ use serde_json::json;
 pub enum ApiError {
     Unauthorized,
     InsufficientScope,
+    /// The token's creator no longer has a role that allows this.
+    RoleForbids {
+        role: candor_core::access::Role,
+        action: &'static str,
+    },
     NotFound(String),
     Conflict(String),
     BadRequest(String),
@@ -42,6 +47,15 @@ impl IntoResponse for ApiError {
             ApiError::InsufficientScope => {
                 (StatusCode::FORBIDDEN, "insufficient_scope", "This token is read-only; create a read-write token to make changes.".to_owned(), None)
             }
+            ApiError::RoleForbids { role, action } => (
+                StatusCode::FORBIDDEN,
+                "role_forbids",
+                format!(
+                    "This token acts for the person who created it, whose role is now {}; that role may not {action}. Ask someone whose role allows it to create a token.",
+                    role.label().to_lowercase()
+                ),
+                None,
+            ),
             ApiError::NotFound(m) => (StatusCode::NOT_FOUND, "not_found", m, None),
             ApiError::Conflict(m) => (StatusCode::CONFLICT, "conflict", m, None),
             ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, "bad_request", m, None),

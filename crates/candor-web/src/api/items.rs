@@ -7,6 +7,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use candor_core::access::Permission;
 use candor_core::{Kind, Slug};
 use candor_store::Item;
 use serde::Deserialize;
@@ -100,6 +101,9 @@ pub async fn create(
     body: Result<Json<Value>, JsonRejection>,
 ) -> ApiResult<Response> {
     let kind = kind_of(&kind)?;
+    if flag.publish {
+        caller.require(&state, Permission::PublishContent).await?;
+    }
     if kind == Kind::Profile {
         return Err(ApiError::Conflict(
             "there is exactly one profile; update it with PUT /api/v1/profile/profile".into(),
@@ -129,7 +133,7 @@ pub async fn create(
             .await?;
         state.refresh_site().await?;
     }
-    tracing::info!(token.id = caller.0.id, item.kind = %kind, item.slug = %slug, "created via API");
+    tracing::info!(token.id = caller.token_id(), item.kind = %kind, item.slug = %slug, "created via API");
     Ok((StatusCode::CREATED, Json(item_json(&item))).into_response())
 }
 
@@ -142,6 +146,9 @@ pub async fn replace(
     body: Result<Json<Value>, JsonRejection>,
 ) -> ApiResult<Json<Value>> {
     let kind = kind_of(&kind)?;
+    if flag.publish {
+        caller.require(&state, Permission::PublishContent).await?;
+    }
     let req = json_body(body)?;
     let Some(content) = req.get("body") else {
         return Err(ApiError::BadRequest(
@@ -166,12 +173,13 @@ pub async fn delete(
     Path((kind, slug)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
     let kind = kind_of(&kind)?;
+    caller.require(&state, Permission::PublishContent).await?;
     if kind == Kind::Profile {
         return Err(ApiError::Conflict("the profile cannot be deleted".into()));
     }
     state.store().delete_item(state.org(), kind, &slug).await?;
     state.refresh_site().await?;
-    tracing::info!(token.id = caller.0.id, item.kind = %kind, item.slug = %slug, "deleted via API");
+    tracing::info!(token.id = caller.token_id(), item.kind = %kind, item.slug = %slug, "deleted via API");
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -181,6 +189,7 @@ pub async fn publish(
     Path((kind, slug)): Path<(String, String)>,
 ) -> ApiResult<Json<Value>> {
     let kind = kind_of(&kind)?;
+    caller.require(&state, Permission::PublishContent).await?;
     let item = state.store().publish(state.org(), kind, &slug, &caller.actor()).await?;
     state.refresh_site().await?;
     Ok(Json(item_json(&item)))
@@ -192,6 +201,7 @@ pub async fn unpublish(
     Path((kind, slug)): Path<(String, String)>,
 ) -> ApiResult<Json<Value>> {
     let kind = kind_of(&kind)?;
+    caller.require(&state, Permission::PublishContent).await?;
     let item = state
         .store()
         .unpublish(state.org(), kind, &slug, &caller.actor())

@@ -242,10 +242,10 @@ async fn library(db: Db) {
 }
 both_dbs_fn!(document_library, library);
 
-/// Roles: an auditor sees the library and downloads, but cannot upload or edit.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn auditors_read_but_do_not_upload() {
-    let app = TestApp::start(Db::Sqlite).await.unwrap();
+/// Roles: an auditor sees the library and a document's details, but neither uploads nor gets
+/// the raw (unwatermarked) file; only owners, admins and access managers download it.
+async fn who_downloads_raw_files(db: Db) {
+    let Some(app) = TestApp::start(db).await else { return };
     let csrf = app.sign_in_owner().await;
     let (status, _) = upload(
         &app.browser(),
@@ -257,19 +257,45 @@ async fn auditors_read_but_do_not_upload() {
     )
     .await;
     assert_eq!(status, 303);
-    let auditor = crate::access::user_with_role(&app, &csrf, candor_store::Role::Auditor).await;
-    assert_eq!(auditor.get("/admin/documents").await.status(), 200);
-    assert_eq!(
-        auditor
-            .get("/admin/documents/pen-test-summary/versions/1")
-            .await
-            .status(),
-        200
-    );
-    let (_, page) = auditor.get_text("/admin/documents").await;
-    let (status, _) = upload(&auditor, &csrf_of(&page), "Mine", "public", "m.pdf", tiny_pdf("m")).await;
-    assert_eq!(status, 403);
+    let raw = "/admin/documents/pen-test-summary/versions/1";
+    for role in [
+        candor_store::Role::Auditor,
+        candor_store::Role::Editor,
+        candor_store::Role::Triager,
+        candor_store::Role::AccessManager,
+    ] {
+        let b = crate::access::user_with_role(&app, &csrf, role).await;
+        assert_eq!(b.get("/admin/documents").await.status(), 200);
+        let (status, details) = b.get_text("/admin/documents/pen-test-summary").await;
+        assert_eq!(status, 200, "{role:?}");
+        assert!(details.contains("pt.pdf"), "{role:?} sees the versions");
+        let r = b.get(raw).await;
+        if role == candor_store::Role::AccessManager {
+            assert_eq!(r.status(), 200);
+            assert_eq!(r.bytes().await.unwrap().as_ref(), tiny_pdf("pt").as_slice());
+            assert!(details.contains(&format!("href=\"{raw}\"")));
+        } else {
+            assert_eq!(r.status(), 403, "{role:?}");
+            assert!(!details.contains(raw), "{role:?} is shown no download link");
+        }
+        if role == candor_store::Role::Auditor {
+            let (_, page) = b.get_text("/admin/documents").await;
+            let (status, _) = upload(&b, &csrf_of(&page), "Mine", "public", "m.pdf", tiny_pdf("m")).await;
+            assert_eq!(status, 403);
+        }
+    }
+    let downloads: Vec<_> = app
+        .store
+        .audit_chain(app.state.org())
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.record.action == "document.download")
+        .collect();
+    assert_eq!(downloads.len(), 1, "the one raw download is audited");
+    assert!(downloads[0].record.actor.contains("access-manager@corvellan.example"));
 }
+both_dbs_fn!(only_some_roles_download_raw_files, who_downloads_raw_files);
 
 /// The text `pdftotext` (poppler-utils) reads from each page of `pdf`.
 pub fn pdf_page_texts(pdf: &[u8]) -> Option<Vec<String>> {

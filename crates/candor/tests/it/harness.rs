@@ -100,6 +100,9 @@ impl TestApp {
         let mut config = Config::for_tests(&url);
         config.public_url = format!("http://{addr}");
         config.data_dir = tmp.path().to_path_buf();
+        // The default blob directory was resolved against the working directory (the source
+        // tree) before `data_dir` changed here: keep every test's blobs in its own directory.
+        config.storage.backend = candor_blob::Backend::Local(tmp.path().join("blobs"));
         config.demo = demo;
         tweak(&mut config);
         let state = AppState::new(store.clone(), boot.org, config).await.expect("state");
