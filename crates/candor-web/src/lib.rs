@@ -2,6 +2,7 @@
 
 mod admin;
 mod api;
+pub mod blob_sweep;
 pub mod bootstrap;
 pub mod config;
 pub mod demo_documents;
@@ -57,9 +58,11 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let watcher = tokio::spawn(state.clone().watch_content(std::time::Duration::from_secs(5)));
     let outbox = outbox_worker(&state).map(tokio::spawn);
+    let sweeper = tokio::spawn(blob_sweep::sweep_regularly(state.clone(), blob_sweep::SWEEP_EVERY));
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let result = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     watcher.abort();
+    sweeper.abort();
     if let Some(worker) = outbox {
         worker.abort();
     }
