@@ -312,13 +312,16 @@ async fn audit_entries_are_copied_to_stdout_for_a_siem() {
     assert_eq!(entry["hash"].as_str().unwrap().len(), 64);
 }
 
+/// Environment variables for one run.
+type EnvVars = [(&'static str, &'static str)];
+
 cli_both!(
     command_line_actions_are_audited_with_their_target_and_os_user,
     |env: CliEnv| {
         let out = env.candor(&["init"]);
         assert!(out.status.success(), "{}", text(&out.stderr));
         let alice = [("USER", "alice")];
-        let runs: [(&[&str], &[(&str, &str)]); 5] = [
+        let runs: [(&[&str], &EnvVars); 5] = [
             (&["user", "add", "bob@corvellan.example", "--role", "editor"], &alice),
             (
                 &["user", "reset-password", "bob@corvellan.example"],
