@@ -18,6 +18,10 @@ pub enum ApiError {
     NotFound(String),
     Conflict(String),
     BadRequest(String),
+    /// The body is over the API's body limit.
+    TooLarge(String),
+    /// The body is not sent as `application/json`.
+    UnsupportedMediaType(String),
     Validation(Vec<FieldError>),
     TooManyRequests(u64),
     Internal(anyhow::Error),
@@ -59,6 +63,8 @@ impl IntoResponse for ApiError {
             ApiError::NotFound(m) => (StatusCode::NOT_FOUND, "not_found", m, None),
             ApiError::Conflict(m) => (StatusCode::CONFLICT, "conflict", m, None),
             ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, "bad_request", m, None),
+            ApiError::TooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large", m, None),
+            ApiError::UnsupportedMediaType(m) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", m, None),
             ApiError::Validation(errors) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "validation_failed",

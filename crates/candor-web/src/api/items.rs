@@ -2,7 +2,7 @@
 
 use super::{ApiCaller, ApiError, ApiResult};
 use crate::AppState;
-use axum::extract::rejection::JsonRejection;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -40,12 +40,24 @@ pub fn item_json(i: &Item) -> Value {
 }
 
 fn json_body(body: Result<Json<Value>, JsonRejection>) -> ApiResult<Value> {
-    body.map(|Json(v)| v).map_err(|e| {
-        ApiError::BadRequest(format!(
+    body.map(|Json(v)| v).map_err(|e| match e.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            ApiError::TooLarge("the request body is larger than 2 MiB; send a smaller body".into())
+        }
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType(
+            "send the body as JSON with the header `Content-Type: application/json`".into(),
+        ),
+        _ => ApiError::BadRequest(format!(
             "the request body is not valid JSON for this endpoint: {}",
             e.body_text()
-        ))
+        )),
     })
+}
+
+/// `?publish=...`, which must be `true` or `false` when given.
+fn publish_flag(q: Result<Query<PublishFlag>, QueryRejection>) -> ApiResult<bool> {
+    q.map(|Query(f)| f.publish)
+        .map_err(|_| ApiError::BadRequest("the query parameter publish must be true or false".into()))
 }
 
 async fn validate(state: &AppState, kind: Kind, body: &Value) -> ApiResult<Value> {
@@ -97,11 +109,12 @@ pub async fn create(
     State(state): State<AppState>,
     caller: ApiCaller,
     Path(kind): Path<String>,
-    Query(flag): Query<PublishFlag>,
+    flag: Result<Query<PublishFlag>, QueryRejection>,
     body: Result<Json<Value>, JsonRejection>,
 ) -> ApiResult<Response> {
     let kind = kind_of(&kind)?;
-    if flag.publish {
+    let publish = publish_flag(flag)?;
+    if publish {
         caller.require(&state, Permission::PublishContent).await?;
     }
     if kind == Kind::Profile {
@@ -126,7 +139,7 @@ pub async fn create(
         .store()
         .create_item(state.org(), kind, slug.as_str(), &content, &caller.actor())
         .await?;
-    if flag.publish {
+    if publish {
         item = state
             .store()
             .publish(state.org(), kind, slug.as_str(), &caller.actor())
@@ -142,11 +155,12 @@ pub async fn replace(
     State(state): State<AppState>,
     caller: ApiCaller,
     Path((kind, slug)): Path<(String, String)>,
-    Query(flag): Query<PublishFlag>,
+    flag: Result<Query<PublishFlag>, QueryRejection>,
     body: Result<Json<Value>, JsonRejection>,
 ) -> ApiResult<Json<Value>> {
     let kind = kind_of(&kind)?;
-    if flag.publish {
+    let publish = publish_flag(flag)?;
+    if publish {
         caller.require(&state, Permission::PublishContent).await?;
     }
     let req = json_body(body)?;
@@ -160,7 +174,7 @@ pub async fn replace(
         .store()
         .save_draft(state.org(), kind, &slug, &content, &caller.actor())
         .await?;
-    if flag.publish {
+    if publish {
         item = state.store().publish(state.org(), kind, &slug, &caller.actor()).await?;
         state.refresh_site().await?;
     }

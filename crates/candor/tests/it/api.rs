@@ -444,3 +444,62 @@ both_dbs!(
         assert_eq!(r.json::<Value>().await.unwrap()["error"]["code"], "unauthorized");
     }
 );
+
+both_dbs!(
+    every_error_an_operation_answers_is_in_the_openapi_document,
+    |app: TestApp| async move {
+        let doc: Value = reqwest::get(app.url("/api/v1/openapi.json"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let csrf = app.sign_in_owner().await;
+        let write = create_token(&app, &csrf, "read-write", "1").await;
+        // No connection reuse: the server closes a connection whose body it refused unread.
+        let c = reqwest::Client::builder().pool_max_idle_per_host(0).build().unwrap();
+        let mut with_bodies = 0;
+        // A JSON string over the API's 2 MiB body limit.
+        let big: &'static str = Box::leak(format!("\"{}\"", "x".repeat(3 << 20)).into_boxed_str());
+        for (path, ops) in doc["paths"].as_object().unwrap() {
+            for (method, op) in ops.as_object().unwrap() {
+                let documented = |status: u16| op["responses"].get(status.to_string()).is_some();
+                for status in [401, 404, 429, 500] {
+                    assert!(documented(status), "{method} {path} does not list {status}");
+                }
+                if op.get("requestBody").is_none() {
+                    continue;
+                }
+                with_bodies += 1;
+                let url = app.url(&path.replace("{slug}", "profile"));
+                let send = |body: &'static str, content_type: Option<&'static str>, query: &'static str| {
+                    let mut req = c
+                        .request(method.to_uppercase().parse().unwrap(), format!("{url}{query}"))
+                        .bearer_auth(&write)
+                        .body(body);
+                    if let Some(t) = content_type {
+                        req = req.header("content-type", t);
+                    }
+                    req.send()
+                };
+                // Not JSON, not sent as JSON, a bad query parameter, a body over the limit:
+                // each answer is one the document lists, in the envelope.
+                for (r, expected) in [
+                    (send("{not json", Some("application/json"), "").await.unwrap(), 400),
+                    (send("{}", None, "").await.unwrap(), 415),
+                    (
+                        send("{}", Some("application/json"), "?publish=perhaps").await.unwrap(),
+                        400,
+                    ),
+                    (send(big, Some("application/json"), "").await.unwrap(), 413),
+                ] {
+                    assert_eq!(r.status().as_u16(), expected, "{method} {path}");
+                    assert!(documented(expected), "{method} {path} does not list {expected}");
+                    let e: Value = r.json().await.unwrap();
+                    assert!(e["error"]["code"].is_string(), "{method} {path}: {e}");
+                }
+            }
+        }
+        assert_eq!(with_bodies, 17, "create for 8 kinds, replace for 9");
+    }
+);
