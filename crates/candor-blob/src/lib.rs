@@ -275,6 +275,28 @@ impl BlobStore {
         }
     }
 
+    /// The names of the stored objects last written before `cutoff` (Unix seconds): blob ids, and
+    /// the `ID.partial` files of local writes that never finished. The sweep of unreferenced
+    /// blobs starts from this list; [`BlobStore::delete`] takes these names.
+    pub async fn written_before(&self, cutoff: i64) -> Result<Vec<String>, BlobError> {
+        let root = if self.prefix.is_empty() {
+            ObjectPath::from("blobs")
+        } else {
+            ObjectPath::from(format!("{}/blobs", self.prefix))
+        };
+        let mut list = self.objects.list(Some(&root));
+        let mut names = vec![];
+        while let Some(meta) = list.next().await {
+            let meta = meta?;
+            if meta.last_modified.timestamp() < cutoff {
+                if let Some(name) = meta.location.filename() {
+                    names.push(name.to_owned());
+                }
+            }
+        }
+        Ok(names)
+    }
+
     /// Replaces the stored bytes of a blob (tests use it to simulate damage at rest).
     #[doc(hidden)]
     pub async fn overwrite_raw(&self, id: &str, sealed: Vec<u8>) -> Result<(), BlobError> {

@@ -81,6 +81,9 @@ pub enum Permission {
     ManageAccessRequests,
     /// Work on vulnerability and incident reports.
     TriageReports,
+    /// Download a document's stored file as uploaded: no watermark, whoever may read it. Kept
+    /// to the people who decide who sees documents; others see a document's details only.
+    DownloadRawDocuments,
 }
 
 /// The permission table.
@@ -90,7 +93,7 @@ pub fn allows(role: Role, p: Permission) -> bool {
         Role::Owner => true,
         Role::Admin => !matches!(p, ManageUsers),
         Role::Editor => matches!(p, ViewContent | EditContent | PublishContent),
-        Role::AccessManager => matches!(p, ViewContent | ManageAccessRequests),
+        Role::AccessManager => matches!(p, ViewContent | ManageAccessRequests | DownloadRawDocuments),
         Role::Triager => matches!(p, ViewContent | TriageReports),
         Role::Auditor => matches!(p, ViewContent | ViewApiTokens | ViewUsers | ViewAuditLog),
     }
@@ -120,8 +123,20 @@ mod tests {
             ManageUsers,
             ManageAccessRequests,
             TriageReports,
+            DownloadRawDocuments,
         ] {
             assert!(!allows(Role::Auditor, p), "{p:?}");
+        }
+    }
+
+    #[test]
+    fn raw_documents_go_only_to_owners_admins_and_access_managers() {
+        for r in Role::ALL {
+            assert_eq!(
+                allows(r, Permission::DownloadRawDocuments),
+                matches!(r, Role::Owner | Role::Admin | Role::AccessManager),
+                "{r:?}"
+            );
         }
     }
 

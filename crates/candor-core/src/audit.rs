@@ -16,7 +16,8 @@ pub struct AuditRecord {
     pub seq: i64,
     /// Unix seconds.
     pub at: i64,
-    /// `user:EMAIL`, `api-token:ID`, `cli:OS-USER`, or `anonymous`.
+    /// `user:EMAIL`, `api-token:ID`, `cli:OS-USER` (`cli:uid:N` when no user name is known), or
+    /// `anonymous`.
     pub actor: String,
     /// Dotted, e.g. `auth.login.failed`, `content.publish`.
     pub action: String,

@@ -250,6 +250,21 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
+    /// Which of `ids` have a row in `blobs` (in any organization): the blobs the database knows.
+    pub async fn known_blob_ids(&self, ids: &[String]) -> StoreResult<std::collections::HashSet<String>> {
+        let mut known = std::collections::HashSet::new();
+        for id in ids {
+            let row = sqlx::query("SELECT id FROM blobs WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+            if let Some(row) = row {
+                known.insert(get::<String>(&row, "id")?);
+            }
+        }
+        Ok(known)
+    }
+
     /// Records a blob stored outside a document (tests, future attachments).
     pub async fn insert_blob(&self, org: OrgId, b: &BlobRow) -> StoreResult<()> {
         insert_blob(&self.pool, org, b).await

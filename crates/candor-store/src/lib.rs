@@ -28,7 +28,7 @@ pub use outbox::{NewEmail, OutboxEmail, OutboxStatus};
 pub use passkeys::{StoredPasskey, CEREMONY_SECS};
 pub use sessions::{NewSession, Session, SessionInfo, ROTATION_GRACE_SECS};
 pub use sso::{SsoLogin, SSO_LOGIN_SECS};
-pub use tokens::{ApiToken, TokenScope};
+pub use tokens::{ApiToken, LiveToken, TokenScope};
 pub use tx::Tx;
 pub use users::{Role, User};
 

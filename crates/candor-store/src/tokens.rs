@@ -1,7 +1,9 @@
 //! API tokens: created in the back office, shown once, stored as a SHA-256 digest.
 
 use crate::{get, now, OrgId, Store, StoreError, StoreResult};
+use candor_core::access::Role;
 use sqlx::any::AnyRow;
+use std::collections::HashMap;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TokenScope {
@@ -36,6 +38,14 @@ pub struct ApiToken {
     pub expires_at: Option<i64>,
     pub last_used_at: Option<i64>,
     pub revoked: bool,
+}
+
+/// A token presented with a request, with its creator's role as it is now: a token never acts
+/// with more power than the person who made it currently has.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LiveToken {
+    pub token: ApiToken,
+    pub creator_role: Role,
 }
 
 const COLUMNS: &str = "id, org_id, name, scope, created_by, created_at, expires_at, last_used_at, revoked_at";
@@ -87,12 +97,19 @@ impl Store {
     }
 
     /// The live token with this digest (not revoked, not expired, and its creator still enabled:
-    /// disabling a person disables the tokens they made); records its use.
-    pub async fn use_api_token(&self, token_hash: &str) -> StoreResult<Option<ApiToken>> {
+    /// disabling a person disables the tokens they made), with its creator's current role;
+    /// records its use.
+    pub async fn use_api_token(&self, token_hash: &str) -> StoreResult<Option<LiveToken>> {
         let t = now();
+        let columns = COLUMNS
+            .split(", ")
+            .map(|c| format!("t.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
         let sql = format!(
-            "SELECT {COLUMNS} FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2) \
-             AND created_by IN (SELECT id FROM users WHERE disabled_at IS NULL)"
+            "SELECT {columns}, u.role AS creator_role FROM api_tokens t JOIN users u ON u.id = t.created_by \
+             WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2) \
+             AND u.disabled_at IS NULL"
         );
         let Some(row) = sqlx::query(&sql)
             .bind(token_hash)
@@ -103,6 +120,8 @@ impl Store {
             return Ok(None);
         };
         let token = token_from_row(&row)?;
+        let role: String = get(&row, "creator_role")?;
+        let creator_role = Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("unknown role {role}")))?;
         if token.last_used_at.is_none_or(|u| t - u >= 60) {
             sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
                 .bind(t)
@@ -110,7 +129,22 @@ impl Store {
                 .execute(&self.pool)
                 .await?;
         }
-        Ok(Some(token))
+        Ok(Some(LiveToken { token, creator_role }))
+    }
+
+    /// How many live (not revoked, not expired) tokens each user made, by user id.
+    pub async fn live_api_tokens_by_creator(&self, org: OrgId) -> StoreResult<HashMap<i64, i64>> {
+        let rows = sqlx::query(
+            "SELECT created_by, COUNT(*) AS n FROM api_tokens WHERE org_id = $1 AND revoked_at IS NULL \
+             AND (expires_at IS NULL OR expires_at > $2) GROUP BY created_by",
+        )
+        .bind(org)
+        .bind(now())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((get::<i64>(r, "created_by")?, get::<i64>(r, "n")?)))
+            .collect()
     }
 
     pub async fn revoke_api_token(&self, org: OrgId, id: i64) -> StoreResult<()> {

@@ -2,6 +2,7 @@
 
 mod admin;
 mod api;
+pub mod blob_sweep;
 pub mod bootstrap;
 pub mod config;
 pub mod demo_documents;
@@ -69,6 +70,7 @@ pub(crate) async fn serve_with_tls(
 ) -> std::io::Result<()> {
     let watcher = tokio::spawn(state.clone().watch_content(state.config().content_watch_every));
     let outbox = outbox_worker(&state).map(tokio::spawn);
+    let sweeper = tokio::spawn(blob_sweep::sweep_regularly(state.clone(), blob_sweep::SWEEP_EVERY));
     let served = server::Listener {
         limits: state.config().http.clone(),
         tls,
@@ -77,6 +79,7 @@ pub(crate) async fn serve_with_tls(
     };
     let result = server::run(listener, served, shutdown).await;
     watcher.abort();
+    sweeper.abort();
     if let Some(worker) = outbox {
         worker.abort();
     }

@@ -216,7 +216,14 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             let org = store.ensure_org(DEFAULT_ORG).await?;
             let s = store.import(org, &bundle.items, "candor import").await?;
             let details = serde_json::json!({"dir": dir.display().to_string(), "created": s.created, "changed": s.changed, "unpublished": s.unpublished});
-            cli_audit(&store, org, "content.import", details).await?;
+            cli_audit(
+                &store,
+                org,
+                "content.import",
+                &format!("directory/{}", dir.display()),
+                details,
+            )
+            .await?;
             println!(
                 "Imported {}: {} created, {} changed, {} unchanged, {} unpublished.",
                 dir.display(),
@@ -236,6 +243,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
                 &store,
                 org,
                 "content.export",
+                &format!("directory/{}", dir.display()),
                 serde_json::json!({"dir": dir.display().to_string(), "files": files.len()}),
             )
             .await?;
@@ -266,7 +274,14 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             let org = store.ensure_org(DEFAULT_ORG).await?;
             let r = candor_web::keys::rotate(&store, &config.data_dir, None).await?;
             let details = serde_json::json!({"current": r.current, "started": r.started, "rewrapped": r.rewrapped, "retired": r.retired});
-            cli_audit(&store, org, "keys.rotate", details).await?;
+            cli_audit(
+                &store,
+                org,
+                "keys.rotate",
+                &format!("master-key/{}", r.current),
+                details,
+            )
+            .await?;
             println!(
                 "Master key {} now wraps every file key ({} re-wrapped{}{}).",
                 r.current,
@@ -441,13 +456,39 @@ async fn shutdown_signal() {
     tracing::info!("shutting down; letting requests in flight finish within the grace period");
 }
 
-/// Records a command-line action; the actor is the operating-system user running `candor`.
-async fn cli_audit(store: &Store, org: i64, action: &str, details: serde_json::Value) -> anyhow::Result<()> {
-    let who = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
+/// The operating-system user running `candor`, for the audit log: `USER`, else `LOGNAME`, else
+/// the numeric user id (`uid:1000`), read from the owner of `/proc/self`.
+fn os_user() -> String {
+    let named = ["USER", "LOGNAME"]
+        .iter()
+        .filter_map(|k| std::env::var(k).ok())
+        .find(|v| !v.trim().is_empty());
+    if let Some(name) = named {
+        return name;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if let Ok(meta) = std::fs::metadata("/proc/self") {
+            return format!("uid:{}", meta.uid());
+        }
+    }
+    "unknown".into()
+}
+
+/// Records a command-line action on `target`; the actor is the operating-system user running
+/// `candor`.
+async fn cli_audit(
+    store: &Store,
+    org: i64,
+    action: &str,
+    target: &str,
+    details: serde_json::Value,
+) -> anyhow::Result<()> {
     let event = candor_store::NewAuditEvent {
-        actor: format!("cli:{who}"),
+        actor: format!("cli:{}", os_user()),
         action: action.into(),
-        target: String::new(),
+        target: target.into(),
         ip: String::new(),
         details,
     };
@@ -533,6 +574,7 @@ async fn user(config: &Config, command: &UserCommand) -> anyhow::Result<ExitCode
                 &store,
                 org,
                 "user.invite",
+                &format!("user/{}", u.email),
                 serde_json::json!({"user": u.email, "role": role.as_str()}),
             )
             .await?;
@@ -562,7 +604,14 @@ async fn user(config: &Config, command: &UserCommand) -> anyhow::Result<ExitCode
                 .await?
                 .with_context(|| format!("no user {email}"))?;
             store.set_disabled(org, u.id, true).await?;
-            cli_audit(&store, org, "user.disable", serde_json::json!({"user": u.email})).await?;
+            cli_audit(
+                &store,
+                org,
+                "user.disable",
+                &format!("user/{}", u.email),
+                serde_json::json!({"user": u.email}),
+            )
+            .await?;
             println!("Disabled {} and ended their sessions.", u.email);
         }
         UserCommand::ResetPassword { email } => {
@@ -574,7 +623,14 @@ async fn user(config: &Config, command: &UserCommand) -> anyhow::Result<ExitCode
             store
                 .create_user_link(u.id, &candor_crypto::token_digest(token.expose()), "reset", 3600)
                 .await?;
-            cli_audit(&store, org, "user.reset_link", serde_json::json!({"user": u.email})).await?;
+            cli_audit(
+                &store,
+                org,
+                "user.reset_link",
+                &format!("user/{}", u.email),
+                serde_json::json!({"user": u.email}),
+            )
+            .await?;
             println!(
                 "Password reset link for {} (once, within one hour):\n{}/admin/reset/{}",
                 u.email,

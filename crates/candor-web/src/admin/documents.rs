@@ -88,28 +88,49 @@ fn parse_fields(f: &Fields, slug: Option<&str>) -> Result<DocumentFields, Vec<St
 }
 
 /// Reads a multipart form: the CSRF token must come first (it is checked before any file is
-/// stored), then fields, then at most one file.
-async fn read_form(state: &AppState, admin: &Admin, mut form: Multipart) -> AppResult<(Fields, Option<Received>)> {
-    let mut fields: Fields = HashMap::new();
+/// stored), then fields, then at most one file. When the form is refused after its file was
+/// stored (a second file part, a bad field), the stored file is deleted: nothing is kept.
+async fn read_form(state: &AppState, admin: &Admin, form: Multipart) -> AppResult<(Fields, Option<Received>)> {
     let mut file = None;
+    match read_parts(state, admin, form, &mut file).await {
+        Ok(fields) => Ok((fields, file)),
+        Err(e) => {
+            if let Some(f) = file {
+                state.blobs().delete(&f.blob.id).await.ok();
+            }
+            Err(e)
+        }
+    }
+}
+
+async fn read_parts(
+    state: &AppState,
+    admin: &Admin,
+    mut form: Multipart,
+    file: &mut Option<Received>,
+) -> AppResult<Fields> {
+    let mut fields: Fields = HashMap::new();
+    let mut file_parts = 0;
     let mut csrf_ok = false;
-    while let Some(field) = form
-        .next_field()
-        .await
-        .map_err(|e| AppError::BadRequest(format!("The form could not be read ({}).", e.body_text())))?
-    {
+    while let Some(field) = form.next_field().await.map_err(form_error)? {
         let name = field.name().unwrap_or("").to_owned();
         if name == "file" {
             if !csrf_ok {
                 return Err(AppError::Csrf);
             }
+            file_parts += 1;
+            if file_parts > 1 {
+                return Err(AppError::BadRequest(
+                    "The form has more than one file; upload one file at a time.".into(),
+                ));
+            }
             if field.file_name().is_some_and(|n| !n.is_empty()) {
-                file = Some(upload::receive(state, field).await?);
+                *file = Some(upload::receive(state, field).await?);
             }
             continue;
         }
-        // Text fields are small; the body as a whole has no limit (the file's is enforced as it
-        // streams), so these are capped here.
+        // Text fields are small; the body as a whole is limited to the file's limit plus a
+        // little (see `upload_route`), and each field is capped here.
         if fields.values().map(Vec::len).sum::<usize>() >= 200 {
             return Err(AppError::TooLarge("The form has too many fields.".into()));
         }
@@ -123,17 +144,24 @@ async fn read_form(state: &AppState, admin: &Admin, mut form: Multipart) -> AppR
     if !csrf_ok {
         return Err(AppError::Csrf);
     }
-    Ok((fields, file))
+    Ok(fields)
+}
+
+/// A form that could not be read: over the body limit (413), or malformed (400).
+fn form_error(e: axum::extract::multipart::MultipartError) -> AppError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        AppError::TooLarge(
+            "The form is larger than the upload limit allows. Upload a smaller file, or ask an administrator to raise upload_limit_mb.".into(),
+        )
+    } else {
+        AppError::BadRequest(format!("The form could not be read ({}).", e.body_text()))
+    }
 }
 
 /// A text field's value, at most 64 KiB.
 async fn small_text(mut field: axum::extract::multipart::Field<'_>) -> AppResult<String> {
     let mut bytes = Vec::new();
-    while let Some(piece) = field
-        .chunk()
-        .await
-        .map_err(|e| AppError::BadRequest(format!("The form could not be read ({}).", e.body_text())))?
-    {
+    while let Some(piece) = field.chunk().await.map_err(form_error)? {
         bytes.extend_from_slice(&piece);
         if bytes.len() > 64 * 1024 {
             return Err(AppError::TooLarge(
@@ -211,6 +239,8 @@ struct EditPage {
     versions: Vec<VersionRow>,
     errors: Vec<String>,
     limit_mb: u64,
+    /// Whether versions are links to their raw files.
+    can_download: bool,
 }
 
 impl EditPage {
@@ -239,6 +269,7 @@ impl EditPage {
             versions: vec![],
             errors: vec![],
             limit_mb: state.config().storage.upload_limit / (1024 * 1024),
+            can_download: admin.require(Permission::DownloadRawDocuments).is_ok(),
         })
     }
 
@@ -420,7 +451,8 @@ pub async fn upload_version(
     Ok(Redirect::to(&format!("/admin/documents/{slug}?notice=version-added")).into_response())
 }
 
-/// Any version, for back-office users, as an attachment; audited.
+/// Any version's file as uploaded (not watermarked), as an attachment; audited. Only for roles
+/// with `DownloadRawDocuments` (the route table says so).
 pub async fn download(
     State(state): State<AppState>,
     admin: Admin,

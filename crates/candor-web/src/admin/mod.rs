@@ -47,7 +47,8 @@ pub struct RouteSpec {
 
 /// Every back-office route with its access rule and handler. The router is built from this
 /// table and the permission check runs from it, so a route cannot exist without a rule.
-fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
+/// `upload_limit` is the largest file an upload route takes, in bytes.
+fn routes(upload_limit: u64) -> Vec<(RouteSpec, MethodRouter<AppState>)> {
     use Access::*;
     use Permission::*;
     let r = |method: Method, path: &'static str, access: Access, handler: MethodRouter<AppState>| {
@@ -151,7 +152,7 @@ fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             p.clone(),
             "/admin/documents",
             Needs(EditContent),
-            upload_route(post(documents::create)),
+            upload_route(post(documents::create), upload_limit),
         ),
         r(
             g.clone(),
@@ -175,12 +176,12 @@ fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             p.clone(),
             "/admin/documents/{slug}/versions",
             Needs(EditContent),
-            upload_route(post(documents::upload_version)),
+            upload_route(post(documents::upload_version), upload_limit),
         ),
         r(
             g.clone(),
             "/admin/documents/{slug}/versions/{number}",
-            Needs(ViewContent),
+            Needs(DownloadRawDocuments),
             get(documents::download),
         ),
         r(
@@ -331,20 +332,27 @@ fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
     ]
 }
 
-/// Uploads may be as large as the configured limit (plus room for the form around the file);
-/// the limit itself is enforced while the file streams in.
-fn upload_route(handler: MethodRouter<AppState>) -> MethodRouter<AppState> {
-    handler.layer(axum::extract::DefaultBodyLimit::disable())
+/// Room in an upload's body for the form around the file: the other fields and the multipart
+/// framing.
+pub const UPLOAD_FORM_ALLOWANCE: u64 = 1024 * 1024;
+
+/// An upload's body may be as large as the file limit plus [`UPLOAD_FORM_ALLOWANCE`]; the file's
+/// own limit is enforced while it streams in, and each text field is capped as it is read.
+fn upload_route(handler: MethodRouter<AppState>, upload_limit: u64) -> MethodRouter<AppState> {
+    let body_limit = upload_limit.saturating_add(UPLOAD_FORM_ALLOWANCE);
+    handler.layer(axum::extract::DefaultBodyLimit::max(
+        usize::try_from(body_limit).unwrap_or(usize::MAX),
+    ))
 }
 
 /// The route table without handlers, for tests and documentation.
 pub fn route_table() -> Vec<RouteSpec> {
-    routes().into_iter().map(|(spec, _)| spec).collect()
+    routes(0).into_iter().map(|(spec, _)| spec).collect()
 }
 
 pub fn router(state: AppState) -> Router<AppState> {
     let mut router = Router::new();
-    for (spec, handler) in routes() {
+    for (spec, handler) in routes(state.config().storage.upload_limit) {
         let handler = match spec.access {
             Access::Public => handler,
             access => handler.route_layer(axum::middleware::from_fn_with_state(

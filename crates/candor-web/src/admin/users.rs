@@ -1,7 +1,7 @@
 //! Managing back-office users (owners only).
 
 use super::session::Admin;
-use super::{AdminLayout, NoticeQuery};
+use super::AdminLayout;
 use crate::error::{AppError, AppResult};
 use crate::AppState;
 use askama::Template;
@@ -25,6 +25,50 @@ struct UserRow {
     is_self: bool,
     disabled: bool,
     mfa: bool,
+    /// What a role change would do to the API tokens this user made, when they made any.
+    tokens_note: Option<String>,
+}
+
+/// `?notice=...&changed=ID` after a role change.
+#[derive(Default, Debug, serde::Deserialize)]
+pub struct UsersQuery {
+    notice: Option<String>,
+    changed: Option<i64>,
+}
+
+/// "an auditor", "a triager".
+fn with_article(role: Role) -> String {
+    let name = role.label().to_lowercase();
+    let article = if name.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} {name}")
+}
+
+fn api_tokens(n: i64) -> String {
+    if n == 1 {
+        "1 API token".to_owned()
+    } else {
+        format!("{n} API tokens")
+    }
+}
+
+/// A token acts with its creator's current role, so a role change changes what it may do.
+fn tokens_note(n: i64, role: Role, disabled: bool) -> Option<String> {
+    if n == 0 {
+        return None;
+    }
+    let tokens = api_tokens(n);
+    Some(if disabled {
+        format!("{tokens} made by this user stop working while the user is disabled.")
+    } else {
+        format!(
+            "{tokens} made by this user may do only what {} may do; a new role limits them to what it allows, at once.",
+            with_article(role)
+        )
+    })
 }
 
 #[derive(Template)]
@@ -35,6 +79,8 @@ struct UsersPage {
     roles: Vec<(&'static str, &'static str)>,
     invite_link: Option<String>,
     error: Option<String>,
+    /// After a role change: what it did to the user's API tokens.
+    role_change: Option<String>,
 }
 
 async fn page(
@@ -44,12 +90,35 @@ async fn page(
     invite_link: Option<String>,
     error: Option<String>,
 ) -> AppResult<Response> {
-    let users = state
-        .store()
-        .users(state.org())
-        .await?
+    page_after(state, admin, notice, None, invite_link, error).await
+}
+
+async fn page_after(
+    state: &AppState,
+    admin: &Admin,
+    notice: Option<&str>,
+    changed: Option<i64>,
+    invite_link: Option<String>,
+    error: Option<String>,
+) -> AppResult<Response> {
+    let tokens = state.store().live_api_tokens_by_creator(state.org()).await?;
+    let users = state.store().users(state.org()).await?;
+    let role_change = changed.and_then(|id| users.iter().find(|u| u.id == id)).and_then(|u| {
+        let n = tokens.get(&u.id).copied().unwrap_or(0);
+        (n > 0).then(|| {
+            format!(
+                "{} made by {} {} now limited to what {} may do.",
+                api_tokens(n),
+                u.email,
+                if n == 1 { "is" } else { "are" },
+                with_article(u.role)
+            )
+        })
+    });
+    let users = users
         .into_iter()
         .map(|u| UserRow {
+            tokens_note: tokens_note(tokens.get(&u.id).copied().unwrap_or(0), u.role, u.disabled),
             id: u.id,
             state: if u.disabled {
                 "Disabled"
@@ -77,14 +146,15 @@ async fn page(
         roles: Role::ALL.iter().map(|r| (r.as_str(), r.label())).collect(),
         invite_link,
         error,
+        role_change,
     }
     .render()
     .map_err(anyhow::Error::from)?;
     Ok((status, Html(html)).into_response())
 }
 
-pub async fn list(State(state): State<AppState>, admin: Admin, Query(q): Query<NoticeQuery>) -> AppResult<Response> {
-    page(&state, &admin, q.notice.as_deref(), None, None).await
+pub async fn list(State(state): State<AppState>, admin: Admin, Query(q): Query<UsersQuery>) -> AppResult<Response> {
+    page_after(&state, &admin, q.notice.as_deref(), q.changed, None, None).await
 }
 
 pub async fn create(
@@ -211,7 +281,7 @@ pub async fn change_role(
             serde_json::json!({"role": role.as_str()}),
         )
         .await;
-    Ok(Redirect::to("/admin/users?notice=role-changed").into_response())
+    Ok(Redirect::to(&format!("/admin/users?notice=role-changed&changed={id}")).into_response())
 }
 
 pub async fn end_sessions(

@@ -10,9 +10,18 @@ use serde_json::json;
 pub enum ApiError {
     Unauthorized,
     InsufficientScope,
+    /// The token's creator no longer has a role that allows this.
+    RoleForbids {
+        role: candor_core::access::Role,
+        action: &'static str,
+    },
     NotFound(String),
     Conflict(String),
     BadRequest(String),
+    /// The body is over the API's body limit.
+    TooLarge(String),
+    /// The body is not sent as `application/json`.
+    UnsupportedMediaType(String),
     Validation(Vec<FieldError>),
     TooManyRequests(u64),
     Internal(anyhow::Error),
@@ -42,9 +51,20 @@ impl IntoResponse for ApiError {
             ApiError::InsufficientScope => {
                 (StatusCode::FORBIDDEN, "insufficient_scope", "This token is read-only; create a read-write token to make changes.".to_owned(), None)
             }
+            ApiError::RoleForbids { role, action } => (
+                StatusCode::FORBIDDEN,
+                "role_forbids",
+                format!(
+                    "This token acts for the person who created it, whose role is now {}; that role may not {action}. Ask someone whose role allows it to create a token.",
+                    role.label().to_lowercase()
+                ),
+                None,
+            ),
             ApiError::NotFound(m) => (StatusCode::NOT_FOUND, "not_found", m, None),
             ApiError::Conflict(m) => (StatusCode::CONFLICT, "conflict", m, None),
             ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, "bad_request", m, None),
+            ApiError::TooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large", m, None),
+            ApiError::UnsupportedMediaType(m) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", m, None),
             ApiError::Validation(errors) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "validation_failed",

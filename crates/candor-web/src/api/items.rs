@@ -2,11 +2,12 @@
 
 use super::{ApiCaller, ApiError, ApiResult};
 use crate::AppState;
-use axum::extract::rejection::JsonRejection;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use candor_core::access::Permission;
 use candor_core::{Kind, Slug};
 use candor_store::Item;
 use serde::Deserialize;
@@ -39,12 +40,24 @@ pub fn item_json(i: &Item) -> Value {
 }
 
 fn json_body(body: Result<Json<Value>, JsonRejection>) -> ApiResult<Value> {
-    body.map(|Json(v)| v).map_err(|e| {
-        ApiError::BadRequest(format!(
+    body.map(|Json(v)| v).map_err(|e| match e.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            ApiError::TooLarge("the request body is larger than 2 MiB; send a smaller body".into())
+        }
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType(
+            "send the body as JSON with the header `Content-Type: application/json`".into(),
+        ),
+        _ => ApiError::BadRequest(format!(
             "the request body is not valid JSON for this endpoint: {}",
             e.body_text()
-        ))
+        )),
     })
+}
+
+/// `?publish=...`, which must be `true` or `false` when given.
+fn publish_flag(q: Result<Query<PublishFlag>, QueryRejection>) -> ApiResult<bool> {
+    q.map(|Query(f)| f.publish)
+        .map_err(|_| ApiError::BadRequest("the query parameter publish must be true or false".into()))
 }
 
 async fn validate(state: &AppState, kind: Kind, body: &Value) -> ApiResult<Value> {
@@ -96,10 +109,14 @@ pub async fn create(
     State(state): State<AppState>,
     caller: ApiCaller,
     Path(kind): Path<String>,
-    Query(flag): Query<PublishFlag>,
+    flag: Result<Query<PublishFlag>, QueryRejection>,
     body: Result<Json<Value>, JsonRejection>,
 ) -> ApiResult<Response> {
     let kind = kind_of(&kind)?;
+    let publish = publish_flag(flag)?;
+    if publish {
+        caller.require(&state, Permission::PublishContent).await?;
+    }
     if kind == Kind::Profile {
         return Err(ApiError::Conflict(
             "there is exactly one profile; update it with PUT /api/v1/profile/profile".into(),
@@ -122,14 +139,14 @@ pub async fn create(
         .store()
         .create_item(state.org(), kind, slug.as_str(), &content, &caller.actor())
         .await?;
-    if flag.publish {
+    if publish {
         item = state
             .store()
             .publish(state.org(), kind, slug.as_str(), &caller.actor())
             .await?;
         state.refresh_site().await?;
     }
-    tracing::info!(token.id = caller.0.id, item.kind = %kind, item.slug = %slug, "created via API");
+    tracing::info!(token.id = caller.token_id(), item.kind = %kind, item.slug = %slug, "created via API");
     Ok((StatusCode::CREATED, Json(item_json(&item))).into_response())
 }
 
@@ -138,10 +155,14 @@ pub async fn replace(
     State(state): State<AppState>,
     caller: ApiCaller,
     Path((kind, slug)): Path<(String, String)>,
-    Query(flag): Query<PublishFlag>,
+    flag: Result<Query<PublishFlag>, QueryRejection>,
     body: Result<Json<Value>, JsonRejection>,
 ) -> ApiResult<Json<Value>> {
     let kind = kind_of(&kind)?;
+    let publish = publish_flag(flag)?;
+    if publish {
+        caller.require(&state, Permission::PublishContent).await?;
+    }
     let req = json_body(body)?;
     let Some(content) = req.get("body") else {
         return Err(ApiError::BadRequest(
@@ -153,7 +174,7 @@ pub async fn replace(
         .store()
         .save_draft(state.org(), kind, &slug, &content, &caller.actor())
         .await?;
-    if flag.publish {
+    if publish {
         item = state.store().publish(state.org(), kind, &slug, &caller.actor()).await?;
         state.refresh_site().await?;
     }
@@ -166,12 +187,13 @@ pub async fn delete(
     Path((kind, slug)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
     let kind = kind_of(&kind)?;
+    caller.require(&state, Permission::PublishContent).await?;
     if kind == Kind::Profile {
         return Err(ApiError::Conflict("the profile cannot be deleted".into()));
     }
     state.store().delete_item(state.org(), kind, &slug).await?;
     state.refresh_site().await?;
-    tracing::info!(token.id = caller.0.id, item.kind = %kind, item.slug = %slug, "deleted via API");
+    tracing::info!(token.id = caller.token_id(), item.kind = %kind, item.slug = %slug, "deleted via API");
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -181,6 +203,7 @@ pub async fn publish(
     Path((kind, slug)): Path<(String, String)>,
 ) -> ApiResult<Json<Value>> {
     let kind = kind_of(&kind)?;
+    caller.require(&state, Permission::PublishContent).await?;
     let item = state.store().publish(state.org(), kind, &slug, &caller.actor()).await?;
     state.refresh_site().await?;
     Ok(Json(item_json(&item)))
@@ -192,6 +215,7 @@ pub async fn unpublish(
     Path((kind, slug)): Path<(String, String)>,
 ) -> ApiResult<Json<Value>> {
     let kind = kind_of(&kind)?;
+    caller.require(&state, Permission::PublishContent).await?;
     let item = state
         .store()
         .unpublish(state.org(), kind, &slug, &caller.actor())

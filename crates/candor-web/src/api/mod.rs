@@ -13,8 +13,9 @@ use axum::http::request::Parts;
 use axum::http::{header, Method};
 use axum::routing::{get, post};
 use axum::Router;
+use candor_core::access::{allows, Permission, Role};
 use candor_crypto::token_digest;
-use candor_store::{ApiToken, TokenScope};
+use candor_store::{ApiToken, LiveToken, TokenScope};
 
 /// Routes relative to `/api/v1` (nested there, so the JSON catch-all covers only the API).
 pub fn router() -> Router<AppState> {
@@ -38,12 +39,53 @@ pub fn router() -> Router<AppState> {
         ))
 }
 
-/// A request authenticated by an API token. Writes need a read-write token.
-pub struct ApiCaller(pub ApiToken);
+/// A request authenticated by an API token. Writes need a read-write token, and every request
+/// needs a permission that the token's creator holds *now* (their role is read with the token on
+/// each request), so a token never does more than the person who made it may.
+pub struct ApiCaller {
+    token: ApiToken,
+    creator_role: Role,
+    ip: String,
+    request: String,
+}
 
 impl ApiCaller {
     pub fn actor(&self) -> String {
-        format!("api-token:{} ({})", self.0.id, self.0.name)
+        format!("api-token:{} ({})", self.token.id, self.token.name)
+    }
+
+    pub fn token_id(&self) -> i64 {
+        self.token.id
+    }
+
+    /// Refuses with 403 (and records the refusal) when the token's creator may not do `p`.
+    pub async fn require(&self, state: &AppState, p: Permission) -> ApiResult<()> {
+        if allows(self.creator_role, p) {
+            return Ok(());
+        }
+        state
+            .audit(
+                &format!("api-token:{}", self.token.id),
+                "api.denied",
+                &self.request,
+                &self.ip,
+                serde_json::json!({"role": self.creator_role.as_str(), "needs": format!("{p:?}")}),
+            )
+            .await;
+        Err(ApiError::RoleForbids {
+            role: self.creator_role,
+            action: action_of(p),
+        })
+    }
+}
+
+/// What a permission lets a token do, for the refusal's message.
+fn action_of(p: Permission) -> &'static str {
+    match p {
+        Permission::ViewContent => "read content",
+        Permission::EditContent => "create or change content",
+        Permission::PublishContent => "publish, unpublish or delete content",
+        _ => "do this",
     }
 }
 
@@ -74,7 +116,11 @@ where
             _ => None,
         };
         let request = format!("{} {}", parts.method, parts.uri.path());
-        let Some(found) = found.filter(|t| t.org_id == state.org()) else {
+        let Some(LiveToken {
+            token: found,
+            creator_role,
+        }) = found.filter(|t| t.token.org_id == state.org())
+        else {
             state.api_backoff().failure(&key);
             if token.is_some() {
                 state
@@ -98,16 +144,29 @@ where
                 .await;
             return Err(ApiError::InsufficientScope);
         }
+        let caller = ApiCaller {
+            token: found,
+            creator_role,
+            ip,
+            request,
+        };
+        // Publishing and deleting need more; those handlers ask for it.
+        let needs = if writes {
+            Permission::EditContent
+        } else {
+            Permission::ViewContent
+        };
+        caller.require(&state, needs).await?;
         // Every use of a token is on the record, reads included.
         state
             .audit(
                 &actor,
                 "api.request",
-                &request,
-                &ip,
-                serde_json::json!({"token": found.name}),
+                &caller.request,
+                &caller.ip,
+                serde_json::json!({"token": caller.token.name}),
             )
             .await;
-        Ok(ApiCaller(found))
+        Ok(caller)
     }
 }

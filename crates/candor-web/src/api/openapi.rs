@@ -89,13 +89,19 @@ pub fn build(public_url: &str) -> Value {
                 "summary": summary,
                 "tags": [kind.label()],
                 "responses": {
-                    "401": error_response("Missing or invalid token"),
+                    "401": error_response("Missing, invalid, expired or revoked token, or its creator is disabled"),
                     "404": error_response("No such item"),
+                    "429": error_response("Too many failed authentications from this address; retry later"),
+                    "500": error_response("The server could not complete the request; it has been logged"),
                 }
             });
             let mut params = vec![];
             if suffix.contains("{slug}") {
                 params.push(slug_param.clone());
+            }
+            if *method != "get" {
+                operation["responses"]["403"] =
+                    error_response("The token is read-only, or its creator's current role does not allow this");
             }
             match *op {
                 "list" => {
@@ -112,22 +118,27 @@ pub fn build(public_url: &str) -> Value {
                         json!({"required": true, "content": {"application/json": {"schema": req}}});
                     let ok = if *op == "create" { "201" } else { "200" };
                     operation["responses"][ok] = item_response(&name, "The item");
-                    operation["responses"]["403"] = error_response("The token is read-only");
-                    operation["responses"]["409"] = error_response("The slug is taken");
-                    operation["responses"]["422"] = error_response("The body is not valid; details name each field");
+                    for (status, why) in [
+                        (
+                            "400",
+                            "The body is not JSON of the expected shape, or a query parameter is not valid",
+                        ),
+                        ("409", "The slug is taken (or, for the profile, it cannot be created)"),
+                        ("413", "The body is larger than 2 MiB"),
+                        ("415", "The body is not sent as application/json"),
+                        ("422", "The body is not valid; details name each field"),
+                    ] {
+                        operation["responses"][status] = error_response(why);
+                    }
                 }
                 "delete" => {
                     operation["responses"]["204"] = json!({"description": "Deleted"});
-                    operation["responses"]["403"] = error_response("The token is read-only");
                 }
                 "revisions" => {
                     operation["responses"]["200"] = json!({"description": "Revisions", "content": {"application/json": {"schema": {"type": "object"}}}});
                 }
                 _ => {
                     operation["responses"]["200"] = item_response(&name, "The item");
-                    if *method != "get" {
-                        operation["responses"]["403"] = error_response("The token is read-only");
-                    }
                 }
             }
             if !params.is_empty() {

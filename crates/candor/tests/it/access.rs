@@ -57,6 +57,15 @@ both_dbs!(
         }
         let table = candor_web::admin_route_table();
         assert!(table.len() >= 20);
+        // The raw (unwatermarked) files of documents have a permission of their own.
+        let raw = table
+            .iter()
+            .find(|s| s.path == "/admin/documents/{slug}/versions/{number}")
+            .expect("the raw download route exists");
+        assert_eq!(
+            raw.access,
+            Access::Needs(candor_core::access::Permission::DownloadRawDocuments)
+        );
         for spec in &table {
             let path = fill(spec.path);
             for (role, b) in &people {

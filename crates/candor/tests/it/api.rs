@@ -316,3 +316,190 @@ both_dbs!(
         );
     }
 );
+
+/// The owner changes a user's role through the users page; returns the page shown after it.
+async fn change_role(app: &TestApp, csrf: &str, id: i64, role: &str) -> String {
+    let r = app
+        .post_form(&format!("/admin/users/{id}/role"), &[("_csrf", csrf), ("role", role)])
+        .await;
+    assert_eq!(r.status(), 303);
+    let to = r.headers()["location"].to_str().unwrap().to_owned();
+    let (status, page) = app.get_text(&to).await;
+    assert_eq!(status, 200);
+    page
+}
+
+both_dbs!(
+    a_token_never_does_more_than_its_creators_current_role,
+    |app: TestApp| async move {
+        let csrf = app.sign_in_owner().await;
+        let admin = crate::access::user_with_role(&app, &csrf, candor_core::access::Role::Admin).await;
+        let (_, page) = admin.get_text("/admin/tokens").await;
+        let r = admin
+            .post_form(
+                "/admin/tokens",
+                &[
+                    ("_csrf", &csrf_of(&page)),
+                    ("name", "admin's sync"),
+                    ("scope", "read-write"),
+                    ("expires_days", ""),
+                ],
+            )
+            .await;
+        let token = crate::harness::shown_once(&r.text().await.unwrap());
+        let id = app
+            .store
+            .user_by_email(app.state.org(), "admin@corvellan.example")
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+        let c = reqwest::Client::new();
+        let api = |p: &str| app.url(&format!("/api/v1{p}"));
+        let faq = |slug: &str| json!({"slug": slug, "body": {"question": "Role test?", "answer": "Yes."}});
+        let r = c
+            .post(api("/faq?publish=true"))
+            .bearer_auth(&token)
+            .json(&faq("made-as-admin"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+
+        // The users page says which tokens a role change affects.
+        let users = app.get_text("/admin/users").await.1;
+        assert!(
+            users.contains("1 API token made by this user may do only what an admin may do"),
+            "{users}"
+        );
+
+        // Demoted to auditor: the token still reads, and is refused everything else with 403
+        // in the API's envelope.
+        let page = change_role(&app, &csrf, id, "auditor").await;
+        assert!(
+            page.contains("1 API token made by admin@corvellan.example is now limited to what an auditor may do."),
+            "{page}"
+        );
+        assert_eq!(
+            c.get(api("/faq/made-as-admin"))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            200
+        );
+        let refused = [
+            c.post(api("/faq")).json(&faq("made-as-auditor")),
+            c.put(api("/faq/made-as-admin"))
+                .json(&json!({"body": {"question": "Changed?", "answer": "No."}})),
+            c.delete(api("/faq/made-as-admin")),
+            c.post(api("/faq/made-as-admin/unpublish")),
+        ];
+        for req in refused {
+            let r = req.bearer_auth(&token).send().await.unwrap();
+            assert_eq!(r.status(), 403);
+            let e: Value = r.json().await.unwrap();
+            assert_eq!(e["error"]["code"], "role_forbids", "{e}");
+            assert!(e["error"]["message"].as_str().unwrap().contains("auditor"), "{e}");
+        }
+        let item: Value = c
+            .get(api("/faq/made-as-admin"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(item["state"], "published", "nothing changed: {item}");
+        assert!(app
+            .store
+            .audit_chain(app.state.org())
+            .await
+            .unwrap()
+            .iter()
+            .any(|e| e.record.action == "api.denied" && e.record.details["role"] == "auditor"));
+
+        // The check follows the role as it is now: made an editor, the token edits again.
+        change_role(&app, &csrf, id, "editor").await;
+        let r = c
+            .post(api("/faq"))
+            .bearer_auth(&token)
+            .json(&faq("made-as-editor"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+
+        // A disabled creator's tokens stop working.
+        assert_eq!(
+            app.post_form(&format!("/admin/users/{id}/disable"), &[("_csrf", &csrf)])
+                .await
+                .status(),
+            303
+        );
+        let r = c.get(api("/faq")).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(r.status(), 401);
+        assert_eq!(r.json::<Value>().await.unwrap()["error"]["code"], "unauthorized");
+    }
+);
+
+both_dbs!(
+    every_error_an_operation_answers_is_in_the_openapi_document,
+    |app: TestApp| async move {
+        let doc: Value = reqwest::get(app.url("/api/v1/openapi.json"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let csrf = app.sign_in_owner().await;
+        let write = create_token(&app, &csrf, "read-write", "1").await;
+        // No connection reuse: the server closes a connection whose body it refused unread.
+        let c = reqwest::Client::builder().pool_max_idle_per_host(0).build().unwrap();
+        let mut with_bodies = 0;
+        // A JSON string over the API's 2 MiB body limit.
+        let big: &'static str = Box::leak(format!("\"{}\"", "x".repeat(3 << 20)).into_boxed_str());
+        for (path, ops) in doc["paths"].as_object().unwrap() {
+            for (method, op) in ops.as_object().unwrap() {
+                let documented = |status: u16| op["responses"].get(status.to_string()).is_some();
+                for status in [401, 404, 429, 500] {
+                    assert!(documented(status), "{method} {path} does not list {status}");
+                }
+                if op.get("requestBody").is_none() {
+                    continue;
+                }
+                with_bodies += 1;
+                let url = app.url(&path.replace("{slug}", "profile"));
+                let send = |body: &'static str, content_type: Option<&'static str>, query: &'static str| {
+                    let mut req = c
+                        .request(method.to_uppercase().parse().unwrap(), format!("{url}{query}"))
+                        .bearer_auth(&write)
+                        .body(body);
+                    if let Some(t) = content_type {
+                        req = req.header("content-type", t);
+                    }
+                    req.send()
+                };
+                // Not JSON, not sent as JSON, a bad query parameter, a body over the limit:
+                // each answer is one the document lists, in the envelope.
+                for (r, expected) in [
+                    (send("{not json", Some("application/json"), "").await.unwrap(), 400),
+                    (send("{}", None, "").await.unwrap(), 415),
+                    (
+                        send("{}", Some("application/json"), "?publish=perhaps").await.unwrap(),
+                        400,
+                    ),
+                    (send(big, Some("application/json"), "").await.unwrap(), 413),
+                ] {
+                    assert_eq!(r.status().as_u16(), expected, "{method} {path}");
+                    assert!(documented(expected), "{method} {path} does not list {expected}");
+                    let e: Value = r.json().await.unwrap();
+                    assert!(e["error"]["code"].is_string(), "{method} {path}: {e}");
+                }
+            }
+        }
+        assert_eq!(with_bodies, 17, "create for 8 kinds, replace for 9");
+    }
+);

@@ -22,6 +22,11 @@ impl CliEnv {
     }
 
     pub(crate) fn candor(&self, args: &[&str]) -> Output {
+        self.candor_with(args, &[])
+    }
+
+    /// Runs `candor` with these environment variables besides the database's.
+    fn candor_with(&self, args: &[&str], vars: &[(&str, &str)]) -> Output {
         Command::new(env!("CARGO_BIN_EXE_candor"))
             .args(args)
             .current_dir(self.dir.path())
@@ -29,6 +34,7 @@ impl CliEnv {
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("CANDOR_DATABASE_URL", &self.url)
             .env("CANDOR_DATA_DIR", self.dir.path().join("data"))
+            .envs(vars.iter().copied())
             .output()
             .expect("candor runs")
     }
@@ -387,3 +393,60 @@ async fn audit_entries_are_copied_to_stdout_for_a_siem() {
     assert_eq!(entry["target"], "user/nobody@example.com");
     assert_eq!(entry["hash"].as_str().unwrap().len(), 64);
 }
+
+/// Environment variables for one run.
+type EnvVars = [(&'static str, &'static str)];
+
+cli_both!(
+    command_line_actions_are_audited_with_their_target_and_os_user,
+    |env: CliEnv| {
+        let out = env.candor(&["init"]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let alice = [("USER", "alice")];
+        let runs: [(&[&str], &EnvVars); 5] = [
+            (&["user", "add", "bob@corvellan.example", "--role", "editor"], &alice),
+            (
+                &["user", "reset-password", "bob@corvellan.example"],
+                &[("LOGNAME", "logname-user")],
+            ),
+            (&["user", "disable", "bob@corvellan.example"], &[]),
+            (&["export", "exported"], &alice),
+            (&["import", "exported"], &alice),
+        ];
+        for (args, vars) in runs {
+            let out = env.candor_with(args, vars);
+            assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+        }
+        let out = env.candor(&["audit", "export"]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let entries: Vec<serde_json::Value> = text(&out.stdout)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let entry = |action: &str| {
+            entries
+                .iter()
+                .find(|e| e["action"] == action)
+                .unwrap_or_else(|| panic!("no {action} entry in {entries:?}"))
+                .clone()
+        };
+        use std::os::unix::fs::MetadataExt;
+        let uid = std::fs::metadata("/proc/self").unwrap().uid();
+        let exported = format!("directory/{}", Path::new("exported").display());
+        for (action, actor, target) in [
+            ("user.invite", "cli:alice".to_owned(), "user/bob@corvellan.example"),
+            (
+                "user.reset_link",
+                "cli:logname-user".to_owned(),
+                "user/bob@corvellan.example",
+            ),
+            ("user.disable", format!("cli:uid:{uid}"), "user/bob@corvellan.example"),
+            ("content.export", "cli:alice".to_owned(), exported.as_str()),
+            ("content.import", "cli:alice".to_owned(), exported.as_str()),
+        ] {
+            let e = entry(action);
+            assert_eq!(e["actor"], actor, "{e}");
+            assert_eq!(e["target"], target, "{e}");
+        }
+    }
+);

@@ -242,10 +242,10 @@ async fn library(db: Db) {
 }
 both_dbs_fn!(document_library, library);
 
-/// Roles: an auditor sees the library and downloads, but cannot upload or edit.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn auditors_read_but_do_not_upload() {
-    let app = TestApp::start(Db::Sqlite).await.unwrap();
+/// Roles: an auditor sees the library and a document's details, but neither uploads nor gets
+/// the raw (unwatermarked) file; only owners, admins and access managers download it.
+async fn who_downloads_raw_files(db: Db) {
+    let Some(app) = TestApp::start(db).await else { return };
     let csrf = app.sign_in_owner().await;
     let (status, _) = upload(
         &app.browser(),
@@ -257,19 +257,45 @@ async fn auditors_read_but_do_not_upload() {
     )
     .await;
     assert_eq!(status, 303);
-    let auditor = crate::access::user_with_role(&app, &csrf, candor_store::Role::Auditor).await;
-    assert_eq!(auditor.get("/admin/documents").await.status(), 200);
-    assert_eq!(
-        auditor
-            .get("/admin/documents/pen-test-summary/versions/1")
-            .await
-            .status(),
-        200
-    );
-    let (_, page) = auditor.get_text("/admin/documents").await;
-    let (status, _) = upload(&auditor, &csrf_of(&page), "Mine", "public", "m.pdf", tiny_pdf("m")).await;
-    assert_eq!(status, 403);
+    let raw = "/admin/documents/pen-test-summary/versions/1";
+    for role in [
+        candor_store::Role::Auditor,
+        candor_store::Role::Editor,
+        candor_store::Role::Triager,
+        candor_store::Role::AccessManager,
+    ] {
+        let b = crate::access::user_with_role(&app, &csrf, role).await;
+        assert_eq!(b.get("/admin/documents").await.status(), 200);
+        let (status, details) = b.get_text("/admin/documents/pen-test-summary").await;
+        assert_eq!(status, 200, "{role:?}");
+        assert!(details.contains("pt.pdf"), "{role:?} sees the versions");
+        let r = b.get(raw).await;
+        if role == candor_store::Role::AccessManager {
+            assert_eq!(r.status(), 200);
+            assert_eq!(r.bytes().await.unwrap().as_ref(), tiny_pdf("pt").as_slice());
+            assert!(details.contains(&format!("href=\"{raw}\"")));
+        } else {
+            assert_eq!(r.status(), 403, "{role:?}");
+            assert!(!details.contains(raw), "{role:?} is shown no download link");
+        }
+        if role == candor_store::Role::Auditor {
+            let (_, page) = b.get_text("/admin/documents").await;
+            let (status, _) = upload(&b, &csrf_of(&page), "Mine", "public", "m.pdf", tiny_pdf("m")).await;
+            assert_eq!(status, 403);
+        }
+    }
+    let downloads: Vec<_> = app
+        .store
+        .audit_chain(app.state.org())
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.record.action == "document.download")
+        .collect();
+    assert_eq!(downloads.len(), 1, "the one raw download is audited");
+    assert!(downloads[0].record.actor.contains("access-manager@corvellan.example"));
 }
+both_dbs_fn!(only_some_roles_download_raw_files, who_downloads_raw_files);
 
 /// The text `pdftotext` (poppler-utils) reads from each page of `pdf`.
 pub fn pdf_page_texts(pdf: &[u8]) -> Option<Vec<String>> {
@@ -353,3 +379,159 @@ async fn demo_sample_documents() {
         "NDA: not public"
     );
 }
+
+/// The new-document form as a browser builds it, with `extra` parts after the file.
+fn document_form(csrf: &str, title: &str, file: Vec<u8>) -> reqwest::multipart::Form {
+    reqwest::multipart::Form::new()
+        .text("_csrf", csrf.to_owned())
+        .text("title", title.to_owned())
+        .text("kind", "audit-report")
+        .text("access", "nda")
+        .part("file", reqwest::multipart::Part::bytes(file).file_name("one.pdf"))
+}
+
+async fn post_document(b: &Browser, form: reqwest::multipart::Form) -> (u16, String) {
+    let r = b
+        .client
+        .post(b.url("/admin/documents"))
+        .header("Origin", &b.base)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+/// An upload keeps at most one file: a second file part is refused and nothing is stored; and a
+/// form larger than the file limit plus a small allowance is refused as it arrives.
+async fn one_file_per_upload(db: Db) {
+    let Some(app) = TestApp::start_configured(db, true, |c| c.storage.upload_limit = 300_000).await else {
+        return;
+    };
+    let csrf = app.sign_in_owner().await;
+    let before = app.state.blobs().count_objects().await.unwrap();
+
+    let form = document_form(&csrf, "Two files", tiny_pdf("first"))
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(tiny_pdf("second")).file_name("two.pdf"),
+        )
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(tiny_pdf("third")).file_name("three.pdf"),
+        );
+    let (status, page) = post_document(&app.browser(), form).await;
+    assert_eq!(status, 400, "{page}");
+    assert!(page.contains("more than one file"), "{page}");
+    assert_eq!(
+        app.state.blobs().count_objects().await.unwrap(),
+        before,
+        "no blob is kept"
+    );
+    assert!(app
+        .store
+        .document(app.state.org(), "two-files")
+        .await
+        .unwrap()
+        .is_none());
+
+    // 30 text fields of 60 KB after a small file: each field is under its own cap, but the body
+    // is over 300 KB + 1 MiB.
+    let mut form = document_form(&csrf, "Padded", tiny_pdf("padded"));
+    for i in 0..30 {
+        form = form.text(format!("padding{i}"), "x".repeat(60_000));
+    }
+    let (status, page) = post_document(&app.browser(), form).await;
+    assert_eq!(status, 413, "{page}");
+    assert_eq!(
+        app.state.blobs().count_objects().await.unwrap(),
+        before,
+        "no blob is kept"
+    );
+    assert!(app.store.document(app.state.org(), "padded").await.unwrap().is_none());
+
+    // A form within the limits is taken.
+    let (status, _) = post_document(&app.browser(), document_form(&csrf, "One file", tiny_pdf("one"))).await;
+    assert_eq!(status, 303);
+    assert_eq!(app.state.blobs().count_objects().await.unwrap(), before + 1);
+}
+both_dbs_fn!(an_upload_keeps_at_most_one_file, one_file_per_upload);
+
+/// Sets a stored blob's modification time `secs` into the past.
+fn age_blob_file(app: &TestApp, name: &str, secs: u64) {
+    let path = app
+        .state
+        .config()
+        .data_dir
+        .join("blobs/blobs")
+        .join(&name[..2])
+        .join(name);
+    let file = std::fs::File::options().write(true).open(&path).unwrap();
+    file.set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(secs))
+        .unwrap();
+}
+
+/// Blobs that no row references are swept once they are older than the threshold; a fresh one
+/// (its row may be being written) and a referenced one are kept.
+async fn orphan_blobs_are_swept(db: Db) {
+    let Some(app) = TestApp::start(db).await else { return };
+    let ring = app.state.key_ring();
+    let blobs = app.state.blobs();
+    let put = |text: &'static str| {
+        let ring = ring.clone();
+        async move { blobs.put_bytes(&ring, text.as_bytes()).await.unwrap() }
+    };
+    let old_orphan = put("left behind by a crash").await;
+    let fresh_orphan = put("its row is being written").await;
+    let referenced = put("a document's file").await;
+    app.store
+        .insert_blob(
+            app.state.org(),
+            &candor_store::BlobRow {
+                id: referenced.id.clone(),
+                key_id: referenced.wrapped.key_id.clone(),
+                wrapped_key: referenced.wrapped.sealed.clone(),
+                size: referenced.size as i64,
+                sha256: referenced.sha256.clone(),
+            },
+        )
+        .await
+        .unwrap();
+    // A local write that never finished.
+    let partial = format!("{}.partial", &old_orphan.id[..30]);
+    let dir = app.state.config().data_dir.join("blobs/blobs").join(&partial[..2]);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(&partial), b"half a blob").unwrap();
+    let hour_and_a_bit = candor_web::blob_sweep::ORPHAN_AGE.as_secs() + 60;
+    for name in [&old_orphan.id, &referenced.id, &partial] {
+        age_blob_file(&app, name, hour_and_a_bit);
+    }
+    age_blob_file(
+        &app,
+        &fresh_orphan.id,
+        candor_web::blob_sweep::ORPHAN_AGE.as_secs() - 300,
+    );
+    let before = blobs.count_objects().await.unwrap();
+
+    let swept = candor_web::blob_sweep::sweep_orphan_blobs(&app.state, candor_web::blob_sweep::ORPHAN_AGE)
+        .await
+        .unwrap();
+    assert_eq!(swept, 2, "the old orphan and the old partial write");
+    assert_eq!(blobs.count_objects().await.unwrap(), before - 2);
+    assert!(blobs.read_raw(&old_orphan.id).await.is_err());
+    assert!(!dir.join(&partial).exists());
+    for kept in [&fresh_orphan, &referenced] {
+        assert_eq!(
+            blobs.read_all(&ring, &kept.id, &kept.wrapped).await.unwrap().len() as u64,
+            kept.size
+        );
+    }
+    // Nothing more to do the second time.
+    assert_eq!(
+        candor_web::blob_sweep::sweep_orphan_blobs(&app.state, candor_web::blob_sweep::ORPHAN_AGE)
+            .await
+            .unwrap(),
+        0
+    );
+}
+both_dbs_fn!(orphan_blobs_older_than_an_hour_are_swept, orphan_blobs_are_swept);
