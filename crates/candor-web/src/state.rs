@@ -40,6 +40,9 @@ struct Inner {
     key_ring: RwLock<Arc<candor_crypto::envelope::KeyRing>>,
     /// The identity provider, when single sign-on is configured.
     oidc: Option<crate::sso::OidcClient>,
+    /// Watermarking jobs (upload checks and downloads) that may run at once: one per core. The
+    /// rest wait their turn, so parallel downloads of a large PDF cannot exhaust memory.
+    watermark_slots: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -75,6 +78,9 @@ impl AppState {
                 oidc,
                 blobs,
                 key_ring: RwLock::new(Arc::new(ring)),
+                watermark_slots: Arc::new(tokio::sync::Semaphore::new(
+                    std::thread::available_parallelism().map_or(2, usize::from),
+                )),
             }),
         })
     }
@@ -87,6 +93,10 @@ impl AppState {
     }
     pub fn config(&self) -> &Config {
         &self.inner.config
+    }
+    /// The slots watermarking jobs queue for (see [`crate::watermark::in_slot`]).
+    pub fn watermark_slots(&self) -> Arc<tokio::sync::Semaphore> {
+        self.inner.watermark_slots.clone()
     }
     pub(crate) fn login_backoff(&self) -> &crate::ratelimit::Backoff {
         &self.inner.login_backoff

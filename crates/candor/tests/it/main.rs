@@ -17,5 +17,6 @@ mod public;
 mod services;
 mod sessions;
 mod sso;
+mod watermark;
 
 pub use harness::{Db, TestApp};
