@@ -84,7 +84,7 @@ impl Update {
                 .count();
             writeln!(self.out, "{first} {run_len}").map_err(io)?;
             for ((_, generation), offset) in &self.offsets[run_start..run_start + run_len] {
-                write!(self.out, "{offset:010} {generation:05} n \n").map_err(io)?;
+                writeln!(self.out, "{offset:010} {generation:05} n ").map_err(io)?;
             }
             run_start += run_len;
         }
