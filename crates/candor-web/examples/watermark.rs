@@ -9,7 +9,7 @@
 //! them together and reports the wall time and the process's peak resident set (VmHWM), also as a
 //! multiple of the file's size.
 //!
-//!     cargo run --release -p candor-web --example watermark -- time PAGES
+//!     cargo run --release -p candor-web --example watermark [-- time] [PAGES]
 //!
 //! keeps the older comparison: the median of 20 rounds against parsing and saving unchanged.
 
@@ -134,6 +134,9 @@ fn main() {
         }
         Some("run") => run(arg(1).expect("run FILE [AT_ONCE]"), number(2, 1)),
         Some("time") => time(number(1, 100)),
-        _ => eprintln!("usage: watermark make PAGES LINES FILE | run FILE [AT_ONCE] | time PAGES"),
+        // As before the subcommands: `watermark [PAGES]` times PAGES pages.
+        Some(pages) if pages.parse::<usize>().is_ok() => time(number(0, 100)),
+        None => time(100),
+        _ => eprintln!("usage: watermark make PAGES LINES FILE | run FILE [AT_ONCE] | time [PAGES]"),
     }
 }
