@@ -42,6 +42,9 @@ struct Inner {
     oidc: Option<crate::sso::OidcClient>,
     /// How many times the public site was rendered since start (an idle server renders nothing).
     site_builds: std::sync::atomic::AtomicU64,
+    /// Watermarking jobs (upload checks and downloads) that may run at once: one per core. The
+    /// rest wait their turn, so parallel downloads of a large PDF cannot exhaust memory.
+    watermark_slots: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -78,6 +81,9 @@ impl AppState {
                 blobs,
                 key_ring: RwLock::new(Arc::new(ring)),
                 site_builds: Default::default(),
+                watermark_slots: Arc::new(tokio::sync::Semaphore::new(
+                    std::thread::available_parallelism().map_or(2, usize::from),
+                )),
             }),
         })
     }
@@ -90,6 +96,10 @@ impl AppState {
     }
     pub fn config(&self) -> &Config {
         &self.inner.config
+    }
+    /// The slots watermarking jobs queue for (see [`crate::watermark::in_slot`]).
+    pub fn watermark_slots(&self) -> Arc<tokio::sync::Semaphore> {
+        self.inner.watermark_slots.clone()
     }
     pub(crate) fn login_backoff(&self) -> &crate::ratelimit::Backoff {
         &self.inner.login_backoff

@@ -65,24 +65,26 @@ pub async fn receive(state: &AppState, mut field: Field<'_>) -> AppResult<Receiv
         }
         Err(e) => return Err(AppError::Internal(e.into())),
     };
-    // A PDF is watermarked for each viewer, so it must be one lopdf can read: checked now, while
-    // the uploader can fix it, instead of failing a viewer's download later.
+    // A PDF is watermarked for each viewer, so it must be one the watermarker can mark: checked
+    // now by running it (same code, same limits), while the uploader can fix it, instead of
+    // failing a viewer's download later.
     if file_type == FileType::Pdf {
         let wrapped = candor_crypto::envelope::WrappedKey {
             key_id: stored.wrapped.key_id.clone(),
             sealed: stored.wrapped.sealed.clone(),
         };
         let readable = match state.blobs().read_all(&ring, &stored.id, &wrapped).await {
-            Ok(pdf) => tokio::task::spawn_blocking(move || crate::watermark::check(&pdf))
-                .await
-                .map_err(anyhow::Error::from)?
-                .map_err(|e| e.to_string()),
+            Ok(pdf) => crate::watermark::in_slot(state.watermark_slots(), move || {
+                crate::watermark::check(&pdf, &crate::watermark::Budget::standard())
+            })
+            .await?
+            .map_err(|e| e.to_string()),
             Err(e) => Err(e.to_string()),
         };
         if let Err(why) = readable {
             state.blobs().delete(&stored.id).await.ok();
             return Err(AppError::UnsupportedType(format!(
-                "This PDF cannot be read for watermarking ({why}). Save it again without a password, or export it anew, and upload that."
+                "This PDF cannot be read for watermarking: {why}. Save it again without a password, or export it anew (for example with \"Print to PDF\"), and upload that."
             )));
         }
     }

@@ -500,3 +500,101 @@ async fn nda_versions_on_file_and_flood() {
     let (status, page) = request_access(&app.new_browser(), "Flood", "flood@buyer.example", "Buyer", &[]).await;
     assert_eq!(status, 429, "{page}");
 }
+
+/// A hostile PDF that never went through the upload check (planted in storage, as an older
+/// version's upload would have left it): the viewer's download answers promptly with a clear
+/// page, and the failure is audited. Before, it spun a core forever and never answered.
+async fn planted_hostile_pdf(db: Db) {
+    let Some(sink) = MailSink::start().await else { return };
+    let Some(app) = app_with_mail(db, &sink).await else {
+        return;
+    };
+    let csrf = app.sign_in_owner().await;
+    let owner = app.browser();
+    let report = pdf_pages("Corvellan SOC 2 Type II report", 2);
+    assert_eq!(
+        upload(&owner, &csrf, "SOC 2 report", "nda", "soc2.pdf", report).await.0,
+        303
+    );
+    let visitor = app.new_browser();
+    let email = "dana@acme-buyer.example";
+    request_access(&visitor, "Dana Prospect", email, "Acme Buyer", &["soc-2-report"]).await;
+    let (status, page) = verify_and_sign(&app, &sink, &visitor, email, "Dana Prospect").await;
+    assert_eq!(status, 200, "{page}");
+    let (_, queue) = owner.get_text("/admin/access-requests").await;
+    let id = request_id_of(&app, email).await.to_string();
+    let decide = [
+        ("_csrf", csrf_of(&queue)),
+        ("ids", id),
+        ("action", "approve".into()),
+        ("message", "Welcome".into()),
+        ("days", "30".into()),
+    ];
+    let decide: Vec<(&str, &str)> = decide.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(
+        owner.post_form("/admin/access-requests/decide", &decide).await.status(),
+        303
+    );
+    let approval = mail_to(&sink, email, "Your access to").await;
+    let viewer = app.new_browser();
+    assert_eq!(
+        viewer.get(&path_in(&app, &approval, "/viewer/login/")).await.status(),
+        303
+    );
+    assert_eq!(viewer.get("/viewer/documents/soc-2-report").await.status(), 200);
+
+    // A new version straight into the blob store and the database, past the upload check.
+    let hostile = crate::watermark::hostile_pdf(crate::watermark::Hostile::SelfParent);
+    let stored = app
+        .state
+        .blobs()
+        .put_bytes(&app.state.key_ring(), &hostile)
+        .await
+        .unwrap();
+    let blob = candor_store::BlobRow {
+        id: stored.id,
+        key_id: stored.wrapped.key_id,
+        wrapped_key: stored.wrapped.sealed,
+        size: stored.size as i64,
+        sha256: stored.sha256,
+    };
+    let version = candor_store::NewVersion {
+        blob,
+        filename: "soc2.pdf".into(),
+        content_type: "application/pdf".into(),
+        uploaded_by: "planted by the test".into(),
+    };
+    app.store
+        .add_document_version(app.state.org(), "soc-2-report", &version)
+        .await
+        .unwrap();
+
+    for _ in 0..3 {
+        let download = viewer.get("/viewer/documents/soc-2-report");
+        let r = tokio::time::timeout(std::time::Duration::from_secs(10), download)
+            .await
+            .expect("the download answers promptly");
+        assert_eq!(r.status(), 400);
+        let page = r.text().await.unwrap();
+        assert!(page.contains("cannot be prepared for you"), "{page}");
+    }
+    let entries = app
+        .store
+        .audit_entries(app.state.org(), &Default::default())
+        .await
+        .unwrap();
+    let failed: Vec<_> = entries
+        .iter()
+        .filter(|e| e.record.action == "document.watermark_failed")
+        .collect();
+    assert_eq!(failed.len(), 3);
+    let details = failed[0].record.details.to_string();
+    assert!(details.contains("page tree"), "{details}");
+    // No job is left running: every watermarking slot is free again.
+    let slots = app.state.watermark_slots();
+    assert_eq!(
+        slots.available_permits(),
+        std::thread::available_parallelism().map_or(2, usize::from)
+    );
+}
+both_dbs_fn!(a_planted_hostile_pdf_fails_its_download_promptly, planted_hostile_pdf);

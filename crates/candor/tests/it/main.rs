@@ -24,5 +24,6 @@ mod site_cache;
 mod sso;
 mod startup;
 mod text;
+mod watermark;
 
 pub use harness::{Db, TestApp};
