@@ -106,8 +106,16 @@ pub fn to_safe_html_with_top(markdown: &str, top: u8) -> String {
     cleaner().clean(&raw).to_string()
 }
 
-fn escape_html(s: &str) -> String {
+/// Text as HTML text or attribute content: `& < > " '` escaped. The one HTML escape that pages,
+/// feeds, search snippets and mail share.
+pub fn escape_html(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
+    escape_into(&mut out, s);
+    out
+}
+
+/// [`escape_html`] appending to `out`.
+pub fn escape_into(out: &mut String, s: &str) {
     for c in s.chars() {
         match c {
             '&' => out.push_str("&amp;"),
@@ -118,7 +126,6 @@ fn escape_html(s: &str) -> String {
             _ => out.push(c),
         }
     }
-    out
 }
 
 /// Plain text of a Markdown document, for search and feeds.

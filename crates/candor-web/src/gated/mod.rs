@@ -131,12 +131,12 @@ pub(crate) fn mail(to: &str, subject: String, parts: &[Part], purpose: &str) -> 
                 html.extend(
                     words
                         .split("\n\n")
-                        .map(|p| format!("<p>{}</p>", html_escape(p).replace('\n', "<br>"))),
+                        .map(|p| format!("<p>{}</p>", candor_core::markdown::escape_html(p).replace('\n', "<br>"))),
                 );
             }
             Part::Link(url) => {
                 text.push(url.clone());
-                let url = html_escape(url);
+                let url = candor_core::markdown::escape_html(url);
                 html.push(format!("<p><a href=\"{url}\">{url}</a></p>"));
             }
         }
@@ -148,14 +148,6 @@ pub(crate) fn mail(to: &str, subject: String, parts: &[Part], purpose: &str) -> 
         body_html: Some(format!("<!doctype html><html><body>{}</body></html>", html.join("\n"))),
         purpose: purpose.to_owned(),
     }
-}
-
-fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
 }
 
 /// The organization's name for mail.

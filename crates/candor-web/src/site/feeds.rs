@@ -1,7 +1,7 @@
 //! Machine-readable views: trust.json, the Atom feed, the sitemap, robots.txt and brand CSS.
 
 use super::content::Published;
-use super::search::escape_into;
+use candor_core::markdown::escape_into;
 use candor_core::markdown::to_safe_html;
 use chrono::NaiveDate;
 use serde_json::json;

@@ -185,13 +185,13 @@ fn snippet(text: &str, terms: &[String]) -> String {
         match hit {
             Some(n) if window.is_char_boundary(i + n) => {
                 out.push_str("<mark>");
-                escape_into(&mut out, &window[i..i + n]);
+                candor_core::markdown::escape_into(&mut out, &window[i..i + n]);
                 out.push_str("</mark>");
                 i += n;
             }
             _ => {
                 let ch = window[i..].chars().next().expect("in bounds");
-                escape_into(&mut out, &window[i..i + ch.len_utf8()]);
+                candor_core::markdown::escape_into(&mut out, &window[i..i + ch.len_utf8()]);
                 i += ch.len_utf8();
             }
         }
@@ -200,19 +200,6 @@ fn snippet(text: &str, terms: &[String]) -> String {
         out.push('…');
     }
     out
-}
-
-pub fn escape_into(out: &mut String, s: &str) {
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
 }
 
 #[derive(Template)]
