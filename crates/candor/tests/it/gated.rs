@@ -538,7 +538,10 @@ async fn planted_hostile_pdf(db: Db) {
     let approval = mail_to(&sink, email, "Your access to").await;
     let viewer = app.new_browser();
     assert_eq!(
-        viewer.follow_link(&path_in(&app, &approval, "/viewer/login/")).await.status(),
+        viewer
+            .follow_link(&path_in(&app, &approval, "/viewer/login/"))
+            .await
+            .status(),
         303
     );
     assert_eq!(viewer.get("/viewer/documents/soc-2-report").await.status(), 200);
