@@ -37,15 +37,7 @@ if [ ! -d browser/node_modules/playwright-core ] || [ ! -d browser/node_modules/
   (cd browser && npm ci --no-audit --no-fund)
 fi
 
-target_dir="${CARGO_TARGET_DIR:-$root/target}"
-bin="$target_dir/debug/candor"
-if [ ! -x "$bin" ]; then
-  echo "browser: $bin is missing; building it (cargo build -p candor)"
-  cargo build -p candor
-else
-  newer="$(find crates migrations demo Cargo.toml Cargo.lock -newer "$bin" -type f -not -path "*/tests/*" -not -path "*/benches/*" -print -quit 2>/dev/null || true)"
-  [ -z "$newer" ] || echo "NOTE: $newer is newer than target/debug/candor; the tests run the binary as built (cargo build -p candor to rebuild)."
-fi
+candor_binary browser
 
 # A free port on the loopback interface.
 port="$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"

@@ -31,12 +31,7 @@ for tool in curl python3; do
   fi
 done
 
-target_dir="${CARGO_TARGET_DIR:-$root/target}"
-bin="$target_dir/debug/candor"
-if [ ! -x "$bin" ]; then
-  echo "security: $bin is missing; building it (cargo build -p candor)"
-  cargo build -p candor
-fi
+candor_binary security
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/candor-security.XXXXXX")"
 server_pid=""

@@ -24,12 +24,7 @@ if ! python3 -c 'import schemathesis' 2>/dev/null; then
   python3 -m pip install -q schemathesis
 fi
 
-target_dir="${CARGO_TARGET_DIR:-$root/target}"
-bin="$target_dir/debug/candor"
-if [ ! -x "$bin" ]; then
-  echo "schemathesis: $bin is missing; building it (cargo build -p candor)"
-  cargo build -p candor
-fi
+candor_binary schemathesis
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/candor-schemathesis.XXXXXX")"
 server_pid=""

@@ -54,3 +54,18 @@ setup_link_of() {
   fi
   echo "$link"
 }
+
+# candor_binary LABEL: sets bin to the debug build of candor (under CARGO_TARGET_DIR or ./target,
+# run from the repository's root), building it first when it is missing, and says so when sources
+# are newer than the binary (the checks then run what was built).
+candor_binary() {
+  local label="$1" newer
+  bin="${CARGO_TARGET_DIR:-$PWD/target}/debug/candor"
+  if [ ! -x "$bin" ]; then
+    echo "$label: $bin is missing; building it (cargo build -p candor)"
+    cargo build -p candor
+  else
+    newer="$(find crates migrations demo Cargo.toml Cargo.lock -newer "$bin" -type f -not -path "*/tests/*" -not -path "*/benches/*" -print -quit 2>/dev/null || true)"
+    [ -z "$newer" ] || echo "NOTE: $newer is newer than $bin; $label runs the binary as built (cargo build -p candor to rebuild)."
+  fi
+}
