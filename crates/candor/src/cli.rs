@@ -181,6 +181,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
             println!("Initialized {}.", candor_store::redact_url(&config.database_url));
             print_setup_link(&config, boot.setup_token.as_ref().map(|t| t.expose()));
+            store.close().await;
             Ok(ExitCode::SUCCESS)
         }
         Command::Check { dir } => {
@@ -232,6 +233,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
                 s.unchanged,
                 s.unpublished
             );
+            store.close().await;
             Ok(ExitCode::SUCCESS)
         }
         Command::Export { dir } => {
@@ -248,6 +250,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             )
             .await?;
             println!("Exported {} files to {}.", files.len(), dir.display());
+            store.close().await;
             Ok(ExitCode::SUCCESS)
         }
         Command::User { command } => user(&config, command).await,
@@ -297,6 +300,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
                     format!("; retired {}", r.retired.join(", "))
                 }
             );
+            store.close().await;
             Ok(ExitCode::SUCCESS)
         }
         Command::Audit { command } => audit(&config, command).await,
@@ -308,6 +312,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             let files = site.static_files();
             contentio::write_files(dir, &files)?;
             println!("Wrote {} files to {}.", files.len(), dir.display());
+            store.close().await;
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -500,15 +505,17 @@ async fn audit(config: &Config, command: &AuditCommand) -> anyhow::Result<ExitCo
     let store = open_store(config).await?;
     let org = store.ensure_org(DEFAULT_ORG).await?;
     let chain = store.audit_chain(org).await?;
-    match command {
-        AuditCommand::Verify { expect } => verify_audit(&store, org, &chain, expect.as_deref()),
+    let code = match command {
+        AuditCommand::Verify { expect } => verify_audit(&store, org, &chain, expect.as_deref())?,
         AuditCommand::Export => {
             for e in &chain {
                 println!("{}", serde_json::to_string(e)?);
             }
-            Ok(ExitCode::SUCCESS)
+            ExitCode::SUCCESS
         }
-    }
+    };
+    store.close().await;
+    Ok(code)
 }
 
 /// The chain must be intact and reach every head recorded elsewhere: the checkpoint beside the
@@ -639,5 +646,6 @@ async fn user(config: &Config, command: &UserCommand) -> anyhow::Result<ExitCode
             );
         }
     }
+    store.close().await;
     Ok(ExitCode::SUCCESS)
 }

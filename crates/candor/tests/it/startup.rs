@@ -46,6 +46,7 @@ fn serve_refused(env: &CliEnv, extra: &[(&str, &str)]) -> String {
 }
 
 async fn sql(env: &CliEnv, statement: &str) {
+    sqlx::any::install_default_drivers();
     let mut c = sqlx::AnyConnection::connect(&env.url).await.unwrap();
     sqlx::query(statement).execute(&mut c).await.unwrap();
 }
@@ -158,6 +159,12 @@ async fn damaged_or_missing_sqlite_files_are_refused() {
     assert!(
         started.contains("/admin/setup/"),
         "a new start prints a new owner link: {started}"
+    );
+    // A command closes the database when it ends, so everything is in the main file and the
+    // damage below cannot hide behind a write-ahead log left over.
+    assert!(
+        !env.dir.path().join("candor.db-wal").exists(),
+        "init left a write-ahead log behind"
     );
 
     // Damage the file's first page: the real cause is named at once, not a pool time-out.
