@@ -1,6 +1,6 @@
 //! Appending to and reading the audit log.
 
-use crate::{get, now, Backend, OrgId, Store, StoreError, StoreResult};
+use crate::{get, now, Backend, OrgId, Store, StoreError, StoreResult, Tx};
 use candor_core::audit::{seal, AuditEntry, AuditRecord, Head, GENESIS};
 use sqlx::any::AnyRow;
 
@@ -45,77 +45,13 @@ fn entry_from_row(row: &AnyRow) -> StoreResult<AuditEntry> {
 const COLUMNS: &str = "seq, at, actor, action, target, ip, details, prev_hash, hash";
 
 impl Store {
-    /// Appends one entry to the organization's chain. The chain head is read and extended in one
-    /// transaction under a lock (an advisory lock on PostgreSQL, where several instances may
-    /// write; SQLite has one writer), so two writers can never fork the chain.
+    /// Appends one entry to the organization's chain in a transaction of its own (for events
+    /// that change nothing else: a failed sign-in, a download).
     pub async fn append_audit(&self, org: OrgId, event: NewAuditEvent) -> StoreResult<AuditEntry> {
         let mut tx = self.begin().await?;
-        if self.backend == Backend::Postgres {
-            sqlx::query("SELECT pg_advisory_xact_lock(7405, CAST($1 AS INTEGER))")
-                .bind(org)
-                .execute(&mut *tx)
-                .await?;
-        }
-        let head = sqlx::query("SELECT seq, hash FROM audit_log WHERE org_id = $1 ORDER BY seq DESC LIMIT 1")
-            .bind(org)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let (seq, prev) = match head {
-            Some(r) => (get::<i64>(&r, "seq")? + 1, get::<String>(&r, "hash")?),
-            None => (1, GENESIS.to_owned()),
-        };
-        let details = if event.details.is_null() {
-            serde_json::json!({})
-        } else {
-            event.details
-        };
-        let entry = seal(
-            &prev,
-            AuditRecord {
-                seq,
-                at: now(),
-                actor: event.actor,
-                action: event.action,
-                target: event.target,
-                ip: event.ip,
-                details,
-            },
-        );
-        let r = &entry.record;
-        sqlx::query(
-            "INSERT INTO audit_log (org_id, seq, at, actor, action, target, ip, details, prev_hash, hash) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind(org)
-        .bind(r.seq)
-        .bind(r.at)
-        .bind(&r.actor)
-        .bind(&r.action)
-        .bind(&r.target)
-        .bind(&r.ip)
-        .bind(r.details.to_string())
-        .bind(&entry.prev_hash)
-        .bind(&entry.hash)
-        .execute(&mut *tx)
-        .await?;
+        let entry = tx.append_audit(org, event).await?;
         tx.commit().await?;
-        self.checkpoint_head(org, &entry).await;
         Ok(entry)
-    }
-
-    /// Records the new head outside the database. The entry is already durable; a checkpoint
-    /// that could not be written only lags behind (it is a lower bound), so this logs and goes on.
-    async fn checkpoint_head(&self, org: OrgId, entry: &AuditEntry) {
-        let Some(file) = self.audit_checkpoint.clone() else {
-            return;
-        };
-        let head = Head::of(entry);
-        let written = tokio::task::spawn_blocking(move || file.advance(org, &head)).await;
-        match written {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => tracing::warn!(error = %e, "could not checkpoint the audit log's head"),
-            Err(e) => tracing::warn!(error = %e, "could not checkpoint the audit log's head"),
-        }
     }
 
     /// The entry with this sequence number.
@@ -164,5 +100,76 @@ impl Store {
         let sql = format!("SELECT {COLUMNS} FROM audit_log WHERE org_id = $1 ORDER BY seq");
         let rows = sqlx::query(&sql).bind(org).fetch_all(&self.pool).await?;
         rows.iter().map(entry_from_row).collect()
+    }
+}
+
+impl Tx {
+    /// Appends one entry to the organization's chain, as part of this transaction. The chain
+    /// head is read and extended under a lock (an advisory lock on PostgreSQL, where several
+    /// instances may write; SQLite's write transaction is already exclusive), so two writers can
+    /// never fork the chain.
+    pub async fn append_audit(&mut self, org: OrgId, event: NewAuditEvent) -> StoreResult<AuditEntry> {
+        if self.backend == Backend::Postgres {
+            sqlx::query("SELECT pg_advisory_xact_lock(7405, CAST($1 AS INTEGER))")
+                .bind(org)
+                .execute(&mut **self)
+                .await?;
+        }
+        let head = sqlx::query("SELECT seq, hash FROM audit_log WHERE org_id = $1 ORDER BY seq DESC LIMIT 1")
+            .bind(org)
+            .fetch_optional(&mut **self)
+            .await?;
+        let (seq, prev) = match head {
+            Some(r) => (get::<i64>(&r, "seq")? + 1, get::<String>(&r, "hash")?),
+            None => (1, GENESIS.to_owned()),
+        };
+        let details = if event.details.is_null() {
+            serde_json::json!({})
+        } else {
+            event.details
+        };
+        let entry = seal(
+            &prev,
+            AuditRecord {
+                seq,
+                at: now(),
+                actor: event.actor,
+                action: event.action,
+                target: event.target,
+                ip: event.ip,
+                details,
+            },
+        );
+        let r = &entry.record;
+        sqlx::query(
+            "INSERT INTO audit_log (org_id, seq, at, actor, action, target, ip, details, prev_hash, hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(org)
+        .bind(r.seq)
+        .bind(r.at)
+        .bind(&r.actor)
+        .bind(&r.action)
+        .bind(&r.target)
+        .bind(&r.ip)
+        .bind(r.details.to_string())
+        .bind(&entry.prev_hash)
+        .bind(&entry.hash)
+        .execute(&mut **self)
+        .await?;
+        self.appended.push((org, entry.clone()));
+        Ok(entry)
+    }
+}
+
+/// Records the new head outside the database. The entry is already durable; a checkpoint that
+/// could not be written only lags behind (it is a lower bound), so this logs and goes on.
+pub(crate) async fn checkpoint_head(file: crate::checkpoint::HeadFile, org: OrgId, entry: &AuditEntry) {
+    let head = Head::of(entry);
+    let written = tokio::task::spawn_blocking(move || file.advance(org, &head)).await;
+    match written {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::warn!(error = %e, "could not checkpoint the audit log's head"),
+        Err(e) => tracing::warn!(error = %e, "could not checkpoint the audit log's head"),
     }
 }

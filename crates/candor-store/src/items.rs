@@ -1,6 +1,6 @@
 //! Content items: drafts, publishing, ordering, revisions and whole-directory imports.
 
-use crate::{get, now, OrgId, Store, StoreError, StoreResult};
+use crate::{get, now, OrgId, Store, StoreError, StoreResult, Tx};
 use candor_core::contentdir::BundleItem;
 use candor_core::Kind;
 use chrono::NaiveDate;
@@ -206,41 +206,18 @@ impl Store {
         Ok(item)
     }
 
-    /// Makes the draft public. The public "updated" date moves to today when the content changed.
+    /// Makes the draft public, in a transaction of its own. (Use cases call [`Tx::publish`].)
     pub async fn publish(&self, org: OrgId, kind: Kind, slug: &str, actor: &str) -> StoreResult<Item> {
         let mut tx = self.begin().await?;
-        let item = Self::item_in(&mut tx, org, kind, slug).await?;
-        if item.published.as_ref() != Some(&item.draft) {
-            let updated = if item.published.is_some() {
-                today()
-            } else {
-                item.updated.max(today())
-            };
-            sqlx::query("UPDATE items SET published = draft, published_at = $1, updated = $2 WHERE id = $3")
-                .bind(now())
-                .bind(updated.to_string())
-                .bind(item.id)
-                .execute(&mut *tx)
-                .await?;
-            add_revision(&mut tx, org, item.id, "publish", actor, &item.draft).await?;
-        }
-        let item = Self::item_in(&mut tx, org, kind, slug).await?;
+        let item = tx.publish(org, kind, slug, actor).await?;
         tx.commit().await?;
         Ok(item)
     }
 
-    /// Takes an item off the public site; the draft stays.
+    /// Takes an item off the public site, in a transaction of its own.
     pub async fn unpublish(&self, org: OrgId, kind: Kind, slug: &str, actor: &str) -> StoreResult<Item> {
         let mut tx = self.begin().await?;
-        let item = Self::item_in(&mut tx, org, kind, slug).await?;
-        if item.published.is_some() {
-            sqlx::query("UPDATE items SET published = NULL, published_at = NULL WHERE id = $1")
-                .bind(item.id)
-                .execute(&mut *tx)
-                .await?;
-            add_revision(&mut tx, org, item.id, "unpublish", actor, &item.draft).await?;
-        }
-        let item = Self::item_in(&mut tx, org, kind, slug).await?;
+        let item = tx.unpublish(org, kind, slug, actor).await?;
         tx.commit().await?;
         Ok(item)
     }
@@ -476,4 +453,41 @@ async fn add_revision(
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+impl Tx {
+    /// Makes the draft public. The public "updated" date moves to today when the content changed.
+    pub async fn publish(&mut self, org: OrgId, kind: Kind, slug: &str, actor: &str) -> StoreResult<Item> {
+        let tx = self;
+        let item = Store::item_in(tx, org, kind, slug).await?;
+        if item.published.as_ref() != Some(&item.draft) {
+            let updated = if item.published.is_some() {
+                today()
+            } else {
+                item.updated.max(today())
+            };
+            sqlx::query("UPDATE items SET published = draft, published_at = $1, updated = $2 WHERE id = $3")
+                .bind(now())
+                .bind(updated.to_string())
+                .bind(item.id)
+                .execute(&mut **tx)
+                .await?;
+            add_revision(tx, org, item.id, "publish", actor, &item.draft).await?;
+        }
+        Store::item_in(tx, org, kind, slug).await
+    }
+
+    /// Takes an item off the public site; the draft stays.
+    pub async fn unpublish(&mut self, org: OrgId, kind: Kind, slug: &str, actor: &str) -> StoreResult<Item> {
+        let tx = self;
+        let item = Store::item_in(tx, org, kind, slug).await?;
+        if item.published.is_some() {
+            sqlx::query("UPDATE items SET published = NULL, published_at = NULL WHERE id = $1")
+                .bind(item.id)
+                .execute(&mut **tx)
+                .await?;
+            add_revision(tx, org, item.id, "unpublish", actor, &item.draft).await?;
+        }
+        Store::item_in(tx, org, kind, slug).await
+    }
 }

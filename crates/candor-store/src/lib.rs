@@ -29,7 +29,7 @@ pub use passkeys::{StoredPasskey, CEREMONY_SECS};
 pub use sessions::{NewSession, Session, SessionInfo, ROTATION_GRACE_SECS};
 pub use sso::{SsoLogin, SSO_LOGIN_SECS};
 pub use tokens::{ApiToken, LiveToken, TokenScope};
-pub use tx::Tx;
+pub use tx::{Committed, Tx};
 pub use users::{Role, User};
 
 /// What a single-use emailed or printed link is, looked up without using it up: the page a link

@@ -12,13 +12,32 @@
 //! write starts from what is durable on disk.
 
 use crate::{Backend, StoreError, StoreResult};
+use candor_core::audit::AuditEntry;
 use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyConnection, Executor};
 
 /// One write transaction on its own pooled connection. Dereferences to the connection, so
 /// queries run with `.execute(&mut *tx)`. Dropped without [`Tx::commit`], it rolls back.
+///
+/// An action's audit entry ([`Tx::append_audit`]) and its mail ([`Tx::enqueue_email`]) are written
+/// in the same transaction, so the three commit together or not at all.
 pub struct Tx {
     conn: Option<PoolConnection<Any>>,
+    pub(crate) backend: Backend,
+    pub(crate) checkpoint: Option<crate::checkpoint::HeadFile>,
+    /// Audit entries appended in this transaction, checkpointed once it commits.
+    pub(crate) appended: Vec<(crate::OrgId, AuditEntry)>,
+    /// Messages queued in this transaction.
+    pub(crate) mail_queued: usize,
+}
+
+/// What a committed transaction wrote besides its own rows.
+#[derive(Debug, Default)]
+pub struct Committed {
+    /// The audit entries it appended, in order (for the JSON audit line on stdout).
+    pub audit: Vec<AuditEntry>,
+    /// How many messages it queued (the outbox worker is woken when this is not zero).
+    pub mail_queued: usize,
 }
 
 impl crate::Store {
@@ -35,24 +54,51 @@ impl crate::Store {
             conn.close().await.ok();
             return Err(e.into());
         }
-        Ok(Tx { conn: Some(conn) })
+        Ok(Tx {
+            conn: Some(conn),
+            backend: self.backend,
+            checkpoint: self.audit_checkpoint.clone(),
+            appended: vec![],
+            mail_queued: 0,
+        })
     }
 }
 
 impl Tx {
     /// Makes the transaction durable. On failure nothing of it is kept, the connection is closed
     /// rather than reused, and the error says why (a full disk is [`StoreError::DiskFull`]).
-    pub async fn commit(mut self) -> StoreResult<()> {
+    /// The audit entries it appended are then checkpointed outside the database.
+    pub async fn commit(mut self) -> StoreResult<Committed> {
         let Some(mut conn) = self.conn.take() else {
             return Err(StoreError::Corrupt("transaction already finished".into()));
         };
-        match conn.execute("COMMIT").await {
-            Ok(_) => Ok(()),
-            Err(e) => {
-                discard(conn).await;
-                Err(e.into())
+        if let Err(e) = conn.execute("COMMIT").await {
+            discard(conn).await;
+            return Err(e.into());
+        }
+        drop(conn);
+        let appended = std::mem::take(&mut self.appended);
+        if let Some(file) = self.checkpoint.take() {
+            if let Some((org, last)) = appended.last() {
+                crate::audit::checkpoint_head(file, *org, last).await;
             }
         }
+        Ok(Committed {
+            audit: appended.into_iter().map(|(_, e)| e).collect(),
+            mail_queued: self.mail_queued,
+        })
+    }
+
+    /// Which database this transaction runs on (for the few statements that differ).
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Queues a message, delivered once this transaction commits.
+    pub async fn enqueue_email(&mut self, org: crate::OrgId, email: &crate::NewEmail) -> StoreResult<()> {
+        crate::outbox::insert_email(&mut **self, org, email).await?;
+        self.mail_queued += 1;
+        Ok(())
     }
 }
 

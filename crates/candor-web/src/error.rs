@@ -30,6 +30,12 @@ pub enum AppError {
     Json(StatusCode, String),
     #[error("too many attempts")]
     TooManyRequests { retry_after_secs: u64 },
+    /// The change clashes with what exists (409).
+    #[error("{0}")]
+    Conflict(String),
+    /// The database's disk is full; nothing was saved (507).
+    #[error("storage full")]
+    StorageFull,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -40,7 +46,29 @@ impl From<candor_store::StoreError> for AppError {
     fn from(e: candor_store::StoreError) -> Self {
         match e {
             candor_store::StoreError::NotFound(_) => AppError::NotFound,
+            candor_store::StoreError::Conflict(what) => AppError::Conflict(format!("{what} already exists")),
             other => AppError::Internal(other.into()),
+        }
+    }
+}
+
+impl From<candor_app::Error> for AppError {
+    fn from(e: candor_app::Error) -> Self {
+        use candor_app::Error as E;
+        match e {
+            E::NotFound(_) => AppError::NotFound,
+            E::Invalid(errors) => AppError::BadRequest(
+                errors
+                    .iter()
+                    .map(|e| format!("{}: {}", e.field, e.message))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+            E::BadRequest(m) => AppError::BadRequest(m),
+            E::Conflict(m) => AppError::Conflict(m),
+            E::Forbidden(_) => AppError::Forbidden,
+            E::StorageFull => AppError::StorageFull,
+            E::Internal(e) => AppError::Internal(e),
         }
     }
 }
@@ -91,6 +119,8 @@ impl IntoResponse for AppError {
                 "Too many attempts",
                 format!("Too many attempts. Wait {retry_after_secs} seconds and try again."),
             ),
+            AppError::Conflict(m) => (StatusCode::CONFLICT, "Already exists", m.clone()),
+            AppError::StorageFull => (StatusCode::INSUFFICIENT_STORAGE, "Storage full", DISK_FULL_MESSAGE.to_owned()),
             AppError::Json(..) => unreachable!("answered above"),
             AppError::Internal(e) if is_disk_full(e) => {
                 tracing::error!(error = %format!("{e:#}"), "a write was refused: the database's disk is full");

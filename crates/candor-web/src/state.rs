@@ -12,6 +12,8 @@ pub struct AppState {
 }
 
 struct Inner {
+    /// The use cases: every change of state goes through them.
+    app: candor_app::App,
     store: Store,
     org: OrgId,
     config: Config,
@@ -65,6 +67,7 @@ impl AppState {
             .map_err(|e| anyhow::anyhow!("single sign-on settings: {e}"))?;
         Ok(AppState {
             inner: Arc::new(Inner {
+                app: candor_app::App::new(store.clone(), org),
                 store,
                 org,
                 config,
@@ -86,6 +89,35 @@ impl AppState {
                 )),
             }),
         })
+    }
+
+    /// The use cases. Handlers call one of them for every change of state, then [`AppState::apply`].
+    pub fn app(&self) -> &candor_app::App {
+        &self.inner.app
+    }
+
+    /// The one place a use case's effects are applied: the public pages it touched are rendered
+    /// again, the outbox worker is woken for its mail, and its audit entries go to stdout as
+    /// JSON lines when `audit_stdout` is on. The change is already committed, so a page that
+    /// fails to render is logged and left to the content watcher, which renders it on its next
+    /// round; the person's action still succeeded.
+    pub async fn apply(&self, effects: candor_app::Effects) {
+        if self.inner.config.audit_stdout {
+            for entry in &effects.audit {
+                match serde_json::to_string(entry) {
+                    Ok(line) => println!("{line}"),
+                    Err(e) => tracing::error!(error = %e, "could not print an audit entry"),
+                }
+            }
+        }
+        if effects.mail_queued > 0 {
+            self.wake_outbox();
+        }
+        if !effects.site.is_empty() {
+            if let Err(e) = self.refresh_site().await {
+                tracing::error!(error = %e, "could not render the public site after a change; the content watcher will retry");
+            }
+        }
     }
 
     pub fn store(&self) -> &Store {

@@ -569,15 +569,8 @@ pub async fn publish(
     Form(form): Form<FormMap>,
 ) -> AppResult<Response> {
     let kind = item_action(&admin, &form, &kind)?;
-    state.store().publish(state.org(), kind, &slug, admin.actor()).await?;
-    public_change(
-        &state,
-        &admin,
-        "content.publish",
-        &format!("{kind}/{slug}"),
-        serde_json::json!({}),
-    )
-    .await?;
+    let done = state.app().publish(&admin.who(), kind, &slug).await?;
+    state.apply(done.effects).await;
     Ok(Redirect::to(&format!("/admin/content/{kind}/{slug}?notice=published")).into_response())
 }
 
@@ -588,15 +581,8 @@ pub async fn unpublish(
     Form(form): Form<FormMap>,
 ) -> AppResult<Response> {
     let kind = item_action(&admin, &form, &kind)?;
-    state.store().unpublish(state.org(), kind, &slug, admin.actor()).await?;
-    public_change(
-        &state,
-        &admin,
-        "content.unpublish",
-        &format!("{kind}/{slug}"),
-        serde_json::json!({}),
-    )
-    .await?;
+    let done = state.app().unpublish(&admin.who(), kind, &slug).await?;
+    state.apply(done.effects).await;
     Ok(Redirect::to(&format!("/admin/content/{kind}/{slug}?notice=unpublished")).into_response())
 }
 

@@ -245,6 +245,14 @@ impl Admin {
         &self.0.user.email
     }
 
+    /// This user, as the actor of a use case.
+    pub fn who(&self) -> candor_app::Actor {
+        candor_app::Actor::User {
+            email: self.0.user.email.clone(),
+            ip: self.1.clone(),
+        }
+    }
+
     /// Records an action of this user in the audit log.
     pub async fn audit(&self, state: &AppState, action: &str, target: &str, details: serde_json::Value) {
         state

@@ -23,6 +23,10 @@ pub enum ApiError {
     /// The body is not sent as `application/json`.
     UnsupportedMediaType(String),
     Validation(Vec<FieldError>),
+    /// The use case refused the actor; the message says why.
+    Forbidden(String),
+    /// The database's disk is full; nothing was saved.
+    StorageFull,
     TooManyRequests(u64),
     Internal(anyhow::Error),
 }
@@ -35,6 +39,21 @@ impl From<candor_store::StoreError> for ApiError {
             candor_store::StoreError::NotFound(what) => ApiError::NotFound(format!("{what} was not found")),
             candor_store::StoreError::Conflict(what) => ApiError::Conflict(format!("{what} already exists")),
             other => ApiError::Internal(other.into()),
+        }
+    }
+}
+
+impl From<candor_app::Error> for ApiError {
+    fn from(e: candor_app::Error) -> Self {
+        use candor_app::Error as E;
+        match e {
+            E::NotFound(what) => ApiError::NotFound(format!("{what} was not found")),
+            E::Invalid(errors) => ApiError::Validation(errors),
+            E::BadRequest(m) => ApiError::BadRequest(m),
+            E::Conflict(m) => ApiError::Conflict(m),
+            E::Forbidden(m) => ApiError::Forbidden(m),
+            E::StorageFull => ApiError::StorageFull,
+            E::Internal(e) => ApiError::Internal(e),
         }
     }
 }
@@ -62,6 +81,7 @@ impl IntoResponse for ApiError {
             ),
             ApiError::NotFound(m) => (StatusCode::NOT_FOUND, "not_found", m, None),
             ApiError::Conflict(m) => (StatusCode::CONFLICT, "conflict", m, None),
+            ApiError::Forbidden(m) => (StatusCode::FORBIDDEN, "forbidden", m, None),
             ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, "bad_request", m, None),
             ApiError::TooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large", m, None),
             ApiError::UnsupportedMediaType(m) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", m, None),
@@ -73,6 +93,9 @@ impl IntoResponse for ApiError {
             ),
             ApiError::TooManyRequests(secs) => {
                 (StatusCode::TOO_MANY_REQUESTS, "rate_limited", format!("Too many failed attempts; retry in {secs} seconds."), None)
+            }
+            ApiError::StorageFull => {
+                (StatusCode::INSUFFICIENT_STORAGE, "storage_full", crate::error::DISK_FULL_MESSAGE.to_owned(), None)
             }
             ApiError::Internal(e) if crate::error::is_disk_full(&e) => {
                 tracing::error!(error = %format!("{e:#}"), "a write was refused: the database's disk is full");

@@ -204,9 +204,9 @@ pub async fn publish(
 ) -> ApiResult<Json<Value>> {
     let kind = kind_of(&kind)?;
     caller.require(&state, Permission::PublishContent).await?;
-    let item = state.store().publish(state.org(), kind, &slug, &caller.actor()).await?;
-    state.refresh_site().await?;
-    Ok(Json(item_json(&item)))
+    let done = state.app().publish(&caller.who(), kind, &slug).await?;
+    state.apply(done.effects).await;
+    Ok(Json(item_json(&done.value)))
 }
 
 pub async fn unpublish(
@@ -216,12 +216,9 @@ pub async fn unpublish(
 ) -> ApiResult<Json<Value>> {
     let kind = kind_of(&kind)?;
     caller.require(&state, Permission::PublishContent).await?;
-    let item = state
-        .store()
-        .unpublish(state.org(), kind, &slug, &caller.actor())
-        .await?;
-    state.refresh_site().await?;
-    Ok(Json(item_json(&item)))
+    let done = state.app().unpublish(&caller.who(), kind, &slug).await?;
+    state.apply(done.effects).await;
+    Ok(Json(item_json(&done.value)))
 }
 
 pub async fn revisions(

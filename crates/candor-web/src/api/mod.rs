@@ -54,6 +54,15 @@ impl ApiCaller {
         format!("api-token:{} ({})", self.token.id, self.token.name)
     }
 
+    /// This token, as the actor of a use case.
+    pub fn who(&self) -> candor_app::Actor {
+        candor_app::Actor::Token {
+            id: self.token.id,
+            name: self.token.name.clone(),
+            ip: self.ip.clone(),
+        }
+    }
+
     pub fn token_id(&self) -> i64 {
         self.token.id
     }

@@ -1,0 +1,138 @@
+//! One use case's unit of work: its transaction, with the audit entry and mail that go with it,
+//! and the effects the caller applies once it has committed.
+
+use crate::{Action, Actor, Result};
+use candor_core::audit::AuditEntry;
+use candor_core::Kind;
+use candor_store::{NewAuditEvent, NewEmail, OrgId, Tx};
+
+/// A part of the public site that a change touched, so only the pages that show it are
+/// rendered again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SiteChange {
+    /// One content item (a control, a policy, the profile...).
+    Item { kind: Kind, slug: String },
+    /// The document library (a document's details, versions or access level).
+    Documents,
+    /// Anything else: render every page.
+    Everything,
+}
+
+/// What a committed use case asks of the world outside the database. One place in each front
+/// end applies them (the web server re-renders the site and wakes the outbox; the CLI prints the
+/// audit lines).
+#[derive(Clone, Debug, Default)]
+#[must_use = "effects must be applied: hand them to the one place that does"]
+pub struct Effects {
+    /// Public pages to render again.
+    pub site: Vec<SiteChange>,
+    /// Messages queued for delivery (the outbox worker is woken when this is not zero).
+    pub mail_queued: usize,
+    /// The audit entries written, in order (for the JSON audit line on stdout).
+    pub audit: Vec<AuditEntry>,
+}
+
+impl Effects {
+    pub fn is_empty(&self) -> bool {
+        self.site.is_empty() && self.mail_queued == 0 && self.audit.is_empty()
+    }
+
+    /// Adds another use case's effects to these.
+    pub fn merge(&mut self, other: Effects) {
+        self.site.extend(other.site);
+        self.mail_queued += other.mail_queued;
+        self.audit.extend(other.audit);
+    }
+}
+
+/// The result of a use case: the value it produced and the effects to apply.
+#[derive(Debug)]
+#[must_use = "a use case's effects must be applied"]
+pub struct Done<T> {
+    pub value: T,
+    pub effects: Effects,
+}
+
+impl<T> Done<T> {
+    /// Applies the effects with `apply` and returns the value.
+    pub fn then_apply(self, apply: impl FnOnce(Effects)) -> T {
+        apply(self.effects);
+        self.value
+    }
+}
+
+/// A use case in progress. Dereferences to the store's transaction for its writes; the audit
+/// entry and mail are added with [`Work::audit`] and [`Work::mail`] and commit with them.
+pub struct Work {
+    tx: Tx,
+    org: OrgId,
+    site: Vec<SiteChange>,
+}
+
+impl Work {
+    pub(crate) fn new(tx: Tx, org: OrgId) -> Work {
+        Work { tx, org, site: vec![] }
+    }
+
+    pub fn org(&self) -> OrgId {
+        self.org
+    }
+
+    /// Records the action in the audit log, in this transaction. Write it last: on PostgreSQL
+    /// it takes the chain's lock, held until commit.
+    pub async fn audit(
+        &mut self,
+        actor: &Actor,
+        action: Action,
+        target: impl Into<String>,
+        details: serde_json::Value,
+    ) -> Result<AuditEntry> {
+        let event = NewAuditEvent {
+            actor: actor.to_string(),
+            action: action.name().to_owned(),
+            target: target.into(),
+            ip: actor.ip().to_owned(),
+            details,
+        };
+        Ok(self.tx.append_audit(self.org, event).await?)
+    }
+
+    /// Queues a message, sent once this transaction has committed.
+    pub async fn mail(&mut self, email: &NewEmail) -> Result<()> {
+        Ok(self.tx.enqueue_email(self.org, email).await?)
+    }
+
+    /// Notes that public pages showing this must be rendered again.
+    pub fn site_changed(&mut self, change: SiteChange) {
+        if !self.site.contains(&change) {
+            self.site.push(change);
+        }
+    }
+
+    /// Commits the action, its audit entries and its mail together, and returns `value` with
+    /// the effects to apply.
+    pub async fn finish<T>(self, value: T) -> Result<Done<T>> {
+        let committed = self.tx.commit().await?;
+        Ok(Done {
+            value,
+            effects: Effects {
+                site: self.site,
+                mail_queued: committed.mail_queued,
+                audit: committed.audit,
+            },
+        })
+    }
+}
+
+impl std::ops::Deref for Work {
+    type Target = Tx;
+    fn deref(&self) -> &Tx {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for Work {
+    fn deref_mut(&mut self) -> &mut Tx {
+        &mut self.tx
+    }
+}
