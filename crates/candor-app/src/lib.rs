@@ -19,18 +19,84 @@ pub use audit::Action;
 pub use error::{Error, Result};
 pub use work::{Done, Effects, SiteChange, Work};
 
+use candor_crypto::envelope::KeyRing;
 use candor_store::{OrgId, Store};
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
 
 /// The use cases, over one organization's data. Cheap to clone.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct App {
     store: Store,
     org: OrgId,
+    blobs: candor_blob::BlobStore,
+    keys: Arc<Keys>,
+}
+
+/// The master key ring and where it comes from, so a key added by a rotation in another process
+/// can be read again.
+struct Keys {
+    ring: RwLock<Arc<KeyRing>>,
+    data_dir: PathBuf,
+    from_env: Option<String>,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App").field("org", &self.org).finish_non_exhaustive()
+    }
 }
 
 impl App {
-    pub fn new(store: Store, org: OrgId) -> App {
-        App { store, org }
+    /// `ring` is the master key ring loaded from `data_dir` or from `from_env` (the
+    /// `CANDOR_MASTER_KEY` text); it is read again from there when a key id is not in it.
+    pub fn new(
+        store: Store,
+        org: OrgId,
+        blobs: candor_blob::BlobStore,
+        ring: KeyRing,
+        data_dir: PathBuf,
+        from_env: Option<String>,
+    ) -> App {
+        App {
+            store,
+            org,
+            blobs,
+            keys: Arc::new(Keys {
+                ring: RwLock::new(Arc::new(ring)),
+                data_dir,
+                from_env,
+            }),
+        }
+    }
+
+    /// Encrypted file storage.
+    pub fn blobs(&self) -> &candor_blob::BlobStore {
+        &self.blobs
+    }
+
+    /// The master key ring as last read.
+    pub fn key_ring(&self) -> Arc<KeyRing> {
+        match self.keys.ring.read() {
+            Ok(ring) => ring.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// The ring that knows `key_id`: the current one, or the key source read again (a
+    /// `candor keys rotate` in another process added it).
+    pub fn key_ring_for(&self, key_id: &str) -> anyhow::Result<Arc<KeyRing>> {
+        let ring = self.key_ring();
+        if ring.ids().iter().any(|id| id == key_id) {
+            return Ok(ring);
+        }
+        let (fresh, _) = candor_blob::keyfile::load(&self.keys.data_dir, self.keys.from_env.as_deref(), false)?;
+        let fresh = Arc::new(fresh);
+        match self.keys.ring.write() {
+            Ok(mut slot) => *slot = fresh.clone(),
+            Err(poisoned) => *poisoned.into_inner() = fresh.clone(),
+        }
+        Ok(fresh)
     }
 
     /// The database, for reads. Writes go through [`App::begin`] inside a use case.

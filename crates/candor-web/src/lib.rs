@@ -6,20 +6,17 @@ pub mod blob_sweep;
 pub mod bootstrap;
 pub mod config;
 pub mod demo_documents;
-mod error;
 mod gated;
-mod headers;
+pub mod http;
 pub mod keys;
 mod public;
 mod public_documents;
-mod ratelimit;
 mod server;
 pub mod simple_pdf;
 pub mod site;
 pub mod sso;
 mod state;
 pub mod tls;
-mod upload;
 pub mod watermark;
 
 pub use admin::{route_table as admin_route_table, Access, RouteSpec};
@@ -44,7 +41,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(public::page)
         .layer(axum::middleware::map_response_with_state(
             state.clone(),
-            headers::security_headers,
+            http::headers::security_headers,
         ))
         .layer(axum::middleware::from_fn(request_log))
         .layer(axum::middleware::from_fn_with_state(state.clone(), forwarded_client))

@@ -1,8 +1,8 @@
 //! Downloads of stored documents: the file decrypted as it streams out, as an attachment with
 //! `nosniff` and no caching. Public documents are here; NDA ones go through a viewer's grant.
 
-use crate::admin::{attachment, DOWNLOAD_HEADERS};
-use crate::error::{AppError, AppResult};
+use crate::http::error::{AppError, AppResult};
+use crate::http::format::{attachment, DOWNLOAD_HEADERS};
 use crate::AppState;
 use axum::body::Body;
 use axum::extract::{Path, State};

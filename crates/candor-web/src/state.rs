@@ -18,28 +18,24 @@ struct Inner {
     org: OrgId,
     config: Config,
     site: RwLock<Arc<Site>>,
-    headers: crate::headers::SecurityHeaders,
+    headers: crate::http::headers::SecurityHeaders,
     /// Sign-in failures per IP (and second-factor and password-change failures per user): three
     /// free, then doubling waits up to 15 min.
-    login_backoff: crate::ratelimit::Backoff,
+    login_backoff: crate::http::ratelimit::Backoff,
     /// Sign-in failures per account: three free, then doubling waits capped at one minute.
-    account_backoff: crate::ratelimit::Backoff,
+    account_backoff: crate::http::ratelimit::Backoff,
     /// Bad API tokens per IP: ten free, then doubling waits up to 15 min.
-    api_backoff: crate::ratelimit::Backoff,
+    api_backoff: crate::http::ratelimit::Backoff,
     /// Forms that send mail (password reset, access requests, viewer sign-in links), per IP and
     /// per address: every request counts. Three free, then doubling waits up to an hour.
-    mail_backoff: crate::ratelimit::Backoff,
+    mail_backoff: crate::http::ratelimit::Backoff,
     /// Sign-ins started per IP (single sign-on, passkey; each stores a ceremony in progress):
     /// twenty free, then doubling waits up to 15 min; a completed sign-in clears it.
-    start_backoff: crate::ratelimit::Backoff,
+    start_backoff: crate::http::ratelimit::Backoff,
     /// The WebAuthn relying party (this site), when `public_url` has a domain name.
     webauthn: Option<webauthn_rs::Webauthn>,
     /// Wakes the outbox worker when a message is queued.
     outbox_wake: Arc<tokio::sync::Notify>,
-    /// Encrypted file storage and the master keys that open it. The ring is replaced when a
-    /// rotation by another process added a key this one has not seen.
-    blobs: candor_blob::BlobStore,
-    key_ring: RwLock<Arc<candor_crypto::envelope::KeyRing>>,
     /// The identity provider, when single sign-on is configured.
     oidc: Option<crate::sso::OidcClient>,
     /// How many times the public site was rendered since start (an idle server renders nothing).
@@ -57,7 +53,7 @@ impl AppState {
         let site = Site::load(&store, org, &config.public_url, today()).await?;
         let blobs = candor_blob::BlobStore::open(&config.storage.backend)?;
         let (ring, _) = candor_blob::keyfile::load(&config.data_dir, config.storage.master_key.as_deref(), true)?;
-        let headers = crate::headers::SecurityHeaders::new(&config);
+        let headers = crate::http::headers::SecurityHeaders::new(&config);
         let webauthn = relying_party(&config.public_url);
         let oidc = config
             .oidc
@@ -67,22 +63,27 @@ impl AppState {
             .map_err(|e| anyhow::anyhow!("single sign-on settings: {e}"))?;
         Ok(AppState {
             inner: Arc::new(Inner {
-                app: candor_app::App::new(store.clone(), org),
+                app: candor_app::App::new(
+                    store.clone(),
+                    org,
+                    blobs,
+                    ring,
+                    config.data_dir.clone(),
+                    config.storage.master_key.clone(),
+                ),
                 store,
                 org,
                 config,
                 site: RwLock::new(Arc::new(site)),
                 headers,
-                login_backoff: crate::ratelimit::Backoff::new(3, std::time::Duration::from_secs(900)),
-                api_backoff: crate::ratelimit::Backoff::new(10, std::time::Duration::from_secs(900)),
-                account_backoff: crate::ratelimit::Backoff::new(3, std::time::Duration::from_secs(60)),
-                mail_backoff: crate::ratelimit::Backoff::new(3, std::time::Duration::from_secs(3600)),
+                login_backoff: crate::http::ratelimit::Backoff::new(3, std::time::Duration::from_secs(900)),
+                api_backoff: crate::http::ratelimit::Backoff::new(10, std::time::Duration::from_secs(900)),
+                account_backoff: crate::http::ratelimit::Backoff::new(3, std::time::Duration::from_secs(60)),
+                mail_backoff: crate::http::ratelimit::Backoff::new(3, std::time::Duration::from_secs(3600)),
                 outbox_wake: Arc::new(tokio::sync::Notify::new()),
-                start_backoff: crate::ratelimit::Backoff::new(20, std::time::Duration::from_secs(900)),
+                start_backoff: crate::http::ratelimit::Backoff::new(20, std::time::Duration::from_secs(900)),
                 webauthn,
                 oidc,
-                blobs,
-                key_ring: RwLock::new(Arc::new(ring)),
                 site_builds: Default::default(),
                 watermark_slots: Arc::new(tokio::sync::Semaphore::new(
                     std::thread::available_parallelism().map_or(2, usize::from),
@@ -133,33 +134,24 @@ impl AppState {
     pub fn watermark_slots(&self) -> Arc<tokio::sync::Semaphore> {
         self.inner.watermark_slots.clone()
     }
-    pub(crate) fn login_backoff(&self) -> &crate::ratelimit::Backoff {
+    pub(crate) fn login_backoff(&self) -> &crate::http::ratelimit::Backoff {
         &self.inner.login_backoff
     }
-    pub(crate) fn account_backoff(&self) -> &crate::ratelimit::Backoff {
+    pub(crate) fn account_backoff(&self) -> &crate::http::ratelimit::Backoff {
         &self.inner.account_backoff
     }
-    pub(crate) fn api_backoff(&self) -> &crate::ratelimit::Backoff {
+    pub(crate) fn api_backoff(&self) -> &crate::http::ratelimit::Backoff {
         &self.inner.api_backoff
     }
     pub fn blobs(&self) -> &candor_blob::BlobStore {
-        &self.inner.blobs
+        self.inner.app.blobs()
     }
     pub fn key_ring(&self) -> Arc<candor_crypto::envelope::KeyRing> {
-        self.inner.key_ring.read().expect("key ring lock").clone()
+        self.inner.app.key_ring()
     }
-    /// The ring that knows `key_id`: the current one, or the key source read again (a
-    /// `candor keys rotate` in another process added it).
+    /// See [`candor_app::App::key_ring_for`].
     pub fn key_ring_for(&self, key_id: &str) -> anyhow::Result<Arc<candor_crypto::envelope::KeyRing>> {
-        let ring = self.key_ring();
-        if ring.ids().iter().any(|id| id == key_id) {
-            return Ok(ring);
-        }
-        let cfg = &self.inner.config;
-        let (fresh, _) = candor_blob::keyfile::load(&cfg.data_dir, cfg.storage.master_key.as_deref(), false)?;
-        let fresh = Arc::new(fresh);
-        *self.inner.key_ring.write().expect("key ring lock") = fresh.clone();
-        Ok(fresh)
+        self.inner.app.key_ring_for(key_id)
     }
     pub(crate) fn oidc(&self) -> Option<&crate::sso::OidcClient> {
         self.inner.oidc.as_ref()
@@ -168,13 +160,13 @@ impl AppState {
     pub(crate) fn sso_only(&self) -> bool {
         self.inner.config.oidc.as_ref().is_some_and(|o| o.only)
     }
-    pub(crate) fn start_backoff(&self) -> &crate::ratelimit::Backoff {
+    pub(crate) fn start_backoff(&self) -> &crate::http::ratelimit::Backoff {
         &self.inner.start_backoff
     }
     pub(crate) fn webauthn(&self) -> Option<&webauthn_rs::Webauthn> {
         self.inner.webauthn.as_ref()
     }
-    pub(crate) fn mail_backoff(&self) -> &crate::ratelimit::Backoff {
+    pub(crate) fn mail_backoff(&self) -> &crate::http::ratelimit::Backoff {
         &self.inner.mail_backoff
     }
     /// Tells the outbox worker that mail was queued, so it goes out now rather than at the next poll.
@@ -184,7 +176,7 @@ impl AppState {
     pub(crate) fn outbox_wake(&self) -> Arc<tokio::sync::Notify> {
         self.inner.outbox_wake.clone()
     }
-    pub(crate) fn security_headers(&self) -> &crate::headers::SecurityHeaders {
+    pub(crate) fn security_headers(&self) -> &crate::http::headers::SecurityHeaders {
         &self.inner.headers
     }
 

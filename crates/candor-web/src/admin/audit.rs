@@ -1,8 +1,8 @@
 //! The audit log in the back office: filter, read, verify, export as JSON Lines or CSV.
 
-use super::session::Admin;
 use super::AdminLayout;
-use crate::error::AppResult;
+use crate::http::error::AppResult;
+use crate::http::session::Admin;
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Query, State};
@@ -167,7 +167,7 @@ fn to_csv(entries: &[AuditEntry]) -> String {
 }
 
 pub async fn export(State(state): State<AppState>, admin: Admin, Query(q): Query<AuditQuery>) -> AppResult<Response> {
-    let filter = q.filter(None).map_err(crate::error::AppError::BadRequest)?;
+    let filter = q.filter(None).map_err(crate::http::error::AppError::BadRequest)?;
     let mut entries = state.store().audit_entries(state.org(), &filter).await?;
     entries.reverse(); // oldest first, as a log reads
     let csv = q.format == "csv";

@@ -1,7 +1,8 @@
 //! Sign-in, sign-out, first-time setup and password reset links.
 
-use super::session::{cookie, read_cookie, safe_next, session_cookie_name, Admin, BACK_OFFICE_FORMS};
-use crate::error::{AppError, AppResult};
+use crate::http::error::{AppError, AppResult};
+use crate::http::session::user_agent;
+use crate::http::session::{cookie, read_cookie, safe_next, session_cookie_name, Admin, BACK_OFFICE_FORMS};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{ConnectInfo, Path, Query, State};
@@ -164,17 +165,6 @@ pub async fn login(
         ]),
     )
         .into_response())
-}
-
-/// The client's User-Agent as stored with a session (at most 300 characters).
-pub(crate) fn user_agent(headers: &HeaderMap) -> String {
-    headers
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .chars()
-        .take(300)
-        .collect()
 }
 
 /// Starts a session for `user` and returns its `Set-Cookie` value. A brand-new id at every

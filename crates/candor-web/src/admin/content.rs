@@ -1,8 +1,8 @@
 //! Creating, editing, previewing, publishing, ordering and restoring content.
 
-use super::session::Admin;
 use super::{AdminLayout, NoticeQuery};
-use crate::error::{AppError, AppResult};
+use crate::http::error::{AppError, AppResult};
+use crate::http::session::Admin;
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};

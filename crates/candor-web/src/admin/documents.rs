@@ -1,14 +1,15 @@
 //! The document library in the back office: upload (a new document, or a new version of one),
 //! describe, set who may read it, and download any version.
 
-use super::session::Admin;
 use super::{AdminLayout, NoticeQuery};
-use crate::error::{AppError, AppResult};
-use crate::upload::{self, Received};
+use crate::http::error::{AppError, AppResult};
+use crate::http::format::human_size;
+use crate::http::session::Admin;
+use crate::http::upload::{self, Received};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
 use candor_core::access::Permission;
@@ -199,7 +200,7 @@ pub async fn list(State(state): State<AppState>, admin: Admin, Query(q): Query<N
             kind: d.kind.label(),
             access: d.access.as_str(),
             version: d.current.as_ref().map(|v| v.number).unwrap_or(0),
-            updated: super::display_time(Some(d.updated_at)),
+            updated: crate::http::format::display_time(Some(d.updated_at)),
             slug: d.slug,
             title: d.title,
         })
@@ -373,7 +374,7 @@ pub async fn edit_form(
             filename: v.filename,
             size: human_size(v.size),
             uploaded_by: v.uploaded_by,
-            created: super::display_time(Some(v.created_at)),
+            created: crate::http::format::display_time(Some(v.created_at)),
         })
         .collect();
     page.render_with(StatusCode::OK)
@@ -476,21 +477,3 @@ pub async fn download(
         .await;
     crate::public_documents::stream_version(&state, &version, &admin.1).await
 }
-
-pub(crate) fn human_size(bytes: i64) -> String {
-    match bytes {
-        b if b >= 1024 * 1024 => format!("{:.1} MB", b as f64 / (1024.0 * 1024.0)),
-        b if b >= 1024 => format!("{} KB", b / 1024),
-        b => format!("{b} bytes"),
-    }
-}
-
-/// The `Content-Disposition` of a download.
-pub(crate) fn attachment(filename: &str) -> String {
-    format!("attachment; filename=\"{}\"", upload::safe_filename(filename))
-}
-
-pub(crate) const DOWNLOAD_HEADERS: [(header::HeaderName, &str); 2] = [
-    (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-    (header::CACHE_CONTROL, "no-store"),
-];

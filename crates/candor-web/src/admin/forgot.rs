@@ -6,7 +6,7 @@
 //! limit per client address and per email address, because each one may send mail.
 
 use super::auth::{check_pre_session_csrf, pre_session_csrf};
-use crate::error::{AppError, AppResult};
+use crate::http::error::{AppError, AppResult};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{ConnectInfo, State};

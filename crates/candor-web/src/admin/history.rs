@@ -1,9 +1,9 @@
 //! Revision history: readable diffs between revisions, and restoring an old one.
 
 use super::content::{html, parse_kind, FormMap};
-use super::session::Admin;
 use super::AdminLayout;
-use crate::error::{AppError, AppResult};
+use crate::http::error::{AppError, AppResult};
+use crate::http::session::Admin;
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, State};
@@ -101,7 +101,7 @@ pub async fn history(
                 number: r.number,
                 action: r.action.clone(),
                 actor: r.actor.clone(),
-                at: super::display_time(Some(r.at)),
+                at: crate::http::format::display_time(Some(r.at)),
                 is_current: r.body == item.draft,
                 changes: diff(kind, previous, &r.body),
             }

@@ -3,9 +3,9 @@
 //! organization-wide "require MFA for all admins" setting.
 
 use super::content::FormMap;
-use super::session::{cookie, read_cookie, safe_next, session_cookie_name, Admin};
 use super::AdminLayout;
-use crate::error::{AppError, AppResult};
+use crate::http::error::{AppError, AppResult};
+use crate::http::session::{cookie, read_cookie, safe_next, session_cookie_name, Admin};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Query, State};

@@ -6,25 +6,23 @@ mod content;
 mod documents;
 mod forgot;
 mod history;
-mod mfa;
+pub(crate) mod mfa;
 mod passkeys;
 mod password;
 mod requests;
-pub mod session;
 mod sessions;
 mod sso;
 mod tokens;
 mod users;
 
+pub(crate) use crate::http::format::display_time;
+use crate::http::session::Admin;
 use crate::AppState;
-pub(crate) use auth::user_agent as user_agent_of;
 use axum::http::Method;
 use axum::routing::{get, post, MethodRouter};
 use axum::Router;
 use candor_core::access::{allows, Permission};
 use candor_core::Kind;
-pub(crate) use documents::{attachment, human_size, DOWNLOAD_HEADERS};
-use session::Admin;
 
 /// Who may reach a route.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -357,14 +355,17 @@ pub fn router(state: AppState) -> Router<AppState> {
             Access::Public => handler,
             access => handler.route_layer(axum::middleware::from_fn_with_state(
                 (state.clone(), access),
-                session::enforce,
+                crate::http::session::enforce,
             )),
         };
         router = router.route(spec.path, handler);
     }
     router
         .layer(axum::middleware::map_response_with_state(state.clone(), no_store))
-        .layer(axum::middleware::from_fn_with_state(state, session::same_origin_writes))
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            crate::http::session::same_origin_writes,
+        ))
 }
 
 /// Back-office pages hold drafts and secrets shown once: never cached by browsers or proxies.
@@ -382,13 +383,6 @@ async fn no_store(
         state.security_headers().admin_csp.clone(),
     );
     res
-}
-
-/// A Unix time as the back office shows it, `2026-11-24 21:07 UTC`; `—` for none.
-pub fn display_time(t: Option<i64>) -> String {
-    t.and_then(|t| chrono::DateTime::from_timestamp(t, 0))
-        .map(|d| d.format("%Y-%m-%d %H:%M UTC").to_string())
-        .unwrap_or_else(|| "—".into())
 }
 
 /// `?notice=key` after a redirect: which confirmation to show.

@@ -7,11 +7,12 @@
 //! side is `/admin/assets/passkeys.js`. Requests are JSON, carry the CSRF token in an
 //! `X-CSRF-Token` header and pass the Origin check like every back-office write.
 
-use super::auth::{check_pre_session_csrf, open_session, user_agent};
+use super::auth::{check_pre_session_csrf, open_session};
 use super::mfa::finish_second_factor;
-use super::session::{safe_next, Admin};
 use super::{AdminLayout, NoticeQuery};
-use crate::error::{AppError, AppResult};
+use crate::http::error::{AppError, AppResult};
+use crate::http::session::user_agent;
+use crate::http::session::{safe_next, Admin};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{ConnectInfo, Path, Query, State};
@@ -128,8 +129,8 @@ pub async fn list(State(state): State<AppState>, admin: Admin, Query(q): Query<N
         .map(|p| PasskeyRow {
             id: p.id,
             name: p.name,
-            created: super::display_time(Some(p.created_at)),
-            last_used: super::display_time(p.last_used_at),
+            created: crate::http::format::display_time(Some(p.created_at)),
+            last_used: crate::http::format::display_time(p.last_used_at),
         })
         .collect();
     let html = PasskeysPage {

@@ -2,9 +2,9 @@
 //! and every other session of yours ends.
 
 use super::content::FormMap;
-use super::session::Admin;
 use super::AdminLayout;
-use crate::error::AppResult;
+use crate::http::error::AppResult;
+use crate::http::session::Admin;
 use crate::AppState;
 use askama::Template;
 use axum::extract::State;
@@ -44,7 +44,7 @@ pub async fn change(State(state): State<AppState>, admin: Admin, Form(form): For
     // A stolen session must not become an unlimited oracle for the account's password.
     let key = format!("pwchange:{}", admin.0.user.id);
     if let Err(secs) = state.login_backoff().check(&key) {
-        return Err(crate::error::AppError::TooManyRequests { retry_after_secs: secs });
+        return Err(crate::http::error::AppError::TooManyRequests { retry_after_secs: secs });
     }
     let field = |k: &str| form.get(k).cloned().unwrap_or_default();
     let stored = state.store().password_hash(admin.0.user.id).await?;

@@ -3,10 +3,10 @@
 //! report (per document or per company, as a page or CSV).
 
 use super::audit::csv_field;
-use super::session::Admin;
 use super::{display_time, AdminLayout, NoticeQuery};
-use crate::error::{AppError, AppResult};
 use crate::gated::{approve, current_nda, hex_sha256, rules};
+use crate::http::error::{AppError, AppResult};
+use crate::http::session::Admin;
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};

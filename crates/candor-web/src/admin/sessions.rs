@@ -1,9 +1,9 @@
 //! "Your sessions": every device signed in as you, with revoke one / revoke all others.
 
 use super::content::FormMap;
-use super::session::Admin;
 use super::{AdminLayout, NoticeQuery};
-use crate::error::{AppError, AppResult};
+use crate::http::error::{AppError, AppResult};
+use crate::http::session::Admin;
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -27,7 +27,7 @@ struct SessionsPage {
 }
 
 fn when(t: i64) -> String {
-    super::display_time(Some(t))
+    crate::http::format::display_time(Some(t))
 }
 
 pub async fn list(State(state): State<AppState>, admin: Admin, Query(q): Query<NoticeQuery>) -> AppResult<Response> {

@@ -6,9 +6,10 @@
 //! delivered to another browser, a tampered or replayed `state`, or a second use of the callback
 //! finds nothing and fails with a clear page.
 
-use super::auth::{open_session, user_agent};
-use super::session::{cookie, read_cookie, safe_next};
-use crate::error::{AppError, AppResult};
+use super::auth::open_session;
+use crate::http::error::{AppError, AppResult};
+use crate::http::session::user_agent;
+use crate::http::session::{cookie, read_cookie, safe_next};
 use crate::sso::{decide, Decision, Existing, Identity};
 use crate::AppState;
 use axum::extract::{ConnectInfo, Query, State};

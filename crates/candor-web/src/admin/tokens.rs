@@ -1,8 +1,8 @@
 //! API tokens: created here, shown once, stored as a digest.
 
-use super::session::Admin;
 use super::{AdminLayout, NoticeQuery};
-use crate::error::AppResult;
+use crate::http::error::AppResult;
+use crate::http::session::Admin;
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -35,7 +35,7 @@ struct TokensPage {
     error: Option<String>,
 }
 
-use super::display_time as date;
+use crate::http::format::display_time as date;
 
 async fn page(
     state: &AppState,

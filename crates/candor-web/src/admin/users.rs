@@ -1,8 +1,8 @@
 //! Managing back-office users (owners only).
 
-use super::session::Admin;
 use super::AdminLayout;
-use crate::error::{AppError, AppResult};
+use crate::http::error::{AppError, AppResult};
+use crate::http::session::Admin;
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};

@@ -95,11 +95,11 @@ impl IntoResponse for ApiError {
                 (StatusCode::TOO_MANY_REQUESTS, "rate_limited", format!("Too many failed attempts; retry in {secs} seconds."), None)
             }
             ApiError::StorageFull => {
-                (StatusCode::INSUFFICIENT_STORAGE, "storage_full", crate::error::DISK_FULL_MESSAGE.to_owned(), None)
+                (StatusCode::INSUFFICIENT_STORAGE, "storage_full", crate::http::error::DISK_FULL_MESSAGE.to_owned(), None)
             }
-            ApiError::Internal(e) if crate::error::is_disk_full(&e) => {
+            ApiError::Internal(e) if crate::http::error::is_disk_full(&e) => {
                 tracing::error!(error = %format!("{e:#}"), "a write was refused: the database's disk is full");
-                (StatusCode::INSUFFICIENT_STORAGE, "storage_full", crate::error::DISK_FULL_MESSAGE.to_owned(), None)
+                (StatusCode::INSUFFICIENT_STORAGE, "storage_full", crate::http::error::DISK_FULL_MESSAGE.to_owned(), None)
             }
             ApiError::Internal(e) => {
                 tracing::error!(error = %format!("{e:#}"), "internal API error");

@@ -4,7 +4,7 @@
 //! token) uses the link. A link that cannot be used gets a page saying why and what to do next.
 
 use super::form_csrf;
-use crate::error::AppResult;
+use crate::http::error::AppResult;
 use crate::AppState;
 use askama::Template;
 use axum::http::{header, StatusCode};

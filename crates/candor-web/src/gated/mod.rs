@@ -11,8 +11,8 @@ mod nda;
 mod request;
 mod viewer;
 
-use crate::admin::session::PUBLIC_FORMS;
-use crate::error::AppResult;
+use crate::http::error::AppResult;
+use crate::http::session::PUBLIC_FORMS;
 use crate::AppState;
 use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse, Response};
@@ -47,20 +47,11 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/viewer/login/{token}", get(viewer::login_page).post(viewer::login))
         .route("/viewer/logout", post(viewer::logout))
         .route("/viewer/documents/{slug}", get(viewer::download))
-        .layer(axum::middleware::map_response(no_store))
+        .layer(axum::middleware::map_response(crate::http::no_store))
         .layer(axum::middleware::from_fn_with_state(
             state,
-            crate::admin::session::same_origin_writes,
+            crate::http::session::same_origin_writes,
         ))
-}
-
-/// These pages hold links, names and documents meant for one person.
-async fn no_store(mut res: Response) -> Response {
-    res.headers_mut().insert(
-        axum::http::header::CACHE_CONTROL,
-        axum::http::HeaderValue::from_static("no-store"),
-    );
-    res
 }
 
 /// A fresh form token (for the page) and the cookie that pairs with it.

@@ -3,8 +3,8 @@
 //! browser, and a copy goes to the signer. Then the rules may approve at once.
 
 use super::{approve, check_form_csrf, current_nda, form_csrf, mail, message, org_name, rules, Part, STEP_COOKIE};
-use crate::admin::session::read_cookie;
-use crate::error::AppResult;
+use crate::http::error::AppResult;
+use crate::http::session::read_cookie;
 use crate::AppState;
 use askama::Template;
 use axum::extract::{ConnectInfo, State};
@@ -153,7 +153,7 @@ pub async fn sign(
         nda_number: nda.number,
         nda_sha256: nda.sha256.clone(),
         ip: ip.clone(),
-        user_agent: crate::admin::user_agent_of(&headers),
+        user_agent: crate::http::session::user_agent(&headers),
     };
     let org = org_name(&state).await;
     let when = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC");

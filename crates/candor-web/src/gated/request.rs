@@ -3,8 +3,8 @@
 
 use super::links::{confirm_page, unusable_page, LinkKind};
 use super::{check_form_csrf, form_csrf, mail, message, org_name, Part, STEP_COOKIE, STEP_SECS, VERIFY_LINK_SECS};
-use crate::admin::session::cookie;
-use crate::error::{AppError, AppResult};
+use crate::http::error::{AppError, AppResult};
+use crate::http::session::cookie;
 use crate::AppState;
 use askama::Template;
 use axum::extract::{ConnectInfo, Path, Query, State};
@@ -168,7 +168,7 @@ pub async fn submit(
             RequestStatus::Unverified
         },
         ip: ip.clone(),
-        user_agent: crate::admin::user_agent_of(&headers),
+        user_agent: crate::http::session::user_agent(&headers),
     };
     let id = if denied {
         // Refused by a rule: recorded, and the same answer as any other request (no mail).

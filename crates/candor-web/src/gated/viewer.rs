@@ -6,8 +6,8 @@
 
 use super::links::{confirm_page, unusable_page, LinkKind};
 use super::{check_form_csrf, form_csrf, mail, message, org_name, Part, VIEWER_LINK_SECS};
-use crate::admin::session::{cookie, read_cookie};
-use crate::error::{AppError, AppResult};
+use crate::http::error::{AppError, AppResult};
+use crate::http::session::{cookie, read_cookie};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{ConnectInfo, Path, State};
@@ -125,8 +125,8 @@ pub async fn home(State(state): State<AppState>, headers: HeaderMap) -> AppResul
             .filter(|g| grant_covers(&g.documents, &d.slug, d.access) && d.access == Access::Nda);
         if let Some(until) = covering.map(|g| g.expires_at).max() {
             rows.push(Row {
-                size: crate::admin::human_size(v.size),
-                until: crate::admin::display_time(Some(until)),
+                size: crate::http::format::human_size(v.size),
+                until: crate::http::format::display_time(Some(until)),
                 kind: d.kind.label(),
                 slug: d.slug,
                 title: d.title,
@@ -264,9 +264,11 @@ pub async fn download(
     h.insert(header::CONTENT_LENGTH, length.into());
     h.insert(
         header::CONTENT_DISPOSITION,
-        crate::admin::attachment(&version.filename).parse().expect("safe"),
+        crate::http::format::attachment(&version.filename)
+            .parse()
+            .expect("safe"),
     );
-    for (name, value) in crate::admin::DOWNLOAD_HEADERS {
+    for (name, value) in crate::http::format::DOWNLOAD_HEADERS {
         h.insert(name, value.parse().expect("static"));
     }
     Ok(res)

@@ -40,7 +40,7 @@ pub fn listed(documents: Vec<candor_store::Document>) -> Vec<ListedDocument> {
             Some(ListedDocument {
                 public: d.access == Access::Public,
                 kind: d.kind.label(),
-                size: crate::admin::human_size(v.size),
+                size: crate::http::format::human_size(v.size),
                 updated: chrono::DateTime::from_timestamp(v.created_at, 0)
                     .map(|t| t.date_naive().to_string())
                     .unwrap_or_default(),

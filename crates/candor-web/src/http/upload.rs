@@ -1,7 +1,7 @@
 //! Receiving an uploaded file from a multipart form: its type is decided by its first bytes, and
 //! it is encrypted into the blob store as it arrives, within the size limit.
 
-use crate::error::{AppError, AppResult};
+use crate::http::error::{AppError, AppResult};
 use crate::AppState;
 use axum::extract::multipart::Field;
 use bytes::Bytes;

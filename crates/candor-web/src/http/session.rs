@@ -4,7 +4,7 @@
 //! state-changing request must carry the session's CSRF token in the form *and* come from our own
 //! origin (Origin, or Referer when Origin is absent).
 
-use crate::error::AppError;
+use crate::http::error::AppError;
 use crate::AppState;
 use axum::extract::{FromRef, FromRequestParts, OriginalUri};
 use axum::http::request::Parts;
@@ -121,7 +121,7 @@ fn to_login(parts_method: &axum::http::Method, path: &str) -> Response {
 /// Route middleware: the access rule from the route table. No session: to the sign-in page. A
 /// role without the permission: 403. Otherwise the session rides along for the handler.
 pub async fn enforce(
-    axum::extract::State((state, access)): axum::extract::State<(AppState, super::Access)>,
+    axum::extract::State((state, access)): axum::extract::State<(AppState, crate::admin::Access)>,
     mut req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
@@ -133,19 +133,22 @@ pub async fn enforce(
     // Half signed in (password but no second factor yet), or obliged to enrol first: only the
     // pages that finish that are open.
     let path = req.uri().path();
-    if session.mfa_pending && !super::mfa::PENDING_PATHS.contains(&path) {
+    if session.mfa_pending && !crate::admin::mfa::PENDING_PATHS.contains(&path) {
         return Redirect::to("/admin/mfa/verify").into_response();
     }
     // Single sign-on leaves second factors to the identity provider.
-    if !session.mfa_pending && !session.via_sso && !session.user.mfa_enabled && !super::mfa::ENROL_PATHS.contains(&path)
+    if !session.mfa_pending
+        && !session.via_sso
+        && !session.user.mfa_enabled
+        && !crate::admin::mfa::ENROL_PATHS.contains(&path)
     {
-        match super::mfa::required(&state).await {
+        match crate::admin::mfa::required(&state).await {
             Ok(true) => return Redirect::to("/admin/mfa").into_response(),
             Ok(false) => {}
             Err(e) => return e.into_response(),
         }
     }
-    if let super::Access::Needs(p) = access {
+    if let crate::admin::Access::Needs(p) = access {
         if !allows(session.user.role, p) {
             tracing::info!(user.id = session.user.id, permission = ?p, "permission denied");
             let target = format!("{} {}", req.method(), req.uri().path());
@@ -341,4 +344,15 @@ mod tests {
             assert!(!safe_next(bad), "{bad}");
         }
     }
+}
+
+/// The client's User-Agent as stored with a session (at most 300 characters).
+pub fn user_agent(headers: &HeaderMap) -> String {
+    headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .chars()
+        .take(300)
+        .collect()
 }

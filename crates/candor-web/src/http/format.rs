@@ -1,0 +1,30 @@
+//! How pages show sizes and times, and the headers of a file download.
+
+use axum::http::header;
+
+/// A byte count as people read it: `12 KB`, `1.4 MB`.
+pub fn human_size(bytes: i64) -> String {
+    match bytes {
+        b if b >= 1024 * 1024 => format!("{:.1} MB", b as f64 / (1024.0 * 1024.0)),
+        b if b >= 1024 => format!("{} KB", b / 1024),
+        b => format!("{b} bytes"),
+    }
+}
+
+/// A Unix time as the back office shows it, `2026-11-24 21:07 UTC`; `—` for none.
+pub fn display_time(t: Option<i64>) -> String {
+    t.and_then(|t| chrono::DateTime::from_timestamp(t, 0))
+        .map(|d| d.format("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_else(|| "—".into())
+}
+
+/// The `Content-Disposition` of a download.
+pub fn attachment(filename: &str) -> String {
+    format!("attachment; filename=\"{}\"", super::upload::safe_filename(filename))
+}
+
+/// Headers on every file download: never sniffed as another type, never cached.
+pub const DOWNLOAD_HEADERS: [(header::HeaderName, &str); 2] = [
+    (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+    (header::CACHE_CONTROL, "no-store"),
+];
