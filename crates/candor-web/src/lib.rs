@@ -11,6 +11,7 @@ pub mod http;
 pub mod keys;
 mod public;
 mod public_documents;
+mod routes;
 mod server;
 pub mod simple_pdf;
 pub mod site;
@@ -19,25 +20,17 @@ mod state;
 pub mod tls;
 pub mod watermark;
 
-pub use admin::{route_table as admin_route_table, Access, RouteSpec};
 pub use config::Config;
+pub use routes::{table as route_table, Access, Area, RouteSpec};
 pub use state::AppState;
 
-use axum::routing::get;
 use axum::Router;
 use std::future::Future;
 use tokio::net::TcpListener;
 
 /// Every route of the application.
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/healthz", get(public::healthz))
-        .route("/readyz", get(public::readyz))
-        .route("/search", get(public::search))
-        .route("/documents/{slug}/download", get(public_documents::download))
-        .merge(admin::router(state.clone()))
-        .merge(gated::router(state.clone()))
-        .nest("/api/v1", api::router())
+    routes::router(&state)
         .fallback(public::page)
         .layer(axum::middleware::map_response_with_state(
             state.clone(),

@@ -2,46 +2,23 @@
 //! created in the back office. The routes below are also the source of the OpenAPI document.
 
 mod error;
-mod items;
-mod openapi;
+pub(crate) mod items;
+pub(crate) mod openapi;
 
 pub use error::{ApiError, ApiResult};
 
 use crate::AppState;
-use axum::extract::{FromRef, FromRequestParts};
+use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, Method};
-use axum::routing::{get, post};
-use axum::Router;
 use candor_core::access::{allows, Permission, Role};
 use candor_crypto::token_digest;
 use candor_store::{ApiToken, LiveToken, TokenScope};
 
-/// Routes relative to `/api/v1` (nested there, so the JSON catch-all covers only the API).
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/openapi.json", get(openapi::document))
-        .route("/{kind}", get(items::list).post(items::create))
-        .route(
-            "/{kind}/{slug}",
-            get(items::show).put(items::replace).delete(items::delete),
-        )
-        .route("/{kind}/{slug}/publish", post(items::publish))
-        .route("/{kind}/{slug}/unpublish", post(items::unpublish))
-        .route("/{kind}/{slug}/revisions", get(items::revisions))
-        .fallback(|| async { ApiError::NotFound("no such API endpoint; see /api/v1/openapi.json".into()) })
-        .layer(axum::middleware::map_response(
-            |mut res: axum::response::Response| async move {
-                res.headers_mut()
-                    .insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
-                res
-            },
-        ))
-}
-
 /// A request authenticated by an API token. Writes need a read-write token, and every request
 /// needs a permission that the token's creator holds *now* (their role is read with the token on
 /// each request), so a token never does more than the person who made it may.
+#[derive(Clone)]
 pub struct ApiCaller {
     token: ApiToken,
     creator_role: Role,
@@ -98,15 +75,27 @@ fn action_of(p: Permission) -> &'static str {
     }
 }
 
-impl<S> FromRequestParts<S> for ApiCaller
-where
-    AppState: FromRef<S>,
-    S: Send + Sync,
-{
-    type Rejection = ApiError;
+/// The access check of API routes (`Access::Token` in the route table): a valid token whose
+/// scope allows the method and whose creator's current role has `needs`. The caller is handed to
+/// the handler through the request's extensions.
+pub async fn enforce(
+    axum::extract::State((state, needs)): axum::extract::State<(AppState, Permission)>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let (mut parts, body) = req.into_parts();
+    match ApiCaller::authenticate(&state, &parts, needs).await {
+        Ok(caller) => {
+            parts.extensions.insert(caller);
+            next.run(axum::extract::Request::from_parts(parts, body)).await
+        }
+        Err(e) => e.into_response(),
+    }
+}
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let state = AppState::from_ref(state);
+impl ApiCaller {
+    async fn authenticate(state: &AppState, parts: &Parts, needs: Permission) -> Result<ApiCaller, ApiError> {
         let ip = parts
             .extensions
             .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
@@ -159,13 +148,7 @@ where
             ip,
             request,
         };
-        // Publishing and deleting need more; those handlers ask for it.
-        let needs = if writes {
-            Permission::EditContent
-        } else {
-            Permission::ViewContent
-        };
-        caller.require(&state, needs).await?;
+        caller.require(state, needs).await?;
         // Every use of a token is on the record, reads included.
         state
             .audit(
@@ -177,5 +160,18 @@ where
             )
             .await;
         Ok(caller)
+    }
+}
+
+/// The caller that [`enforce`] authenticated for this route.
+impl<S: Send + Sync> FromRequestParts<S> for ApiCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        parts
+            .extensions
+            .get::<ApiCaller>()
+            .cloned()
+            .ok_or(ApiError::Unauthorized)
     }
 }

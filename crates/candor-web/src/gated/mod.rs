@@ -7,17 +7,15 @@
 //! per address and per email; answers that could tell who asked for what are uniform.
 
 mod links;
-mod nda;
-mod request;
-mod viewer;
+pub(crate) mod nda;
+pub(crate) mod request;
+pub(crate) mod viewer;
 
 use crate::http::error::AppResult;
 use crate::http::session::PUBLIC_FORMS;
 use crate::AppState;
 use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::Router;
 use candor_crypto::random_token;
 use std::collections::HashMap;
 
@@ -33,26 +31,6 @@ pub const STEP_SECS: i64 = 3600;
 pub const DEFAULT_GRANT_DAYS: i64 = 90;
 
 const STEP_COOKIE: &str = "candor_request";
-
-pub fn router(state: AppState) -> Router<AppState> {
-    Router::new()
-        .route("/documents/request", get(request::form).post(request::submit))
-        .route(
-            "/documents/verify/{token}",
-            get(request::verify_page).post(request::verify),
-        )
-        .route("/documents/nda", get(nda::form).post(nda::sign))
-        .route("/viewer", get(viewer::home))
-        .route("/viewer/signin", get(viewer::signin_form).post(viewer::signin))
-        .route("/viewer/login/{token}", get(viewer::login_page).post(viewer::login))
-        .route("/viewer/logout", post(viewer::logout))
-        .route("/viewer/documents/{slug}", get(viewer::download))
-        .layer(axum::middleware::map_response(crate::http::no_store))
-        .layer(axum::middleware::from_fn_with_state(
-            state,
-            crate::http::session::same_origin_writes,
-        ))
-}
 
 /// A fresh form token (for the page) and the cookie that pairs with it.
 fn form_csrf(state: &AppState) -> (String, String) {

@@ -45,6 +45,20 @@ async fn viewer(state: &AppState, headers: &HeaderMap) -> AppResult<Option<Strin
         .await?)
 }
 
+/// The access check of viewer routes (`Access::Viewer` in the route table): without a live
+/// viewer session, the person is sent to sign in.
+pub async fn enforce(
+    State(state): State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    match viewer(&state, req.headers()).await {
+        Ok(Some(_)) => next.run(req).await,
+        Ok(None) => Redirect::to("/viewer/signin").into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
 /// The emailed sign-in link, opened: who it signs in, and the button that does it. Opening it
 /// changes nothing (mail scanners open links before people do).
 pub async fn login_page(State(state): State<AppState>, Path(token): Path<String>) -> AppResult<Response> {

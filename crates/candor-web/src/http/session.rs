@@ -121,7 +121,7 @@ fn to_login(parts_method: &axum::http::Method, path: &str) -> Response {
 /// Route middleware: the access rule from the route table. No session: to the sign-in page. A
 /// role without the permission: 403. Otherwise the session rides along for the handler.
 pub async fn enforce(
-    axum::extract::State((state, access)): axum::extract::State<(AppState, crate::admin::Access)>,
+    axum::extract::State((state, access)): axum::extract::State<(AppState, crate::routes::Access)>,
     mut req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
@@ -148,7 +148,7 @@ pub async fn enforce(
             Err(e) => return e.into_response(),
         }
     }
-    if let crate::admin::Access::Needs(p) = access {
+    if let crate::routes::Access::Needs(p) = access {
         if !allows(session.user.role, p) {
             tracing::info!(user.id = session.user.id, permission = ?p, "permission denied");
             let target = format!("{} {}", req.method(), req.uri().path());

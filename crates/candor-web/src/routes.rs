@@ -1,0 +1,540 @@
+//! Every route of Candor in one table — public site, visitor forms, viewer, back office and API
+//! — each with who may use it. The router is built from this table and the access checks run
+//! from it, so a route cannot exist without a rule, and the route × role test
+//! (`it/access.rs`) walks every row.
+//!
+//! This module is the composition root: it alone names the handlers of every feature.
+
+use crate::AppState;
+use axum::http::Method;
+use axum::routing::{get, post, MethodRouter};
+use axum::Router;
+use candor_core::access::Permission;
+
+/// Who may reach a route.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone: the public site, public forms, sign-in and single-use link pages.
+    Public,
+    /// Any signed-in back-office user (sign out, their own sessions).
+    SignedIn,
+    /// A back-office user whose role has this permission.
+    Needs(Permission),
+    /// A viewer signed in by emailed link (NDA documents); others are sent to sign in.
+    Viewer,
+    /// An API token whose scope allows the method (writes need `read-write`) and whose creator's
+    /// current role has this permission.
+    Token(Permission),
+}
+
+/// Which part of the site a route belongs to: it decides the layers around it (caching,
+/// content security policy, the Origin check, error format).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Area {
+    /// Public pages and operations endpoints.
+    Site,
+    /// The visitor's path to NDA documents and the viewer's pages: per-person, never cached,
+    /// forms checked for their Origin.
+    Visitor,
+    /// `/admin`: never cached, the back office's CSP, forms checked for their Origin.
+    BackOffice,
+    /// `/api/v1`: JSON errors, never cached.
+    Api,
+}
+
+/// One route and who may use it.
+#[derive(Clone, Debug)]
+pub struct RouteSpec {
+    pub method: Method,
+    pub path: &'static str,
+    pub access: Access,
+}
+
+impl RouteSpec {
+    pub fn area(&self) -> Area {
+        let p = self.path;
+        if p == "/admin" || p.starts_with("/admin/") {
+            Area::BackOffice
+        } else if p.starts_with("/api/") {
+            Area::Api
+        } else if p.starts_with("/viewer") || VISITOR_PATHS.iter().any(|v| p.starts_with(v)) {
+            Area::Visitor
+        } else {
+            Area::Site
+        }
+    }
+}
+
+/// The visitor's forms on the way to NDA documents (the viewer's pages are under `/viewer`).
+const VISITOR_PATHS: [&str; 3] = ["/documents/request", "/documents/verify/", "/documents/nda"];
+
+/// Room in an upload's body for the form around the file: the other fields and the multipart
+/// framing.
+pub const UPLOAD_FORM_ALLOWANCE: u64 = 1024 * 1024;
+
+/// Every route with its access rule and handler. `upload_limit` is the largest file an upload
+/// route takes, in bytes.
+fn routes(upload_limit: u64) -> Vec<(RouteSpec, MethodRouter<AppState>)> {
+    use Access::*;
+    use Permission::*;
+    const GET: Method = Method::GET;
+    const POST: Method = Method::POST;
+    const PUT: Method = Method::PUT;
+    const DELETE: Method = Method::DELETE;
+    let r = |method: Method, path: &'static str, access: Access, handler: MethodRouter<AppState>| {
+        (RouteSpec { method, path, access }, handler)
+    };
+    // An upload's body may be as large as the file limit plus the form around it; the file's own
+    // limit is enforced while it streams in, and each text field is capped as it is read.
+    let upload = |handler: MethodRouter<AppState>, limit: u64| {
+        let body_limit = limit.saturating_add(UPLOAD_FORM_ALLOWANCE);
+        handler.layer(axum::extract::DefaultBodyLimit::max(
+            usize::try_from(body_limit).unwrap_or(usize::MAX),
+        ))
+    };
+    vec![
+        // Public site and operations. Every other GET is a page of the rendered site (the
+        // router's fallback), public too.
+        r(GET, "/healthz", Public, get(crate::public::healthz)),
+        r(GET, "/readyz", Public, get(crate::public::readyz)),
+        r(GET, "/search", Public, get(crate::public::search)),
+        r(
+            GET,
+            "/documents/{slug}/download",
+            Public,
+            get(crate::public_documents::download),
+        ),
+        // The visitor's path to NDA documents, and the viewer.
+        r(GET, "/documents/request", Public, get(crate::gated::request::form)),
+        r(POST, "/documents/request", Public, post(crate::gated::request::submit)),
+        r(
+            GET,
+            "/documents/verify/{token}",
+            Public,
+            get(crate::gated::request::verify_page),
+        ),
+        r(
+            POST,
+            "/documents/verify/{token}",
+            Public,
+            post(crate::gated::request::verify),
+        ),
+        r(GET, "/documents/nda", Public, get(crate::gated::nda::form)),
+        r(POST, "/documents/nda", Public, post(crate::gated::nda::sign)),
+        r(GET, "/viewer", Viewer, get(crate::gated::viewer::home)),
+        r(GET, "/viewer/signin", Public, get(crate::gated::viewer::signin_form)),
+        r(POST, "/viewer/signin", Public, post(crate::gated::viewer::signin)),
+        r(
+            GET,
+            "/viewer/login/{token}",
+            Public,
+            get(crate::gated::viewer::login_page),
+        ),
+        r(POST, "/viewer/login/{token}", Public, post(crate::gated::viewer::login)),
+        r(POST, "/viewer/logout", Public, post(crate::gated::viewer::logout)),
+        r(
+            GET,
+            "/viewer/documents/{slug}",
+            Viewer,
+            get(crate::gated::viewer::download),
+        ),
+        // The API. Publishing with `?publish=true` also needs PublishContent; the handler asks.
+        r(GET, "/api/v1/openapi.json", Public, get(crate::api::openapi::document)),
+        r(GET, "/api/v1/{kind}", Token(ViewContent), get(crate::api::items::list)),
+        r(
+            POST,
+            "/api/v1/{kind}",
+            Token(EditContent),
+            post(crate::api::items::create),
+        ),
+        r(
+            GET,
+            "/api/v1/{kind}/{slug}",
+            Token(ViewContent),
+            get(crate::api::items::show),
+        ),
+        r(
+            PUT,
+            "/api/v1/{kind}/{slug}",
+            Token(EditContent),
+            axum::routing::put(crate::api::items::replace),
+        ),
+        r(
+            DELETE,
+            "/api/v1/{kind}/{slug}",
+            Token(PublishContent),
+            axum::routing::delete(crate::api::items::delete),
+        ),
+        r(
+            POST,
+            "/api/v1/{kind}/{slug}/publish",
+            Token(PublishContent),
+            post(crate::api::items::publish),
+        ),
+        r(
+            POST,
+            "/api/v1/{kind}/{slug}/unpublish",
+            Token(PublishContent),
+            post(crate::api::items::unpublish),
+        ),
+        r(
+            GET,
+            "/api/v1/{kind}/{slug}/revisions",
+            Token(ViewContent),
+            get(crate::api::items::revisions),
+        ),
+        // The back office.
+        r(GET, "/admin", Needs(ViewContent), get(crate::admin::content::dashboard)),
+        r(GET, "/admin/login", Public, get(crate::admin::auth::login_form)),
+        r(POST, "/admin/login", Public, post(crate::admin::auth::login)),
+        r(POST, "/admin/logout", SignedIn, post(crate::admin::auth::logout)),
+        r(GET, "/admin/setup/{token}", Public, get(crate::admin::auth::setup_form)),
+        r(POST, "/admin/setup/{token}", Public, post(crate::admin::auth::setup)),
+        r(GET, "/admin/sso/start", Public, get(crate::admin::sso::start)),
+        r(GET, "/admin/sso/callback", Public, get(crate::admin::sso::callback)),
+        r(
+            GET,
+            "/admin/assets/passkeys.js",
+            Public,
+            get(crate::admin::passkeys::script),
+        ),
+        r(
+            POST,
+            "/admin/passkey-login/start",
+            Public,
+            post(crate::admin::passkeys::login_start),
+        ),
+        r(
+            POST,
+            "/admin/passkey-login/finish",
+            Public,
+            post(crate::admin::passkeys::login_finish),
+        ),
+        r(GET, "/admin/forgot", Public, get(crate::admin::forgot::form)),
+        r(POST, "/admin/forgot", Public, post(crate::admin::forgot::request)),
+        r(GET, "/admin/reset/{token}", Public, get(crate::admin::auth::reset_form)),
+        r(POST, "/admin/reset/{token}", Public, post(crate::admin::auth::reset)),
+        r(
+            GET,
+            "/admin/content/{kind}",
+            Needs(ViewContent),
+            get(crate::admin::content::list),
+        ),
+        r(
+            POST,
+            "/admin/content/{kind}",
+            Needs(EditContent),
+            post(crate::admin::content::create),
+        ),
+        r(
+            GET,
+            "/admin/content/{kind}/new",
+            Needs(EditContent),
+            get(crate::admin::content::new_form),
+        ),
+        r(
+            GET,
+            "/admin/content/{kind}/{slug}",
+            Needs(ViewContent),
+            get(crate::admin::content::edit_form),
+        ),
+        r(
+            POST,
+            "/admin/content/{kind}/{slug}",
+            Needs(EditContent),
+            post(crate::admin::content::save),
+        ),
+        r(
+            POST,
+            "/admin/content/{kind}/{slug}/publish",
+            Needs(PublishContent),
+            post(crate::admin::content::publish),
+        ),
+        r(
+            POST,
+            "/admin/content/{kind}/{slug}/unpublish",
+            Needs(PublishContent),
+            post(crate::admin::content::unpublish),
+        ),
+        r(
+            POST,
+            "/admin/content/{kind}/{slug}/delete",
+            Needs(PublishContent),
+            post(crate::admin::content::delete),
+        ),
+        r(
+            POST,
+            "/admin/content/{kind}/{slug}/move",
+            Needs(EditContent),
+            post(crate::admin::content::move_item),
+        ),
+        r(
+            GET,
+            "/admin/content/{kind}/{slug}/history",
+            Needs(ViewContent),
+            get(crate::admin::history::history),
+        ),
+        r(
+            POST,
+            "/admin/content/{kind}/{slug}/history/{number}/restore",
+            Needs(EditContent),
+            post(crate::admin::history::restore),
+        ),
+        r(
+            GET,
+            "/admin/documents",
+            Needs(ViewContent),
+            get(crate::admin::documents::list),
+        ),
+        r(
+            POST,
+            "/admin/documents",
+            Needs(EditContent),
+            upload(post(crate::admin::documents::create), upload_limit),
+        ),
+        r(
+            GET,
+            "/admin/documents/new",
+            Needs(EditContent),
+            get(crate::admin::documents::new_form),
+        ),
+        r(
+            GET,
+            "/admin/documents/{slug}",
+            Needs(ViewContent),
+            get(crate::admin::documents::edit_form),
+        ),
+        r(
+            POST,
+            "/admin/documents/{slug}",
+            Needs(EditContent),
+            post(crate::admin::documents::save),
+        ),
+        r(
+            POST,
+            "/admin/documents/{slug}/versions",
+            Needs(EditContent),
+            upload(post(crate::admin::documents::upload_version), upload_limit),
+        ),
+        r(
+            GET,
+            "/admin/documents/{slug}/versions/{number}",
+            Needs(DownloadRawDocuments),
+            get(crate::admin::documents::download),
+        ),
+        r(
+            GET,
+            "/admin/access-requests",
+            Needs(ManageAccessRequests),
+            get(crate::admin::requests::queue),
+        ),
+        r(
+            POST,
+            "/admin/access-requests/decide",
+            Needs(ManageAccessRequests),
+            post(crate::admin::requests::decide),
+        ),
+        r(
+            GET,
+            "/admin/grants",
+            Needs(ManageAccessRequests),
+            get(crate::admin::requests::grants),
+        ),
+        r(
+            POST,
+            "/admin/grants/{id}/revoke",
+            Needs(ManageAccessRequests),
+            post(crate::admin::requests::revoke),
+        ),
+        r(
+            GET,
+            "/admin/access-settings",
+            Needs(ManageAccessRequests),
+            get(crate::admin::requests::settings),
+        ),
+        r(
+            POST,
+            "/admin/access-settings",
+            Needs(ManageAccessRequests),
+            post(crate::admin::requests::save_settings),
+        ),
+        r(
+            GET,
+            "/admin/access-log",
+            Needs(ManageAccessRequests),
+            get(crate::admin::requests::access_log),
+        ),
+        r(GET, "/admin/mfa", SignedIn, get(crate::admin::mfa::show)),
+        r(POST, "/admin/mfa/confirm", SignedIn, post(crate::admin::mfa::confirm)),
+        r(GET, "/admin/mfa/verify", SignedIn, get(crate::admin::mfa::verify_form)),
+        r(POST, "/admin/mfa/verify", SignedIn, post(crate::admin::mfa::verify)),
+        r(
+            POST,
+            "/admin/settings/require-mfa",
+            Needs(ManageUsers),
+            post(crate::admin::mfa::set_policy),
+        ),
+        r(
+            POST,
+            "/admin/mfa/passkey/start",
+            SignedIn,
+            post(crate::admin::passkeys::mfa_start),
+        ),
+        r(
+            POST,
+            "/admin/mfa/passkey/finish",
+            SignedIn,
+            post(crate::admin::passkeys::mfa_finish),
+        ),
+        r(GET, "/admin/passkeys", SignedIn, get(crate::admin::passkeys::list)),
+        r(
+            POST,
+            "/admin/passkeys/register/start",
+            SignedIn,
+            post(crate::admin::passkeys::register_start),
+        ),
+        r(
+            POST,
+            "/admin/passkeys/register/finish",
+            SignedIn,
+            post(crate::admin::passkeys::register_finish),
+        ),
+        r(
+            POST,
+            "/admin/passkeys/{id}/delete",
+            SignedIn,
+            post(crate::admin::passkeys::delete),
+        ),
+        r(GET, "/admin/sessions", SignedIn, get(crate::admin::sessions::list)),
+        r(GET, "/admin/password", SignedIn, get(crate::admin::password::form)),
+        r(POST, "/admin/password", SignedIn, post(crate::admin::password::change)),
+        r(
+            POST,
+            "/admin/sessions/revoke-others",
+            SignedIn,
+            post(crate::admin::sessions::revoke_others),
+        ),
+        r(
+            POST,
+            "/admin/sessions/{id}/revoke",
+            SignedIn,
+            post(crate::admin::sessions::revoke),
+        ),
+        r(GET, "/admin/users", Needs(ViewUsers), get(crate::admin::users::list)),
+        r(
+            POST,
+            "/admin/users",
+            Needs(ManageUsers),
+            post(crate::admin::users::create),
+        ),
+        r(
+            POST,
+            "/admin/users/{id}/disable",
+            Needs(ManageUsers),
+            post(crate::admin::users::disable),
+        ),
+        r(
+            POST,
+            "/admin/users/{id}/enable",
+            Needs(ManageUsers),
+            post(crate::admin::users::enable),
+        ),
+        r(
+            POST,
+            "/admin/users/{id}/role",
+            Needs(ManageUsers),
+            post(crate::admin::users::change_role),
+        ),
+        r(
+            POST,
+            "/admin/users/{id}/mfa/reset",
+            Needs(ManageUsers),
+            post(crate::admin::users::reset_mfa),
+        ),
+        r(
+            POST,
+            "/admin/users/{id}/sessions/revoke",
+            Needs(ManageUsers),
+            post(crate::admin::users::end_sessions),
+        ),
+        r(GET, "/admin/audit", Needs(ViewAuditLog), get(crate::admin::audit::list)),
+        r(
+            GET,
+            "/admin/audit/export",
+            Needs(ViewAuditLog),
+            get(crate::admin::audit::export),
+        ),
+        r(
+            GET,
+            "/admin/tokens",
+            Needs(ViewApiTokens),
+            get(crate::admin::tokens::list),
+        ),
+        r(
+            POST,
+            "/admin/tokens",
+            Needs(ManageApiTokens),
+            post(crate::admin::tokens::create),
+        ),
+        r(
+            POST,
+            "/admin/tokens/{id}/revoke",
+            Needs(ManageApiTokens),
+            post(crate::admin::tokens::revoke),
+        ),
+    ]
+}
+
+/// The table without handlers, for tests and documentation.
+pub fn table() -> Vec<RouteSpec> {
+    routes(0).into_iter().map(|(spec, _)| spec).collect()
+}
+
+/// The application's routes, each behind its access check and its area's layers.
+pub fn router(state: &AppState) -> Router<AppState> {
+    let mut areas: [(Area, Router<AppState>); 4] = [
+        (Area::Site, Router::new()),
+        (Area::Visitor, Router::new()),
+        (Area::BackOffice, Router::new()),
+        (Area::Api, Router::new()),
+    ];
+    // Paths with several methods share one MethodRouter per area.
+    let mut merged: Vec<(Area, &'static str, MethodRouter<AppState>)> = vec![];
+    for (spec, handler) in routes(state.config().storage.upload_limit) {
+        let handler = guard(state, spec.access, handler);
+        let area = spec.area();
+        match merged.iter_mut().find(|(a, p, _)| *a == area && *p == spec.path) {
+            Some((_, _, existing)) => *existing = std::mem::take(existing).merge(handler),
+            None => merged.push((area, spec.path, handler)),
+        }
+    }
+    for (area, path, handler) in merged {
+        let slot = areas.iter_mut().find(|(a, _)| *a == area).map(|(_, r)| r);
+        if let Some(router) = slot {
+            let path = if area == Area::Api {
+                path.trim_start_matches("/api/v1")
+            } else {
+                path
+            };
+            *router = std::mem::take(router).route(path, handler);
+        }
+    }
+    let [(_, site), (_, visitor), (_, back_office), (_, api)] = areas;
+    site.merge(crate::http::layers::visitor(visitor, state))
+        .merge(crate::http::layers::back_office(back_office, state))
+        .nest("/api/v1", crate::http::layers::api(api))
+}
+
+/// The access check of a route, run before its handler.
+fn guard(state: &AppState, access: Access, handler: MethodRouter<AppState>) -> MethodRouter<AppState> {
+    use axum::middleware::from_fn_with_state;
+    match access {
+        Access::Public => handler,
+        Access::SignedIn | Access::Needs(_) => handler.route_layer(from_fn_with_state(
+            (state.clone(), access),
+            crate::http::session::enforce,
+        )),
+        Access::Viewer => handler.route_layer(from_fn_with_state(state.clone(), crate::gated::viewer::enforce)),
+        Access::Token(p) => handler.route_layer(from_fn_with_state((state.clone(), p), crate::api::enforce)),
+    }
+}
