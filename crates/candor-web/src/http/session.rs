@@ -324,6 +324,17 @@ pub async fn same_origin_writes(
     next.run(req).await
 }
 
+/// The client's User-Agent as stored with a session (at most 300 characters).
+pub fn user_agent(headers: &HeaderMap) -> String {
+    headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .chars()
+        .take(300)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::safe_next;
@@ -344,15 +355,4 @@ mod tests {
             assert!(!safe_next(bad), "{bad}");
         }
     }
-}
-
-/// The client's User-Agent as stored with a session (at most 300 characters).
-pub fn user_agent(headers: &HeaderMap) -> String {
-    headers
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .chars()
-        .take(300)
-        .collect()
 }
