@@ -2,7 +2,7 @@
 //! `idle_timeout_seconds`, `max_connections`) and how long a stop waits for requests in flight
 //! (`shutdown_grace_seconds`).
 
-use super::FileConfig;
+use super::values::Values;
 use std::time::Duration;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -19,6 +19,7 @@ pub struct HttpLimits {
     pub shutdown_grace: Duration,
 }
 
+/// The declared defaults of the four keys (`keys::KEYS`); a test keeps the two equal.
 impl Default for HttpLimits {
     fn default() -> Self {
         HttpLimits {
@@ -30,51 +31,31 @@ impl Default for HttpLimits {
     }
 }
 
-pub(super) fn limits(fc: &FileConfig, problems: &mut Vec<String>) -> HttpLimits {
-    let defaults = HttpLimits::default();
-    let mut seconds = |key: &str, value: Option<i64>, default: Duration, range: std::ops::RangeInclusive<i64>| {
-        let v = value.unwrap_or(default.as_secs() as i64);
-        if range.contains(&v) {
-            Duration::from_secs(v as u64)
-        } else {
+pub(super) fn limits(v: &mut Values, problems: &mut Vec<String>) -> HttpLimits {
+    let mut seconds = |key: &str, range: std::ops::RangeInclusive<i64>| {
+        let n = v.number(key).unwrap_or_default();
+        if !range.contains(&n) {
             problems.push(format!(
-                "{key} = {v} must be between {} and {} (seconds)",
+                "{key} = {n} must be between {} and {} (seconds)",
                 range.start(),
                 range.end()
             ));
-            default
         }
+        Duration::from_secs(n.clamp(*range.start(), *range.end()) as u64)
     };
-    let header_timeout = seconds(
-        "header_timeout_seconds",
-        fc.header_timeout_seconds,
-        defaults.header_timeout,
-        1..=600,
-    );
-    let idle_timeout = seconds(
-        "idle_timeout_seconds",
-        fc.idle_timeout_seconds,
-        defaults.idle_timeout,
-        1..=3600,
-    );
-    let shutdown_grace = seconds(
-        "shutdown_grace_seconds",
-        fc.shutdown_grace_seconds,
-        defaults.shutdown_grace,
-        0..=3600,
-    );
-    let max_connections = match fc.max_connections {
-        None => defaults.max_connections,
-        Some(n) if (1..=1_000_000).contains(&n) => n as usize,
-        Some(n) => {
-            problems.push(format!("max_connections = {n} must be between 1 and 1000000"));
-            defaults.max_connections
-        }
-    };
+    let header_timeout = seconds("header_timeout_seconds", 1..=600);
+    let idle_timeout = seconds("idle_timeout_seconds", 1..=3600);
+    let shutdown_grace = seconds("shutdown_grace_seconds", 0..=3600);
+    let max_connections = v.number("max_connections").unwrap_or_default();
+    if !(1..=1_000_000).contains(&max_connections) {
+        problems.push(format!(
+            "max_connections = {max_connections} must be between 1 and 1000000"
+        ));
+    }
     HttpLimits {
         header_timeout,
         idle_timeout,
-        max_connections,
+        max_connections: max_connections.clamp(1, 1_000_000) as usize,
         shutdown_grace,
     }
 }

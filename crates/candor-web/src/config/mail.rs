@@ -1,23 +1,18 @@
 //! The outgoing-mail keys (`smtp_*`, `mail_from`).
 
-use super::FileConfig;
+use super::values::Values;
 
 /// The mail settings, when `smtp_host` is set; each problem names its key.
-pub(super) fn smtp_settings(fc: &mut FileConfig, problems: &mut Vec<String>) -> Option<candor_notify::SmtpSettings> {
-    let Some(host) = fc.smtp_host.take().filter(|h| !h.trim().is_empty()) else {
-        for (key, set) in [
-            ("smtp_port", fc.smtp_port.is_some()),
-            ("smtp_username", fc.smtp_username.is_some()),
-            ("smtp_password", fc.smtp_password.is_some()),
-            ("mail_from", fc.mail_from.is_some()),
-        ] {
-            if set {
+pub(super) fn smtp_settings(v: &mut Values, problems: &mut Vec<String>) -> Option<candor_notify::SmtpSettings> {
+    let Some(host) = v.text("smtp_host").filter(|h| !h.trim().is_empty()) else {
+        for key in ["smtp_port", "smtp_username", "smtp_password", "mail_from"] {
+            if v.is_set(key) {
                 problems.push(format!("{key} is set but smtp_host is not; set smtp_host to send mail"));
             }
         }
         return None;
     };
-    let tls_text = fc.smtp_tls.take().unwrap_or_else(|| "opportunistic".into());
+    let tls_text = v.text("smtp_tls").unwrap_or_default();
     let tls = candor_notify::StartTls::parse(&tls_text).unwrap_or_else(|| {
         problems.push(format!(
             "smtp_tls = {tls_text:?} is not known; use opportunistic, required, implicit or off"
@@ -29,20 +24,20 @@ pub(super) fn smtp_settings(fc: &mut FileConfig, problems: &mut Vec<String>) -> 
     } else {
         587
     };
-    let port = match fc.smtp_port.unwrap_or(default_port) {
+    let port = match v.number("smtp_port").unwrap_or(default_port) {
         p @ 1..=65535 => p as u16,
         p => {
             problems.push(format!("smtp_port = {p} is not a port; use 1 to 65535 (usually 587)"));
             587
         }
     };
-    let (username, password) = (fc.smtp_username.take(), fc.smtp_password.take());
+    let (username, password) = (v.text("smtp_username"), v.text("smtp_password"));
     if username.is_some() != password.is_some() {
         problems.push(
             "smtp_username and smtp_password go together: set both, or neither for a relay without sign-in".into(),
         );
     }
-    let Some(from) = fc.mail_from.take() else {
+    let Some(from) = v.text("mail_from") else {
         problems.push(
             "mail_from is not set; with smtp_host, set the sender, e.g. Corvellan Trust <trust@corvellan.example>"
                 .into(),
@@ -62,4 +57,14 @@ pub(super) fn smtp_settings(fc: &mut FileConfig, problems: &mut Vec<String>) -> 
         problems.push(why);
     }
     Some(settings)
+}
+
+/// `smtp_tls`'s value for `tls`.
+pub(super) fn tls_name(tls: candor_notify::StartTls) -> &'static str {
+    match tls {
+        candor_notify::StartTls::Opportunistic => "opportunistic",
+        candor_notify::StartTls::Required => "required",
+        candor_notify::StartTls::Implicit => "implicit",
+        candor_notify::StartTls::Off => "off",
+    }
 }

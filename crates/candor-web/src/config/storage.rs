@@ -1,7 +1,7 @@
 //! Where uploaded files are kept (`storage`, `storage_dir`, `s3_*`), how large they may be
 //! (`upload_limit_mb`) and the master key (`master_key`, else the key file in the data directory).
 
-use super::FileConfig;
+use super::values::Values;
 use candor_blob::{Backend, S3Settings};
 use std::path::Path;
 
@@ -26,44 +26,38 @@ impl std::fmt::Debug for StorageSettings {
     }
 }
 
-pub(super) fn settings(fc: &mut FileConfig, data_dir: &Path, problems: &mut Vec<String>) -> StorageSettings {
-    let upload_limit_mb = fc.upload_limit_mb.unwrap_or(50);
+pub(super) fn settings(v: &mut Values, data_dir: &Path, problems: &mut Vec<String>) -> StorageSettings {
+    let upload_limit_mb = v.number("upload_limit_mb").unwrap_or_default();
     if !(1..=10_240).contains(&upload_limit_mb) {
         problems.push(format!(
             "upload_limit_mb = {upload_limit_mb} must be between 1 and 10240"
         ));
     }
-    let s3_keys_set = [
-        &fc.s3_bucket,
-        &fc.s3_endpoint,
-        &fc.s3_access_key_id,
-        &fc.s3_secret_access_key,
-    ]
-    .iter()
-    .any(|v| v.is_some());
-    let backend = match fc.storage.take().as_deref().unwrap_or("local") {
+    let s3_keys_set = ["s3_bucket", "s3_endpoint", "s3_access_key_id", "s3_secret_access_key"]
+        .into_iter()
+        .any(|k| v.is_set(k));
+    let backend = match v.text("storage").unwrap_or_default().as_str() {
         "local" => {
             if s3_keys_set {
                 problems.push("s3_* keys are set but storage is \"local\"; set storage = \"s3\" to use them".into());
             }
             Backend::Local(
-                fc.storage_dir
-                    .take()
+                v.text("storage_dir")
                     .map(Into::into)
                     .unwrap_or_else(|| data_dir.join("blobs")),
             )
         }
         "s3" => {
-            let mut need = |key: &str, v: Option<String>| {
-                v.filter(|v| !v.is_empty()).unwrap_or_else(|| {
+            let mut need = |key: &str| {
+                v.text(key).filter(|s| !s.is_empty()).unwrap_or_else(|| {
                     problems.push(format!("{key} is not set; storage = \"s3\" needs it"));
                     String::new()
                 })
             };
-            let bucket = need("s3_bucket", fc.s3_bucket.take());
-            let access_key_id = need("s3_access_key_id", fc.s3_access_key_id.take());
-            let secret_access_key = need("s3_secret_access_key", fc.s3_secret_access_key.take());
-            let endpoint = fc.s3_endpoint.take();
+            let bucket = need("s3_bucket");
+            let access_key_id = need("s3_access_key_id");
+            let secret_access_key = need("s3_secret_access_key");
+            let endpoint = v.text("s3_endpoint");
             if let Some(e) = &endpoint {
                 if url::Url::parse(e)
                     .map(|u| !matches!(u.scheme(), "http" | "https"))
@@ -76,11 +70,11 @@ pub(super) fn settings(fc: &mut FileConfig, data_dir: &Path, problems: &mut Vec<
             }
             Backend::S3(S3Settings {
                 bucket,
-                region: fc.s3_region.take().unwrap_or_else(|| "us-east-1".into()),
+                region: v.text("s3_region").unwrap_or_default(),
                 endpoint,
                 access_key_id,
                 secret_access_key,
-                prefix: fc.s3_prefix.take().unwrap_or_default(),
+                prefix: v.text("s3_prefix").unwrap_or_default(),
             })
         }
         other => {
@@ -88,7 +82,7 @@ pub(super) fn settings(fc: &mut FileConfig, data_dir: &Path, problems: &mut Vec<
             Backend::Local(data_dir.join("blobs"))
         }
     };
-    let master_key = fc.master_key.take();
+    let master_key = v.text("master_key");
     if let Some(text) = &master_key {
         if let Err(e) = candor_crypto::envelope::KeyRing::parse(&text.replace(';', "\n")) {
             problems.push(format!("master_key: {e}; generate a ring with `candor keys new`"));
