@@ -2,15 +2,12 @@
 
 mod admin;
 mod api;
-pub mod blob_sweep;
 pub mod bootstrap;
 pub mod config;
-pub mod demo_documents;
-mod gated;
+mod documents;
 pub mod http;
 pub mod keys;
 mod public;
-mod public_documents;
 mod server;
 pub mod simple_pdf;
 pub mod site;
@@ -21,6 +18,8 @@ pub mod watermark;
 
 pub use admin::{route_table as admin_route_table, Access, RouteSpec};
 pub use config::Config;
+/// Paths kept for the CLI and tests: the demo's documents and the orphan sweep live in `documents`.
+pub use documents::{blob_sweep, demo as demo_documents};
 pub use state::AppState;
 
 use axum::routing::get;
@@ -34,9 +33,9 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(public::healthz))
         .route("/readyz", get(public::readyz))
         .route("/search", get(public::search))
-        .route("/documents/{slug}/download", get(public_documents::download))
+        .route("/documents/{slug}/download", get(documents::public::download))
         .merge(admin::router(state.clone()))
-        .merge(gated::router(state.clone()))
+        .merge(documents::router(state.clone()))
         .nest("/api/v1", api::router())
         .fallback(public::page)
         .layer(axum::middleware::map_response_with_state(

@@ -37,6 +37,11 @@ pub struct Config {
     pub secure_cookies: bool,
     pub session_idle_minutes: i64,
     pub session_absolute_hours: i64,
+    // [documents helper] viewer session timeouts: re-declare in the one key table at merge.
+    /// A viewer session unused this long ends (minutes).
+    pub viewer_session_idle_minutes: i64,
+    /// A viewer session ends this long after sign-in, however active (hours).
+    pub viewer_session_absolute_hours: i64,
     /// A session's id is replaced this often while it is in use (the user stays signed in).
     pub session_rotate_minutes: i64,
     /// Load the demo trust center into an empty database.
@@ -120,6 +125,8 @@ impl std::fmt::Debug for Config {
             .field("secure_cookies", &self.secure_cookies)
             .field("session_idle_minutes", &self.session_idle_minutes)
             .field("session_absolute_hours", &self.session_absolute_hours)
+            .field("viewer_session_idle_minutes", &self.viewer_session_idle_minutes)
+            .field("viewer_session_absolute_hours", &self.viewer_session_absolute_hours)
             .field("session_rotate_minutes", &self.session_rotate_minutes)
             .field("demo", &self.demo)
             .field("audit_stdout", &self.audit_stdout)
@@ -148,6 +155,9 @@ struct FileConfig {
     secure_cookies: Option<bool>,
     session_idle_minutes: Option<i64>,
     session_absolute_hours: Option<i64>,
+    // [documents helper] viewer session timeouts: re-declare in the one key table at merge.
+    viewer_session_idle_minutes: Option<i64>,
+    viewer_session_absolute_hours: Option<i64>,
     session_rotate_minutes: Option<i64>,
     demo: Option<bool>,
     audit_stdout: Option<bool>,
@@ -188,7 +198,7 @@ struct FileConfig {
 }
 
 /// Configuration keys, each also settable as `CANDOR_<KEY>` in upper case.
-pub const KEYS: [&str; 47] = [
+pub const KEYS: [&str; 49] = [
     "listen",
     "data_dir",
     "database_url",
@@ -199,6 +209,9 @@ pub const KEYS: [&str; 47] = [
     "secure_cookies",
     "session_idle_minutes",
     "session_absolute_hours",
+    // [documents helper] viewer session timeouts: re-declare in the one key table at merge.
+    "viewer_session_idle_minutes",
+    "viewer_session_absolute_hours",
     "session_rotate_minutes",
     "demo",
     "audit_stdout",
@@ -307,6 +320,13 @@ impl Config {
                 "session_idle_minutes" => fc.session_idle_minutes = int(&mut problems).or(fc.session_idle_minutes),
                 "session_absolute_hours" => {
                     fc.session_absolute_hours = int(&mut problems).or(fc.session_absolute_hours)
+                }
+                // [documents helper] viewer session timeouts: re-declare at merge.
+                "viewer_session_idle_minutes" => {
+                    fc.viewer_session_idle_minutes = int(&mut problems).or(fc.viewer_session_idle_minutes)
+                }
+                "viewer_session_absolute_hours" => {
+                    fc.viewer_session_absolute_hours = int(&mut problems).or(fc.viewer_session_absolute_hours)
                 }
                 "session_rotate_minutes" => {
                     fc.session_rotate_minutes = int(&mut problems).or(fc.session_rotate_minutes)
@@ -486,6 +506,20 @@ impl Config {
                 "session_absolute_hours = {session_absolute_hours} must be between 1 and 720"
             ));
         }
+        // [documents helper] viewer session timeouts: re-declare at merge. The defaults are the
+        // back office's, which viewer sessions used before they had their own.
+        let viewer_session_idle_minutes = fc.viewer_session_idle_minutes.unwrap_or(30);
+        let viewer_session_absolute_hours = fc.viewer_session_absolute_hours.unwrap_or(12);
+        if !(1..=24 * 60).contains(&viewer_session_idle_minutes) {
+            problems.push(format!(
+                "viewer_session_idle_minutes = {viewer_session_idle_minutes} must be between 1 and 1440"
+            ));
+        }
+        if !(1..=24 * 30).contains(&viewer_session_absolute_hours) {
+            problems.push(format!(
+                "viewer_session_absolute_hours = {viewer_session_absolute_hours} must be between 1 and 720"
+            ));
+        }
         let session_rotate_minutes = fc.session_rotate_minutes.unwrap_or(15);
         if !(1..=24 * 60).contains(&session_rotate_minutes) {
             problems.push(format!(
@@ -515,6 +549,8 @@ impl Config {
             frame_ancestors,
             session_idle_minutes,
             session_absolute_hours,
+            viewer_session_idle_minutes,
+            viewer_session_absolute_hours,
             session_rotate_minutes,
             demo: fc.demo.unwrap_or(true),
             audit_stdout: fc.audit_stdout.unwrap_or(false),
@@ -673,5 +709,52 @@ mod tests {
         assert_eq!(c.public_url, "https://trust.example.com");
         assert!(c.secure_cookies);
         std::fs::remove_file(dir).unwrap();
+    }
+
+    // [documents helper] viewer session timeouts: fold into the one-table key test at merge.
+    #[test]
+    fn viewer_session_timeouts_are_their_own() {
+        let c = Config::load(None, &env(&[])).unwrap();
+        assert_eq!(
+            (c.viewer_session_idle_minutes, c.viewer_session_absolute_hours),
+            (30, 12)
+        );
+        let c = Config::load(
+            None,
+            &env(&[
+                ("CANDOR_VIEWER_SESSION_IDLE_MINUTES", "5"),
+                ("CANDOR_VIEWER_SESSION_ABSOLUTE_HOURS", "2"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!((c.viewer_session_idle_minutes, c.viewer_session_absolute_hours), (5, 2));
+        assert_eq!((c.session_idle_minutes, c.session_absolute_hours), (30, 12));
+        let path = std::env::temp_dir().join(format!("candor-cfg-viewer-{}", std::process::id()));
+        std::fs::write(
+            &path,
+            "viewer_session_idle_minutes = 7\nviewer_session_absolute_hours = 3\n",
+        )
+        .unwrap();
+        let c = Config::load(Some(&path), &env(&[]));
+        std::fs::remove_file(&path).unwrap();
+        let c = c.unwrap();
+        assert_eq!((c.viewer_session_idle_minutes, c.viewer_session_absolute_hours), (7, 3));
+        let e = Config::load(
+            None,
+            &env(&[
+                ("CANDOR_VIEWER_SESSION_IDLE_MINUTES", "0"),
+                ("CANDOR_VIEWER_SESSION_ABSOLUTE_HOURS", "721"),
+            ]),
+        )
+        .unwrap_err();
+        let all = e.0.join("\n");
+        assert!(
+            all.contains("viewer_session_idle_minutes = 0 must be between 1 and 1440"),
+            "{all}"
+        );
+        assert!(
+            all.contains("viewer_session_absolute_hours = 721 must be between 1 and 720"),
+            "{all}"
+        );
     }
 }
