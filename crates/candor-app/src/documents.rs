@@ -123,6 +123,35 @@ impl App {
         Ok(done)
     }
 
+    /// Removes a file stored for an upload that was refused before any use case ran (a bad
+    /// field, a second file). A failure is logged and left to the orphan sweep.
+    pub async fn discard_upload(&self, blob_id: &str) {
+        self.remove_blob(blob_id).await;
+    }
+
+    /// Deletes the stored files that no row of `blobs` names and that were last written more
+    /// than `older_than` ago; returns how many. They are left by a process that stopped between
+    /// writing a file and committing its row, or by a local write that never finished
+    /// (`ID.partial`); a deletion whose files could not be removed at once also leaves them.
+    ///
+    /// The age keeps the sweep from deleting a file whose row is being written at that moment:
+    /// an upload writes its file first and its row right after (checking a PDF in between takes
+    /// seconds), so an hour-old file without a row will never get one. Several instances may
+    /// sweep the same storage at once: deleting an object twice is harmless.
+    pub async fn sweep_orphan_blobs(&self, older_than: std::time::Duration) -> anyhow::Result<usize> {
+        let cutoff = chrono::Utc::now().timestamp() - i64::try_from(older_than.as_secs()).unwrap_or(i64::MAX);
+        // Listed before the rows are read: a row committed before the query is always seen.
+        let old = self.blobs.written_before(cutoff).await?;
+        let known = self.store.known_blob_ids(&old).await?;
+        let mut deleted = 0;
+        for name in old.iter().filter(|n| !known.contains(*n)) {
+            self.blobs.delete(name).await?;
+            tracing::info!(blob.id = %name, "deleted a blob that no row references");
+            deleted += 1;
+        }
+        Ok(deleted)
+    }
+
     /// Removes a stored file; a failure is logged and left to the orphan sweep.
     async fn remove_blob(&self, id: &str) {
         if let Err(e) = self.blobs.delete(id).await {

@@ -15,6 +15,7 @@ pub mod content;
 pub mod documents;
 mod error;
 pub mod mail;
+pub mod viewer;
 mod work;
 
 pub use actor::Actor;

@@ -1,12 +1,7 @@
-//! The sweep of orphaned blobs: stored files that no row of the `blobs` table names. They are left
-//! by a process that stopped between writing a blob and committing its row (a crash, a kill, a
-//! lost database connection), or by a local write that never finished (`ID.partial`).
-//!
-//! Only blobs last written more than [`ORPHAN_AGE`] ago are swept. That age is what keeps the
-//! sweep from deleting a blob whose row is being written at that moment: an upload writes its
-//! blob first and inserts the row right after (checking a PDF in between takes seconds), so a
-//! blob without a row that is an hour old will never get one. Several instances may sweep the same
-//! storage at once: deleting an object twice is harmless.
+//! The sweep of orphaned blobs, run by `serve`: stored files that no row of the `blobs` table
+//! names (a crash between writing a file and its row, a local write that never finished, a file a
+//! document deletion could not remove at once). Only blobs last written more than [`ORPHAN_AGE`]
+//! ago are swept; the rule itself is [`candor_app::App::sweep_orphan_blobs`].
 
 use crate::AppState;
 use std::time::Duration;
@@ -18,19 +13,9 @@ pub const ORPHAN_AGE: Duration = Duration::from_secs(3600);
 pub const SWEEP_EVERY: Duration = Duration::from_secs(3600);
 
 /// Deletes the blobs no row references that were last written more than `older_than` ago;
-/// returns how many were deleted.
+/// returns how many were deleted (see [`candor_app::App::sweep_orphan_blobs`]).
 pub async fn sweep_orphan_blobs(state: &AppState, older_than: Duration) -> anyhow::Result<usize> {
-    let cutoff = chrono::Utc::now().timestamp() - i64::try_from(older_than.as_secs()).unwrap_or(i64::MAX);
-    // Listed before the rows are read: a row committed before the query is always seen.
-    let old = state.blobs().written_before(cutoff).await?;
-    let known = state.store().known_blob_ids(&old).await?;
-    let mut deleted = 0;
-    for name in old.iter().filter(|n| !known.contains(*n)) {
-        state.blobs().delete(name).await?;
-        tracing::info!(blob.id = %name, "deleted a blob that no row references");
-        deleted += 1;
-    }
-    Ok(deleted)
+    state.app().sweep_orphan_blobs(older_than).await
 }
 
 /// Sweeps at start and then every `every`, for as long as the server runs.

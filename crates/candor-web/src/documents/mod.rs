@@ -21,6 +21,7 @@ mod nda;
 pub(crate) mod public;
 mod request;
 pub(crate) mod requests;
+mod upload_form;
 mod viewer;
 
 use crate::http::error::AppResult;
