@@ -8,10 +8,14 @@
 //!
 //! This crate knows nothing of HTTP or HTML.
 
+pub mod access;
 mod actor;
 pub mod audit;
 pub mod content;
+pub mod documents;
 mod error;
+pub mod mail;
+pub mod viewer;
 mod work;
 
 pub use actor::Actor;
@@ -111,5 +115,19 @@ impl App {
     /// Starts the transaction of one use case.
     pub async fn begin(&self) -> Result<Work> {
         Ok(Work::new(self.store.begin().await?, self.org))
+    }
+
+    /// Records an event that changes nothing else (a download, a refused attempt, a damaged
+    /// file) in the audit log.
+    pub async fn record(
+        &self,
+        actor: &Actor,
+        action: Action,
+        target: impl Into<String>,
+        details: serde_json::Value,
+    ) -> Result<Done<()>> {
+        let mut work = self.begin().await?;
+        work.audit(actor, action, target, details).await?;
+        work.finish(()).await
     }
 }

@@ -138,6 +138,72 @@ pub fn grant_live(now: i64, expires_at: i64, revoked_at: Option<i64>) -> bool {
     revoked_at.is_none() && now < expires_at
 }
 
+/// How many days a grant may last: from one day to ten years.
+pub const GRANT_DAYS: std::ops::RangeInclusive<i64> = 1..=3650;
+/// How long a grant lasts unless the rules or the access manager say otherwise.
+pub const DEFAULT_GRANT_DAYS: i64 = 90;
+/// What to tell someone who typed a grant length outside [`GRANT_DAYS`].
+pub const GRANT_DAYS_HELP: &str = "Days of access: enter a whole number from 1 to 3650.";
+
+/// A grant length typed as text, if it is a whole number within [`GRANT_DAYS`].
+pub fn parse_grant_days(text: &str) -> Option<i64> {
+    text.trim().parse::<i64>().ok().filter(|d| GRANT_DAYS.contains(d))
+}
+
+/// The organization's rules for access requests, as its settings hold them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccessRules {
+    /// Domains approved without a person (customers).
+    pub approve: Vec<String>,
+    /// Domains always refused.
+    pub deny: Vec<String>,
+    /// Refuse addresses at free-mail providers.
+    pub deny_free_mail: bool,
+    /// How long an approval lasts, in days (within [`GRANT_DAYS`]).
+    pub grant_days: i64,
+}
+
+impl AccessRules {
+    /// The settings keys the rules are stored under, in the order of [`AccessRules::to_settings`].
+    pub const KEYS: [&'static str; 4] = [
+        "access.auto_approve",
+        "access.deny",
+        "access.deny_free_mail",
+        "access.grant_days",
+    ];
+
+    /// The rules from their stored settings (`get` reads one key); anything missing or out of
+    /// range takes its default.
+    pub fn from_settings(get: impl Fn(&str) -> Option<String>) -> AccessRules {
+        let [approve, deny, free, days] = AccessRules::KEYS;
+        AccessRules {
+            approve: parse_domains(&get(approve).unwrap_or_default()),
+            deny: parse_domains(&get(deny).unwrap_or_default()),
+            deny_free_mail: get(free).as_deref() == Some("true"),
+            grant_days: get(days)
+                .as_deref()
+                .and_then(parse_grant_days)
+                .unwrap_or(DEFAULT_GRANT_DAYS),
+        }
+    }
+
+    /// `(key, value)` pairs to store.
+    pub fn to_settings(&self) -> [(&'static str, String); 4] {
+        let [approve, deny, free, days] = AccessRules::KEYS;
+        [
+            (approve, self.approve.join("\n")),
+            (deny, self.deny.join("\n")),
+            (free, self.deny_free_mail.to_string()),
+            (days, self.grant_days.to_string()),
+        ]
+    }
+
+    /// What the rules say about an address.
+    pub fn outcome(&self, email: &str) -> RuleOutcome {
+        apply_rules(email, &self.approve, &self.deny, self.deny_free_mail)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -200,5 +266,26 @@ mod tests {
         for s in ["unverified", "verified", "signed", "approved", "denied"] {
             assert_eq!(RequestStatus::parse(s).unwrap().as_str(), s);
         }
+    }
+
+    #[test]
+    fn grant_days_have_one_range_and_rules_round_trip() {
+        assert_eq!(parse_grant_days(" 30 "), Some(30));
+        for bad in ["0", "3651", "-1", "ten", ""] {
+            assert_eq!(parse_grant_days(bad), None, "{bad}");
+        }
+        let rules = AccessRules {
+            approve: vec!["acme.example".into(), "beta.example".into()],
+            deny: vec!["rival.example".into()],
+            deny_free_mail: true,
+            grant_days: 30,
+        };
+        let stored: std::collections::HashMap<_, _> = rules.to_settings().into_iter().collect();
+        let again = AccessRules::from_settings(|k| stored.get(k).cloned());
+        assert_eq!(again, rules);
+        let empty = AccessRules::from_settings(|_| None);
+        assert_eq!(empty.grant_days, DEFAULT_GRANT_DAYS);
+        assert!(!empty.deny_free_mail && empty.approve.is_empty());
+        assert_eq!(rules.outcome("a@acme.example"), RuleOutcome::Approve);
     }
 }

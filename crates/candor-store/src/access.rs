@@ -1,9 +1,9 @@
 //! Gated documents: NDA versions, access requests, single-use emailed links, signatures, grants,
-//! viewer sessions and the access log. Every step that sends mail writes it to the outbox in the
-//! same transaction as the step itself.
+//! viewer sessions and the access log. Reads are on [`Store`]; every change is on [`Tx`], so a
+//! use case writes it with its audit entry and its mail in one transaction.
 
-use crate::outbox::insert_email;
-use crate::{get, now, LinkState, NewEmail, OrgId, Store, StoreError, StoreResult};
+use crate::{get, now, LinkState, NewEmail, OrgId, Store, StoreError, StoreResult, Tx};
+use candor_core::requests::AccessRules;
 use candor_core::requests::RequestStatus;
 use sqlx::any::AnyRow;
 
@@ -202,63 +202,7 @@ impl Store {
         .transpose()
     }
 
-    /// Publishes a new NDA version (earlier signatures stay tied to the version they signed).
-    pub async fn publish_nda(&self, org: OrgId, body: &str, sha256: &str, by: &str) -> StoreResult<i64> {
-        let mut tx = self.begin().await?;
-        let row = sqlx::query("SELECT COALESCE(MAX(number), 0) AS n FROM nda_versions WHERE org_id = $1")
-            .bind(org)
-            .fetch_one(&mut *tx)
-            .await?;
-        let number = get::<i64>(&row, "n")? + 1;
-        sqlx::query(
-            "INSERT INTO nda_versions (org_id, number, body, sha256, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(org)
-        .bind(number)
-        .bind(body)
-        .bind(sha256)
-        .bind(by)
-        .bind(now())
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(number)
-    }
-
     // --- Requests ---
-
-    /// Records a request with, when given, its verification link and mail, in one transaction.
-    pub async fn create_access_request(
-        &self,
-        org: OrgId,
-        r: &NewRequest,
-        link: Option<(&NewLink, &NewEmail)>,
-    ) -> StoreResult<i64> {
-        let mut tx = self.begin().await?;
-        let row = sqlx::query(
-            "INSERT INTO access_requests (org_id, name, email, company, reason, documents, status, ip, user_agent, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
-        )
-        .bind(org)
-        .bind(&r.name)
-        .bind(&r.email)
-        .bind(&r.company)
-        .bind(&r.reason)
-        .bind(serde_json::to_string(&r.documents).expect("strings serialize"))
-        .bind(r.status.as_str())
-        .bind(&r.ip)
-        .bind(&r.user_agent)
-        .bind(now())
-        .fetch_one(&mut *tx)
-        .await?;
-        let id: i64 = get(&row, "id")?;
-        if let Some((link, mail)) = link {
-            insert_link(&mut tx, org, Some(id), link).await?;
-            insert_email(&mut *tx, org, mail).await?;
-        }
-        tx.commit().await?;
-        Ok(id)
-    }
 
     pub async fn access_request(&self, org: OrgId, id: i64) -> StoreResult<Option<AccessRequest>> {
         let sql = format!("SELECT {REQUEST_COLUMNS} FROM access_requests WHERE org_id = $1 AND id = $2");
@@ -300,37 +244,6 @@ impl Store {
         ))
     }
 
-    /// Uses up an emailed link: `(request id, email)` if it exists, has this purpose, is unused
-    /// and unexpired. Atomic: a link works once even when followed twice at the same moment.
-    pub async fn use_link(&self, token_hash: &str, purpose: &str) -> StoreResult<Option<(Option<i64>, String)>> {
-        let row = sqlx::query(
-            "UPDATE magic_links SET used_at = $1 WHERE token_hash = $2 AND purpose = $3 AND used_at IS NULL AND expires_at > $1 \
-             RETURNING request_id, email",
-        )
-        .bind(now())
-        .bind(token_hash)
-        .bind(purpose)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.map(|r| Ok((get(&r, "request_id")?, get(&r, "email")?))).transpose()
-    }
-
-    /// The address is proven: the request moves on, and the browser that followed the link gets a
-    /// short-lived step token (by its digest) for the NDA page.
-    pub async fn verify_request(&self, id: i64, step_hash: &str, expires_at: i64) -> StoreResult<()> {
-        sqlx::query(
-            "UPDATE access_requests SET status = CASE WHEN status = 'unverified' THEN 'verified' ELSE status END, \
-             verified_at = COALESCE(verified_at, $1), step_token_hash = $2, step_token_expires = $3 WHERE id = $4",
-        )
-        .bind(now())
-        .bind(step_hash)
-        .bind(expires_at)
-        .bind(id)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
     /// The request a browser's step token belongs to, while the token lasts.
     pub async fn request_by_step(&self, org: OrgId, step_hash: &str) -> StoreResult<Option<AccessRequest>> {
         let sql = format!(
@@ -358,107 +271,6 @@ impl Store {
         Ok(get::<i64>(&row, "n")? > 0)
     }
 
-    /// Records a signature (and queues its copy to the signer); the request becomes signed.
-    pub async fn sign_nda(
-        &self,
-        org: OrgId,
-        request_id: i64,
-        s: &Signature,
-        copy: Option<&NewEmail>,
-    ) -> StoreResult<()> {
-        let mut tx = self.begin().await?;
-        let t = now();
-        sqlx::query(
-            "INSERT INTO nda_signatures (org_id, request_id, name, email, company, nda_number, nda_sha256, signed_at, ip, user_agent) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind(org)
-        .bind(request_id)
-        .bind(&s.name)
-        .bind(&s.email)
-        .bind(&s.company)
-        .bind(s.nda_number)
-        .bind(&s.nda_sha256)
-        .bind(t)
-        .bind(&s.ip)
-        .bind(&s.user_agent)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "UPDATE access_requests SET status = 'signed', signed_at = $1, step_token_hash = NULL WHERE id = $2 AND status = 'verified'",
-        )
-        .bind(t)
-        .bind(request_id)
-        .execute(&mut *tx)
-        .await?;
-        if let Some(mail) = copy {
-            insert_email(&mut *tx, org, mail).await?;
-        }
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// A signature of the current NDA by the same address is on file: the request counts as
-    /// signed without signing again.
-    pub async fn signed_on_file(&self, request_id: i64) -> StoreResult<()> {
-        sqlx::query(
-            "UPDATE access_requests SET status = 'signed', signed_at = $1, step_token_hash = NULL WHERE id = $2 AND status = 'verified'",
-        )
-        .bind(now())
-        .bind(request_id)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    /// Decides a request that is waiting (verified or signed): approval creates the grant and its
-    /// sign-in link; either way the requester's mail is queued. All in one transaction; `false` if
-    /// the request was not waiting (decided already, or never verified).
-    pub async fn decide_request(
-        &self,
-        org: OrgId,
-        id: i64,
-        by: &str,
-        message: &str,
-        approval: Option<(&NewGrant, &NewLink)>,
-        mail: &NewEmail,
-    ) -> StoreResult<bool> {
-        let mut tx = self.begin().await?;
-        let status = if approval.is_some() { "approved" } else { "denied" };
-        let done = sqlx::query(
-            "UPDATE access_requests SET status = $1, decided_at = $2, decided_by = $3, decision_message = $4, step_token_hash = NULL \
-             WHERE org_id = $5 AND id = $6 AND status IN ('verified', 'signed')",
-        )
-        .bind(status)
-        .bind(now())
-        .bind(by)
-        .bind(message)
-        .bind(org)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() != 1 {
-            return Ok(false);
-        }
-        if let Some((grant, link)) = approval {
-            sqlx::query(
-                "INSERT INTO grants (org_id, public_id, request_id, name, email, company, documents, created_by, created_at, expires_at) \
-                 SELECT org_id, $1, id, name, email, company, documents, $2, $3, $4 FROM access_requests WHERE id = $5",
-            )
-            .bind(&grant.public_id)
-            .bind(by)
-            .bind(now())
-            .bind(grant.expires_at)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-            insert_link(&mut tx, org, Some(id), link).await?;
-        }
-        insert_email(&mut *tx, org, mail).await?;
-        tx.commit().await?;
-        Ok(true)
-    }
-
     // --- Grants and viewers ---
 
     pub async fn grants(&self, org: OrgId) -> StoreResult<Vec<Grant>> {
@@ -481,39 +293,6 @@ impl Store {
         rows.iter().map(grant_from_row).collect()
     }
 
-    pub async fn revoke_grant(&self, org: OrgId, public_id: &str, by: &str) -> StoreResult<bool> {
-        let done = sqlx::query(
-            "UPDATE grants SET revoked_at = $1, revoked_by = $2 WHERE org_id = $3 AND public_id = $4 AND revoked_at IS NULL",
-        )
-        .bind(now())
-        .bind(by)
-        .bind(org)
-        .bind(public_id)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
-    }
-
-    /// A fresh viewer sign-in link and its mail, in one transaction.
-    pub async fn create_viewer_link(&self, org: OrgId, link: &NewLink, mail: &NewEmail) -> StoreResult<()> {
-        let mut tx = self.begin().await?;
-        insert_link(&mut tx, org, None, link).await?;
-        insert_email(&mut *tx, org, mail).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    pub async fn create_viewer_session(&self, org: OrgId, id_hash: &str, email: &str) -> StoreResult<()> {
-        sqlx::query("INSERT INTO viewer_sessions (id_hash, org_id, email, created_at, last_seen_at) VALUES ($1, $2, $3, $4, $4)")
-            .bind(id_hash)
-            .bind(org)
-            .bind(email)
-            .bind(now())
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
     /// The viewer's email for a live session (ended after `idle_secs` unused or `absolute_secs`).
     pub async fn viewer_session(
         &self,
@@ -529,7 +308,10 @@ impl Store {
         let Some(row) = row else { return Ok(None) };
         let (created, seen): (i64, i64) = (get(&row, "created_at")?, get(&row, "last_seen_at")?);
         if t - seen > idle_secs || t - created > absolute_secs {
-            self.delete_viewer_session(id_hash).await?;
+            sqlx::query("DELETE FROM viewer_sessions WHERE id_hash = $1")
+                .bind(id_hash)
+                .execute(&self.pool)
+                .await?;
             return Ok(None);
         }
         if t - seen >= 60 {
@@ -542,34 +324,7 @@ impl Store {
         Ok(Some(get(&row, "email")?))
     }
 
-    pub async fn delete_viewer_session(&self, id_hash: &str) -> StoreResult<()> {
-        sqlx::query("DELETE FROM viewer_sessions WHERE id_hash = $1")
-            .bind(id_hash)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
     // --- Access log ---
-
-    pub async fn log_document_access(&self, org: OrgId, e: &AccessLogEntry) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO document_access_log (org_id, grant_id, email, company, document, version, action, at, ip) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(org)
-        .bind(&e.grant_id)
-        .bind(&e.email)
-        .bind(&e.company)
-        .bind(&e.document)
-        .bind(e.version)
-        .bind(&e.action)
-        .bind(e.at)
-        .bind(&e.ip)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
 
     /// The access log, newest first, optionally for one document or one company.
     pub async fn document_access_log(
@@ -601,5 +356,262 @@ impl Store {
                 })
             })
             .collect()
+    }
+}
+
+impl Store {
+    /// The organization's access rules (defaults for what was never set).
+    pub async fn access_rules(&self, org: OrgId) -> StoreResult<AccessRules> {
+        let mut stored = std::collections::HashMap::new();
+        for key in AccessRules::KEYS {
+            if let Some(value) = self.org_setting(org, key).await? {
+                stored.insert(key, value);
+            }
+        }
+        Ok(AccessRules::from_settings(|k| stored.get(k).cloned()))
+    }
+
+    /// Records a request, in a transaction of its own, without mail (tests; use cases use [`Tx`]).
+    pub async fn create_access_request(
+        &self,
+        org: OrgId,
+        r: &NewRequest,
+        link: Option<(&NewLink, &NewEmail)>,
+    ) -> StoreResult<i64> {
+        let mut tx = self.begin().await?;
+        let id = tx.create_access_request(org, r).await?;
+        if let Some((link, mail)) = link {
+            tx.insert_link(org, Some(id), link).await?;
+            tx.enqueue_email(org, mail).await?;
+        }
+        tx.commit().await?;
+        Ok(id)
+    }
+}
+
+impl Tx {
+    /// Stores a link (see [`insert_link`]).
+    pub async fn insert_link(&mut self, org: OrgId, request_id: Option<i64>, link: &NewLink) -> StoreResult<()> {
+        insert_link(self, org, request_id, link).await
+    }
+
+    /// Saves the access rules, every key at once.
+    pub async fn save_access_rules(&mut self, org: OrgId, rules: &AccessRules) -> StoreResult<()> {
+        for (key, value) in rules.to_settings() {
+            sqlx::query(
+                "INSERT INTO org_settings (org_id, key, value) VALUES ($1, $2, $3) \
+                 ON CONFLICT (org_id, key) DO UPDATE SET value = $3",
+            )
+            .bind(org)
+            .bind(key)
+            .bind(value)
+            .execute(&mut **self)
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Publishes a new NDA version (earlier signatures stay tied to the version they signed).
+    pub async fn publish_nda(&mut self, org: OrgId, body: &str, sha256: &str, by: &str) -> StoreResult<i64> {
+        let row = sqlx::query("SELECT COALESCE(MAX(number), 0) AS n FROM nda_versions WHERE org_id = $1")
+            .bind(org)
+            .fetch_one(&mut **self)
+            .await?;
+        let number = get::<i64>(&row, "n")? + 1;
+        sqlx::query(
+            "INSERT INTO nda_versions (org_id, number, body, sha256, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(org)
+        .bind(number)
+        .bind(body)
+        .bind(sha256)
+        .bind(by)
+        .bind(now())
+        .execute(&mut **self)
+        .await?;
+        Ok(number)
+    }
+
+    /// Records a request; returns its id.
+    pub async fn create_access_request(&mut self, org: OrgId, r: &NewRequest) -> StoreResult<i64> {
+        let documents =
+            serde_json::to_string(&r.documents).map_err(|e| StoreError::Corrupt(format!("documents list: {e}")))?;
+        let row = sqlx::query(
+            "INSERT INTO access_requests (org_id, name, email, company, reason, documents, status, ip, user_agent, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+        )
+        .bind(org)
+        .bind(&r.name)
+        .bind(&r.email)
+        .bind(&r.company)
+        .bind(&r.reason)
+        .bind(documents)
+        .bind(r.status.as_str())
+        .bind(&r.ip)
+        .bind(&r.user_agent)
+        .bind(now())
+        .fetch_one(&mut **self)
+        .await?;
+        get(&row, "id")
+    }
+
+    /// Uses up an emailed link: `(request id, email)` if it exists, has this purpose, is unused
+    /// and unexpired. Atomic: a link works once even when followed twice at the same moment.
+    pub async fn use_link(&mut self, token_hash: &str, purpose: &str) -> StoreResult<Option<(Option<i64>, String)>> {
+        let row = sqlx::query(
+            "UPDATE magic_links SET used_at = $1 WHERE token_hash = $2 AND purpose = $3 AND used_at IS NULL AND expires_at > $1 \
+             RETURNING request_id, email",
+        )
+        .bind(now())
+        .bind(token_hash)
+        .bind(purpose)
+        .fetch_optional(&mut **self)
+        .await?;
+        row.map(|r| Ok((get(&r, "request_id")?, get(&r, "email")?))).transpose()
+    }
+
+    /// The address is proven: the request moves on, and the browser that followed the link gets a
+    /// short-lived step token (by its digest) for the NDA page.
+    pub async fn verify_request(&mut self, id: i64, step_hash: &str, expires_at: i64) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE access_requests SET status = CASE WHEN status = 'unverified' THEN 'verified' ELSE status END, \
+             verified_at = COALESCE(verified_at, $1), step_token_hash = $2, step_token_expires = $3 WHERE id = $4",
+        )
+        .bind(now())
+        .bind(step_hash)
+        .bind(expires_at)
+        .bind(id)
+        .execute(&mut **self)
+        .await?;
+        Ok(())
+    }
+
+    /// Records a signature; the request becomes signed.
+    pub async fn sign_nda(&mut self, org: OrgId, request_id: i64, s: &Signature) -> StoreResult<()> {
+        let t = now();
+        sqlx::query(
+            "INSERT INTO nda_signatures (org_id, request_id, name, email, company, nda_number, nda_sha256, signed_at, ip, user_agent) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(org)
+        .bind(request_id)
+        .bind(&s.name)
+        .bind(&s.email)
+        .bind(&s.company)
+        .bind(s.nda_number)
+        .bind(&s.nda_sha256)
+        .bind(t)
+        .bind(&s.ip)
+        .bind(&s.user_agent)
+        .execute(&mut **self)
+        .await?;
+        self.signed_on_file(request_id).await
+    }
+
+    /// The request counts as signed (a signature of the current NDA by the same address is on
+    /// file, or was just made).
+    pub async fn signed_on_file(&mut self, request_id: i64) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE access_requests SET status = 'signed', signed_at = $1, step_token_hash = NULL WHERE id = $2 AND status = 'verified'",
+        )
+        .bind(now())
+        .bind(request_id)
+        .execute(&mut **self)
+        .await?;
+        Ok(())
+    }
+
+    /// Decides a request that is waiting (verified or signed): approval creates the grant and its
+    /// sign-in link. `false` if the request was not waiting (decided already, or never verified).
+    pub async fn decide_request(
+        &mut self,
+        org: OrgId,
+        id: i64,
+        by: &str,
+        message: &str,
+        approval: Option<(&NewGrant, &NewLink)>,
+    ) -> StoreResult<bool> {
+        let status = if approval.is_some() { "approved" } else { "denied" };
+        let done = sqlx::query(
+            "UPDATE access_requests SET status = $1, decided_at = $2, decided_by = $3, decision_message = $4, step_token_hash = NULL \
+             WHERE org_id = $5 AND id = $6 AND status IN ('verified', 'signed')",
+        )
+        .bind(status)
+        .bind(now())
+        .bind(by)
+        .bind(message)
+        .bind(org)
+        .bind(id)
+        .execute(&mut **self)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        if let Some((grant, link)) = approval {
+            sqlx::query(
+                "INSERT INTO grants (org_id, public_id, request_id, name, email, company, documents, created_by, created_at, expires_at) \
+                 SELECT org_id, $1, id, name, email, company, documents, $2, $3, $4 FROM access_requests WHERE id = $5",
+            )
+            .bind(&grant.public_id)
+            .bind(by)
+            .bind(now())
+            .bind(grant.expires_at)
+            .bind(id)
+            .execute(&mut **self)
+            .await?;
+            insert_link(self, org, Some(id), link).await?;
+        }
+        Ok(true)
+    }
+
+    pub async fn revoke_grant(&mut self, org: OrgId, public_id: &str, by: &str) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE grants SET revoked_at = $1, revoked_by = $2 WHERE org_id = $3 AND public_id = $4 AND revoked_at IS NULL",
+        )
+        .bind(now())
+        .bind(by)
+        .bind(org)
+        .bind(public_id)
+        .execute(&mut **self)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub async fn create_viewer_session(&mut self, org: OrgId, id_hash: &str, email: &str) -> StoreResult<()> {
+        sqlx::query("INSERT INTO viewer_sessions (id_hash, org_id, email, created_at, last_seen_at) VALUES ($1, $2, $3, $4, $4)")
+            .bind(id_hash)
+            .bind(org)
+            .bind(email)
+            .bind(now())
+            .execute(&mut **self)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn delete_viewer_session(&mut self, id_hash: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM viewer_sessions WHERE id_hash = $1")
+            .bind(id_hash)
+            .execute(&mut **self)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn log_document_access(&mut self, org: OrgId, e: &AccessLogEntry) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO document_access_log (org_id, grant_id, email, company, document, version, action, at, ip) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(org)
+        .bind(&e.grant_id)
+        .bind(&e.email)
+        .bind(&e.company)
+        .bind(&e.document)
+        .bind(e.version)
+        .bind(&e.action)
+        .bind(e.at)
+        .bind(&e.ip)
+        .execute(&mut **self)
+        .await?;
+        Ok(())
     }
 }

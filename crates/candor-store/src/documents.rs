@@ -1,6 +1,6 @@
 //! The document library: documents, their versions, and the encrypted blobs behind them.
 
-use crate::{get, now, OrgId, Store, StoreError, StoreResult};
+use crate::{get, now, OrgId, Store, StoreError, StoreResult, Tx};
 use candor_core::documents::{Access, DocumentKind};
 use sqlx::any::AnyRow;
 
@@ -129,75 +129,12 @@ impl Store {
         row.as_ref().map(|r| document_from_row(r, true)).transpose()
     }
 
-    /// A new document with its first file, in one transaction.
-    pub async fn create_document(&self, org: OrgId, f: &DocumentFields, first: &NewVersion) -> StoreResult<()> {
-        let mut tx = self.begin().await?;
-        let t = now();
-        let inserted = sqlx::query(
-            "INSERT INTO documents (org_id, slug, title, description, kind, access, links, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) ON CONFLICT (org_id, slug) DO NOTHING RETURNING id",
-        )
-        .bind(org)
-        .bind(&f.slug)
-        .bind(&f.title)
-        .bind(&f.description)
-        .bind(f.kind.as_str())
-        .bind(f.access.as_str())
-        .bind(serde_json::to_string(&f.links).expect("strings serialize"))
-        .bind(t)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(row) = inserted else {
-            return Err(StoreError::Conflict(format!("document {}", f.slug)));
-        };
-        let id: i64 = get(&row, "id")?;
-        insert_version(&mut tx, org, id, 1, first).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    pub async fn update_document(&self, org: OrgId, slug: &str, f: &DocumentFields) -> StoreResult<()> {
-        let done = sqlx::query(
-            "UPDATE documents SET title = $1, description = $2, kind = $3, access = $4, links = $5, updated_at = $6 \
-             WHERE org_id = $7 AND slug = $8",
-        )
-        .bind(&f.title)
-        .bind(&f.description)
-        .bind(f.kind.as_str())
-        .bind(f.access.as_str())
-        .bind(serde_json::to_string(&f.links).expect("strings serialize"))
-        .bind(now())
-        .bind(org)
-        .bind(slug)
-        .execute(&self.pool)
-        .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound(format!("document {slug}")));
-        }
-        Ok(())
-    }
-
-    /// Adds the next version (old ones are kept); returns its number.
+    /// Adds the next version, in a transaction of its own (tests; use cases use [`Tx`]).
     pub async fn add_document_version(&self, org: OrgId, slug: &str, v: &NewVersion) -> StoreResult<i64> {
         let mut tx = self.begin().await?;
-        let row = sqlx::query(
-            "SELECT d.id, COALESCE(MAX(v.number), 0) AS last FROM documents d \
-             LEFT JOIN document_versions v ON v.document_id = d.id WHERE d.org_id = $1 AND d.slug = $2 GROUP BY d.id",
-        )
-        .bind(org)
-        .bind(slug)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or_else(|| StoreError::NotFound(format!("document {slug}")))?;
-        let (id, last): (i64, i64) = (get(&row, "id")?, get(&row, "last")?);
-        insert_version(&mut tx, org, id, last + 1, v).await?;
-        sqlx::query("UPDATE documents SET updated_at = $1 WHERE id = $2")
-            .bind(now())
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        let number = tx.add_document_version(org, slug, v).await?;
         tx.commit().await?;
-        Ok(last + 1)
+        Ok(number)
     }
 
     /// Every version, newest first.
@@ -323,4 +260,108 @@ async fn insert_version(
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+impl Tx {
+    /// A new document with its first file.
+    pub async fn create_document(&mut self, org: OrgId, f: &DocumentFields, first: &NewVersion) -> StoreResult<()> {
+        let links = serde_json::to_string(&f.links).map_err(|e| StoreError::Corrupt(format!("document links: {e}")))?;
+        let t = now();
+        let inserted = sqlx::query(
+            "INSERT INTO documents (org_id, slug, title, description, kind, access, links, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) ON CONFLICT (org_id, slug) DO NOTHING RETURNING id",
+        )
+        .bind(org)
+        .bind(&f.slug)
+        .bind(&f.title)
+        .bind(&f.description)
+        .bind(f.kind.as_str())
+        .bind(f.access.as_str())
+        .bind(links)
+        .bind(t)
+        .fetch_optional(&mut **self)
+        .await?;
+        let Some(row) = inserted else {
+            return Err(StoreError::Conflict(format!("document {}", f.slug)));
+        };
+        let id: i64 = get(&row, "id")?;
+        insert_version(self, org, id, 1, first).await
+    }
+
+    pub async fn update_document(&mut self, org: OrgId, slug: &str, f: &DocumentFields) -> StoreResult<()> {
+        let links = serde_json::to_string(&f.links).map_err(|e| StoreError::Corrupt(format!("document links: {e}")))?;
+        let done = sqlx::query(
+            "UPDATE documents SET title = $1, description = $2, kind = $3, access = $4, links = $5, updated_at = $6 \
+             WHERE org_id = $7 AND slug = $8",
+        )
+        .bind(&f.title)
+        .bind(&f.description)
+        .bind(f.kind.as_str())
+        .bind(f.access.as_str())
+        .bind(links)
+        .bind(now())
+        .bind(org)
+        .bind(slug)
+        .execute(&mut **self)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("document {slug}")));
+        }
+        Ok(())
+    }
+
+    /// Adds the next version (old ones are kept); returns its number.
+    pub async fn add_document_version(&mut self, org: OrgId, slug: &str, v: &NewVersion) -> StoreResult<i64> {
+        let row = sqlx::query(
+            "SELECT d.id, COALESCE(MAX(v.number), 0) AS last FROM documents d \
+             LEFT JOIN document_versions v ON v.document_id = d.id WHERE d.org_id = $1 AND d.slug = $2 GROUP BY d.id",
+        )
+        .bind(org)
+        .bind(slug)
+        .fetch_optional(&mut **self)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("document {slug}")))?;
+        let (id, last): (i64, i64) = (get(&row, "id")?, get(&row, "last")?);
+        insert_version(self, org, id, last + 1, v).await?;
+        sqlx::query("UPDATE documents SET updated_at = $1 WHERE id = $2")
+            .bind(now())
+            .bind(id)
+            .execute(&mut **self)
+            .await?;
+        Ok(last + 1)
+    }
+
+    /// Deletes a document, every version of it and their blob rows; returns the ids of the blobs
+    /// whose stored files the caller removes once this transaction has committed. The access log
+    /// keeps its lines (they name the document by slug, as history).
+    pub async fn delete_document(&mut self, org: OrgId, slug: &str) -> StoreResult<Vec<String>> {
+        let row = sqlx::query("SELECT id FROM documents WHERE org_id = $1 AND slug = $2")
+            .bind(org)
+            .bind(slug)
+            .fetch_optional(&mut **self)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("document {slug}")))?;
+        let id: i64 = get(&row, "id")?;
+        let blob_ids: Vec<String> =
+            sqlx::query_scalar("SELECT blob_id FROM document_versions WHERE document_id = $1 ORDER BY number")
+                .bind(id)
+                .fetch_all(&mut **self)
+                .await?;
+        sqlx::query("DELETE FROM document_versions WHERE document_id = $1")
+            .bind(id)
+            .execute(&mut **self)
+            .await?;
+        for blob in &blob_ids {
+            sqlx::query("DELETE FROM blobs WHERE id = $1 AND org_id = $2")
+                .bind(blob)
+                .bind(org)
+                .execute(&mut **self)
+                .await?;
+        }
+        sqlx::query("DELETE FROM documents WHERE id = $1")
+            .bind(id)
+            .execute(&mut **self)
+            .await?;
+        Ok(blob_ids)
+    }
 }

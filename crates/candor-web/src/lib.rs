@@ -2,15 +2,12 @@
 
 mod admin;
 mod api;
-pub mod blob_sweep;
 pub mod bootstrap;
 pub mod config;
-pub mod demo_documents;
-mod gated;
+mod documents;
 pub mod http;
 pub mod keys;
 mod public;
-mod public_documents;
 mod routes;
 mod server;
 pub mod simple_pdf;
@@ -21,6 +18,8 @@ pub mod tls;
 pub mod watermark;
 
 pub use config::Config;
+/// Paths kept for the CLI and tests: the demo's documents and the orphan sweep live in `documents`.
+pub use documents::{blob_sweep, demo as demo_documents};
 pub use routes::{table as route_table, Access, Area, RouteSpec};
 pub use state::AppState;
 

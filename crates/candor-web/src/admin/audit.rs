@@ -2,6 +2,7 @@
 
 use super::AdminLayout;
 use crate::http::error::AppResult;
+use crate::http::format::csv_field;
 use crate::http::session::Admin;
 use crate::AppState;
 use askama::Template;
@@ -132,17 +133,6 @@ pub async fn list(State(state): State<AppState>, admin: Admin, Query(q): Query<A
         export_query,
     };
     Ok(Html(page.render().map_err(anyhow::Error::from)?).into_response())
-}
-
-/// A CSV field: quoted, quotes doubled, and a leading formula character neutralised so that a
-/// spreadsheet opening the export does not run an attacker-chosen formula.
-pub(crate) fn csv_field(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{s}")
-    } else {
-        s.to_owned()
-    };
-    format!("\"{}\"", s.replace('"', "\"\""))
 }
 
 fn to_csv(entries: &[AuditEntry]) -> String {

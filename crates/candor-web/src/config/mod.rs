@@ -42,6 +42,10 @@ pub struct Config {
     pub secure_cookies: bool,
     pub session_idle_minutes: i64,
     pub session_absolute_hours: i64,
+    /// A viewer session (NDA documents) unused this long ends (minutes).
+    pub viewer_session_idle_minutes: i64,
+    /// A viewer session ends this long after sign-in, however active (hours).
+    pub viewer_session_absolute_hours: i64,
     /// A session's id is replaced this often while it is in use (the user stays signed in).
     pub session_rotate_minutes: i64,
     /// Load the demo trust center into an empty database.
@@ -279,6 +283,18 @@ impl Config {
                 "session_absolute_hours = {session_absolute_hours} must be between 1 and 720"
             ));
         }
+        let viewer_session_idle_minutes = v.number("viewer_session_idle_minutes").unwrap_or_default();
+        let viewer_session_absolute_hours = v.number("viewer_session_absolute_hours").unwrap_or_default();
+        if !(1..=24 * 60).contains(&viewer_session_idle_minutes) {
+            problems.push(format!(
+                "viewer_session_idle_minutes = {viewer_session_idle_minutes} must be between 1 and 1440"
+            ));
+        }
+        if !(1..=24 * 30).contains(&viewer_session_absolute_hours) {
+            problems.push(format!(
+                "viewer_session_absolute_hours = {viewer_session_absolute_hours} must be between 1 and 720"
+            ));
+        }
         let session_rotate_minutes = v.number("session_rotate_minutes").unwrap_or_default();
         if !(1..=24 * 60).contains(&session_rotate_minutes) {
             problems.push(format!(
@@ -308,6 +324,8 @@ impl Config {
             frame_ancestors,
             session_idle_minutes,
             session_absolute_hours,
+            viewer_session_idle_minutes,
+            viewer_session_absolute_hours,
             session_rotate_minutes,
             demo: v.flag("demo").unwrap_or_default(),
             audit_stdout: v.flag("audit_stdout").unwrap_or_default(),

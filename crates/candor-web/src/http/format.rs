@@ -28,3 +28,14 @@ pub const DOWNLOAD_HEADERS: [(header::HeaderName, &str); 2] = [
     (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
     (header::CACHE_CONTROL, "no-store"),
 ];
+
+/// A CSV field: quoted, quotes doubled, and a leading formula character neutralised so that a
+/// spreadsheet opening the export does not run an attacker-chosen formula.
+pub fn csv_field(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_owned()
+    };
+    format!("\"{}\"", s.replace('"', "\"\""))
+}

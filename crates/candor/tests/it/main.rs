@@ -7,6 +7,7 @@ mod api;
 mod audit;
 mod cli;
 mod documents;
+mod documents_delete;
 mod faults;
 mod first_start;
 mod gated;

@@ -2,7 +2,7 @@
 //! button; pressing the button proves it).
 
 use super::links::{confirm_page, unusable_page, LinkKind};
-use super::{check_form_csrf, form_csrf, mail, message, org_name, Part, STEP_COOKIE, STEP_SECS, VERIFY_LINK_SECS};
+use super::{check_form_csrf, form_csrf, mail_context, message, org_name, STEP_COOKIE};
 use crate::http::error::{AppError, AppResult};
 use crate::http::session::cookie;
 use crate::AppState;
@@ -11,10 +11,11 @@ use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{AppendHeaders, Html, IntoResponse, Redirect, Response};
 use axum::Form;
+use candor_app::access::STEP_SECS;
 use candor_core::documents::Access;
-use candor_core::requests::{apply_rules, valid_email, RequestStatus, RuleOutcome};
+use candor_core::requests::{valid_email, RequestStatus};
 use candor_core::text::{self, Shape};
-use candor_crypto::{random_token, token_digest};
+use candor_crypto::token_digest;
 use candor_store::LinkState;
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -154,65 +155,27 @@ pub async fn submit(
     }
     limit.failure(&ip_key);
     limit.failure(&email_key);
-    let rules = super::rules(&state).await?;
-    let denied = apply_rules(&email, &rules.approve, &rules.deny, rules.deny_free_mail) == RuleOutcome::Deny;
     let request = candor_store::NewRequest {
         name: get("name").to_owned(),
         email: email.clone(),
         company: get("company").to_owned(),
         reason: get("reason").to_owned(),
         documents: if all { vec![] } else { chosen },
-        status: if denied {
-            RequestStatus::Denied
-        } else {
-            RequestStatus::Unverified
-        },
+        // The use case sets it from the rules.
+        status: RequestStatus::Unverified,
         ip: ip.clone(),
         user_agent: crate::http::session::user_agent(&headers),
     };
-    let id = if denied {
-        // Refused by a rule: recorded, and the same answer as any other request (no mail).
-        state.store().create_access_request(state.org(), &request, None).await?
-    } else {
-        let token = random_token();
-        let link = candor_store::NewLink {
-            token_hash: token_digest(token.expose()),
-            purpose: "verify",
-            email: email.clone(),
-            expires_at: candor_store::now() + VERIFY_LINK_SECS,
-        };
-        let org = org_name(&state).await;
-        let url = format!("{}/documents/verify/{}", state.config().public_url, token.expose());
-        let parts = [
-            Part::Text(format!(
-                "Hello {},\n\nSomeone (we hope you) asked for access to security documents from {org} with this address. To confirm it is yours, open this link and press the button on the page. It works once, within 15 minutes:",
-                request.name
-            )),
-            Part::Link(url),
-            Part::Text("If you did not ask, ignore this message: nothing happens without the link.".to_owned()),
-        ];
-        let m = mail(
-            &email,
-            format!("Confirm your email to request {org}'s documents"),
-            &parts,
-            "access-verify",
-        );
-        let id = state
-            .store()
-            .create_access_request(state.org(), &request, Some((&link, &m)))
-            .await?;
-        state.wake_outbox();
-        id
-    };
-    let action = if denied {
-        "access.request.denied_by_rule"
-    } else {
-        "access.request"
-    };
-    let details = serde_json::json!({"email": email, "company": request.company, "documents": request.documents});
-    state
-        .audit("anonymous", action, &format!("access-request/{id}"), &ip, details)
-        .await;
+    // Refused by a rule or not, the same answer: a rule's refusal is recorded and sends no mail.
+    let done = state
+        .app()
+        .request_access(
+            &candor_app::Actor::Anonymous { ip },
+            request,
+            &mail_context(&state).await,
+        )
+        .await?;
+    state.apply(done.effects).await;
     message(
         &state,
         StatusCode::OK,
@@ -257,30 +220,13 @@ pub async fn verify(
     Form(form): Form<HashMap<String, String>>,
 ) -> AppResult<Response> {
     check_form_csrf(&headers, &form)?;
-    let digest = token_digest(&token);
-    let used = state.store().use_link(&digest, "verify").await?;
-    let Some((Some(request_id), email)) = used else {
-        let link = state.store().link_state(&digest, "verify").await?;
+    let done = state.app().verify_email(&token, "").await?;
+    state.apply(done.effects).await;
+    let Some(verified) = done.value else {
+        let link = state.store().link_state(&token_digest(&token), "verify").await?;
         return unusable_page(&state, LinkKind::Verify, &link).await;
     };
-    let step = random_token();
-    state
-        .store()
-        .verify_request(
-            request_id,
-            &token_digest(step.expose()),
-            candor_store::now() + STEP_SECS,
-        )
-        .await?;
-    state
-        .audit(
-            &format!("visitor:{email}"),
-            "access.verify",
-            &format!("access-request/{request_id}"),
-            "",
-            serde_json::json!({}),
-        )
-        .await;
+    let step = verified.step_token;
     let set = cookie(&state, STEP_COOKIE, step.expose(), "/documents", Some(STEP_SECS));
     Ok((
         AppendHeaders([(header::SET_COOKIE, set)]),

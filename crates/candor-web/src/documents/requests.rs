@@ -2,10 +2,10 @@
 //! bulk, with an optional message), the grants (revoke), the rules and NDA text, and the access
 //! report (per document or per company, as a page or CSV).
 
-use super::audit::csv_field;
-use super::{display_time, AdminLayout, NoticeQuery};
-use crate::gated::{approve, current_nda, hex_sha256, rules};
+use super::{current_nda, mail_context, org_name};
 use crate::http::error::{AppError, AppResult};
+use crate::http::format::{csv_field, display_time};
+use crate::http::layout::{AdminLayout, NoticeQuery};
 use crate::http::session::Admin;
 use crate::AppState;
 use askama::Template;
@@ -13,6 +13,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
+use candor_app::access::{AccessSettings, Decision};
+use candor_core::requests::{parse_domains, parse_grant_days, AccessRules, GRANT_DAYS_HELP};
 use std::collections::HashMap;
 
 struct RequestRow {
@@ -77,62 +79,11 @@ pub async fn queue(State(state): State<AppState>, admin: Admin, Query(q): Query<
         layout: AdminLayout::new(&admin, q.notice.as_deref()),
         waiting,
         recent,
-        grant_days: rules(&state).await?.grant_days,
+        grant_days: state.app().access_rules().await?.grant_days,
     }
     .render()
     .map_err(anyhow::Error::from)?;
     Ok(Html(html).into_response())
-}
-
-/// Approves or denies one request; `false` if it was not waiting.
-async fn decide_one(
-    state: &AppState,
-    admin: &Admin,
-    id: i64,
-    approve_it: bool,
-    message: &str,
-    days: i64,
-) -> AppResult<bool> {
-    let Some(req) = state.store().access_request(state.org(), id).await? else {
-        return Err(AppError::NotFound);
-    };
-    let by = format!("user:{}", admin.actor());
-    if approve_it {
-        return approve(state, &req, &by, message, days).await;
-    }
-    let org = state.site().await.layout.org_name.clone();
-    let note = if message.is_empty() {
-        String::new()
-    } else {
-        format!("\n\nA note from {org}: {message}")
-    };
-    let text = format!(
-        "Hello {},\n\nYour request for documents from {org} was not approved.{note}\n\nIf you think this is a mistake, reply to {}.",
-        req.name,
-        state.site().await.layout.security_email
-    );
-    let mail = crate::gated::mail(
-        &req.email,
-        format!("Your request for {org}'s documents"),
-        &[crate::gated::Part::Text(text)],
-        "access-denied",
-    );
-    let done = state
-        .store()
-        .decide_request(state.org(), id, &by, message, None, &mail)
-        .await?;
-    if done {
-        state.wake_outbox();
-        admin
-            .audit(
-                state,
-                "access.deny",
-                &format!("access-request/{id}"),
-                serde_json::json!({"email": req.email, "message": message}),
-            )
-            .await;
-    }
-    Ok(done)
 }
 
 fn days_of(form: &HashMap<String, Vec<String>>, default: i64) -> AppResult<i64> {
@@ -143,11 +94,7 @@ fn days_of(form: &HashMap<String, Vec<String>>, default: i64) -> AppResult<i64> 
         .filter(|d| !d.is_empty())
     {
         None => Ok(default),
-        Some(d) => d
-            .parse::<i64>()
-            .ok()
-            .filter(|d| (1..=3650).contains(d))
-            .ok_or_else(|| AppError::BadRequest("Days of access: enter a whole number from 1 to 3650.".into())),
+        Some(d) => parse_grant_days(d).ok_or_else(|| AppError::BadRequest(GRANT_DAYS_HELP.into())),
     }
 }
 
@@ -171,12 +118,13 @@ pub async fn decide(
 ) -> AppResult<Response> {
     let form = multi(pairs);
     admin.check_csrf(&HashMap::from([("_csrf".to_owned(), first(&form, "_csrf").to_owned())]))?;
-    let approve_it = match first(&form, "action") {
-        "approve" => true,
-        "deny" => false,
+    let decision = match first(&form, "action") {
+        "approve" => Decision::Approve {
+            days: days_of(&form, state.app().access_rules().await?.grant_days)?,
+        },
+        "deny" => Decision::Deny,
         _ => return Err(AppError::BadRequest("Choose approve or deny.".into())),
     };
-    let days = days_of(&form, rules(&state).await?.grant_days)?;
     let message: String = first(&form, "message").chars().take(1000).collect();
     let ids: Vec<i64> = form
         .get("ids")
@@ -187,15 +135,19 @@ pub async fn decide(
     if ids.is_empty() {
         return Err(AppError::BadRequest("Tick at least one request.".into()));
     }
+    let (who, ctx) = (admin.who(), mail_context(&state).await);
     let mut decided = 0;
+    // Each request is decided in its own transaction, with its mail and audit entry.
     for id in ids {
-        if decide_one(&state, &admin, id, approve_it, &message, days).await? {
+        let done = state.app().decide_request(&who, id, decision, &message, &ctx).await?;
+        state.apply(done.effects).await;
+        if done.value {
             decided += 1;
         }
     }
     let notice = if decided == 0 {
         "nothing-decided"
-    } else if approve_it {
+    } else if decision != Decision::Deny {
         "approved"
     } else {
         "denied"
@@ -270,21 +222,8 @@ pub async fn revoke(
     Form(form): Form<HashMap<String, String>>,
 ) -> AppResult<Response> {
     admin.check_csrf(&form)?;
-    if !state
-        .store()
-        .revoke_grant(state.org(), &public_id, admin.actor())
-        .await?
-    {
-        return Err(AppError::NotFound);
-    }
-    admin
-        .audit(
-            &state,
-            "access.revoke",
-            &format!("grant/{public_id}"),
-            serde_json::json!({}),
-        )
-        .await;
+    let done = state.app().revoke_grant(&admin.who(), &public_id).await?;
+    state.apply(done.effects).await;
     Ok(Redirect::to("/admin/grants?notice=grant-revoked").into_response())
 }
 
@@ -306,7 +245,7 @@ pub async fn settings(
     admin: Admin,
     Query(q): Query<NoticeQuery>,
 ) -> AppResult<Response> {
-    let r = rules(&state).await?;
+    let r = state.app().access_rules().await?;
     let nda = current_nda(&state).await?;
     let html = SettingsPage {
         layout: AdminLayout::new(&admin, q.notice.as_deref()),
@@ -330,55 +269,22 @@ pub async fn save_settings(
 ) -> AppResult<Response> {
     admin.check_csrf(&form)?;
     let field = |k: &str| form.get(k).map(|v| v.trim()).unwrap_or("");
-    let days = field("grant_days")
-        .parse::<i64>()
-        .ok()
-        .filter(|d| (1..=3650).contains(d))
-        .ok_or_else(|| AppError::BadRequest("Days of access: enter a whole number from 1 to 3650.".into()))?;
-    let approve_list = candor_core::requests::parse_domains(field("approve")).join("\n");
-    let deny_list = candor_core::requests::parse_domains(field("deny")).join("\n");
-    let org = state.org();
-    let store = state.store();
-    store.set_org_setting(org, "access.auto_approve", &approve_list).await?;
-    store.set_org_setting(org, "access.deny", &deny_list).await?;
-    store
-        .set_org_setting(
-            org,
-            "access.deny_free_mail",
-            if field("deny_free_mail") == "on" {
-                "true"
-            } else {
-                "false"
-            },
-        )
+    let grant_days =
+        parse_grant_days(field("grant_days")).ok_or_else(|| AppError::BadRequest(GRANT_DAYS_HELP.into()))?;
+    let settings = AccessSettings {
+        rules: AccessRules {
+            approve: parse_domains(field("approve")),
+            deny: parse_domains(field("deny")),
+            deny_free_mail: field("deny_free_mail") == "on",
+            grant_days,
+        },
+        nda: form.get("nda").cloned().unwrap_or_default(),
+    };
+    let done = state
+        .app()
+        .save_access_settings(&admin.who(), settings, &org_name(&state).await)
         .await?;
-    store
-        .set_org_setting(org, "access.grant_days", &days.to_string())
-        .await?;
-    let details = serde_json::json!({"auto_approve": approve_list, "deny": deny_list, "deny_free_mail": field("deny_free_mail") == "on", "grant_days": days});
-    admin
-        .audit(&state, "settings.access_rules", "settings/access", details)
-        .await;
-    // A changed NDA text is a new version; signatures stay tied to the version they signed.
-    let body = form.get("nda").map(|b| b.replace("\r\n", "\n")).unwrap_or_default();
-    let body = body.trim();
-    if body.len() < 20 || body.len() > 50_000 {
-        return Err(AppError::BadRequest(
-            "NDA text: write the agreement (20 to 50,000 characters).".into(),
-        ));
-    }
-    if body != current_nda(&state).await?.body {
-        let sha = hex_sha256(body);
-        let number = store.publish_nda(org, body, &sha, admin.actor()).await?;
-        admin
-            .audit(
-                &state,
-                "settings.nda",
-                &format!("nda/{number}"),
-                serde_json::json!({"sha256": sha}),
-            )
-            .await;
-    }
+    state.apply(done.effects).await;
     Ok(Redirect::to("/admin/access-settings?notice=saved").into_response())
 }
 
@@ -435,7 +341,11 @@ pub async fn access_log(State(state): State<AppState>, admin: Admin, Query(q): Q
         }
         let details =
             serde_json::json!({"format": "csv", "rows": rows.len(), "document": document, "company": company});
-        admin.audit(&state, "access_log.export", "access-log", details).await;
+        let done = state
+            .app()
+            .record(&admin.who(), candor_app::Action::AccessLogExport, "access-log", details)
+            .await?;
+        state.apply(done.effects).await;
         return Ok((
             [
                 (header::CONTENT_TYPE, "text/csv; charset=utf-8"),

@@ -2,7 +2,7 @@
 //! signature records the name, email, company, NDA version and its SHA-256, time, address and
 //! browser, and a copy goes to the signer. Then the rules may approve at once.
 
-use super::{approve, check_form_csrf, current_nda, form_csrf, mail, message, org_name, rules, Part, STEP_COOKIE};
+use super::{check_form_csrf, current_nda, form_csrf, mail_context, message, STEP_COOKIE};
 use crate::http::error::AppResult;
 use crate::http::session::read_cookie;
 use crate::AppState;
@@ -11,7 +11,7 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::Form;
-use candor_core::requests::{apply_rules, RequestStatus, RuleOutcome};
+use candor_core::requests::RequestStatus;
 use candor_crypto::token_digest;
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -87,21 +87,9 @@ pub async fn form(State(state): State<AppState>, headers: HeaderMap) -> AppResul
         return expired(&state).await;
     };
     let nda = current_nda(&state).await?;
-    if state
-        .store()
-        .signature_on_file(state.org(), &req.email, nda.number)
-        .await?
-    {
-        state.store().signed_on_file(req.id).await?;
-        state
-            .audit(
-                &format!("visitor:{}", req.email),
-                "access.nda.on_file",
-                &format!("access-request/{}", req.id),
-                "",
-                serde_json::json!({"nda": nda.number}),
-            )
-            .await;
+    let done = state.app().nda_on_file(&req, &nda, "").await?;
+    state.apply(done.effects).await;
+    if done.value {
         return after_signing(&state, &req).await;
     }
     page(&state, StatusCode::OK, &req, "", None).await
@@ -152,45 +140,22 @@ pub async fn sign(
         company: req.company.clone(),
         nda_number: nda.number,
         nda_sha256: nda.sha256.clone(),
-        ip: ip.clone(),
+        ip,
         user_agent: crate::http::session::user_agent(&headers),
     };
-    let org = org_name(&state).await;
-    let when = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC");
-    let text = format!(
-        "Hello {typed},\n\nYou signed {org}'s non-disclosure agreement (version {}, SHA-256 {}) on {when} as {typed} <{}>, {}. Your copy of the text follows.\n\n{}",
-        nda.number, nda.sha256, req.email, req.company, nda.body
-    );
-    let copy = mail(
-        &req.email,
-        format!("Your signed NDA with {org}"),
-        &[Part::Text(text)],
-        "nda-copy",
-    );
-    state
-        .store()
-        .sign_nda(state.org(), req.id, &signature, Some(&copy))
+    let done = state
+        .app()
+        .sign_nda(&req, &nda, signature, &mail_context(&state).await)
         .await?;
-    state.wake_outbox();
-    let details = serde_json::json!({"nda": nda.number, "sha256": nda.sha256, "name": typed});
-    state
-        .audit(
-            &format!("visitor:{}", req.email),
-            "access.nda.sign",
-            &format!("access-request/{}", req.id),
-            &ip,
-            details,
-        )
-        .await;
+    state.apply(done.effects).await;
     after_signing(&state, &req).await
 }
 
 /// Signed: an auto-approve rule decides now; otherwise a person will.
 async fn after_signing(state: &AppState, req: &candor_store::AccessRequest) -> AppResult<Response> {
-    let r = rules(state).await?;
-    if apply_rules(&req.email, &r.approve, &r.deny, r.deny_free_mail) == RuleOutcome::Approve
-        && approve(state, req, "rule:auto-approve", "", r.grant_days).await?
-    {
+    let done = state.app().auto_approve(req, &mail_context(state).await).await?;
+    state.apply(done.effects).await;
+    if done.value {
         return message(
             state,
             StatusCode::OK,

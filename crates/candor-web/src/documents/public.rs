@@ -62,15 +62,20 @@ pub async fn stream_version(
 /// Logs and audits a damaged or unreadable blob; the answer is a plain server error.
 pub(crate) async fn damaged(state: &AppState, blob_id: &str, ip: &str, e: candor_blob::BlobError) -> AppError {
     tracing::error!(blob.id = blob_id, error = %e, "a stored file could not be read back");
-    state
-        .audit(
-            "system",
-            "document.damaged",
-            &format!("blob/{blob_id}"),
-            ip,
-            serde_json::json!({"error": e.to_string()}),
+    let recorded = state
+        .app()
+        .record(
+            &candor_app::Actor::System,
+            candor_app::Action::DocumentDamaged,
+            format!("blob/{blob_id}"),
+            // Candor found the damage; the client whose download revealed it is noted.
+            serde_json::json!({"error": e.to_string(), "client_ip": ip}),
         )
         .await;
+    match recorded {
+        Ok(done) => state.apply(done.effects).await,
+        Err(e) => tracing::error!(error = %e, "could not record a damaged file in the audit log"),
+    }
     AppError::Internal(anyhow::anyhow!("stored file {blob_id} could not be read: {e}"))
 }
 

@@ -102,6 +102,7 @@ pub async fn seed(state: &AppState) -> anyhow::Result<()> {
         return Ok(());
     }
     let ring = state.key_ring();
+    let mut effects = candor_app::Effects::default();
     for s in SAMPLES {
         let pdf = sample_pdf(s.pages);
         let stored = state.blobs().put_bytes(&ring, &pdf).await?;
@@ -125,8 +126,9 @@ pub async fn seed(state: &AppState) -> anyhow::Result<()> {
             content_type: FileType::Pdf.content_type().into(),
             uploaded_by: "demo".into(),
         };
-        state.store().create_document(state.org(), &fields, &version).await?;
+        let done = state.app().add_sample_document(&fields, &version).await?;
+        effects.merge(done.effects);
     }
-    state.refresh_site().await?;
+    state.apply(effects).await;
     Ok(())
 }

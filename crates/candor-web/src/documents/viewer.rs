@@ -5,7 +5,7 @@
 //! outside every live grant is simply not found (and the attempt audited).
 
 use super::links::{confirm_page, unusable_page, LinkKind};
-use super::{check_form_csrf, form_csrf, mail, message, org_name, Part, VIEWER_LINK_SECS};
+use super::{check_form_csrf, form_csrf, mail_context, message, org_name};
 use crate::http::error::{AppError, AppResult};
 use crate::http::session::{cookie, read_cookie};
 use crate::AppState;
@@ -16,7 +16,7 @@ use axum::response::{AppendHeaders, Html, IntoResponse, Redirect, Response};
 use axum::Form;
 use candor_core::documents::Access;
 use candor_core::requests::{grant_covers, valid_email};
-use candor_crypto::{random_token, token_digest};
+use candor_crypto::token_digest;
 use candor_store::LinkState;
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -29,7 +29,9 @@ fn session_cookie(state: &AppState) -> &'static str {
     }
 }
 
-/// The signed-in viewer's email, if any.
+/// The signed-in viewer's email, if any. Viewer sessions have their own idle and absolute
+/// timeouts (`viewer_session_idle_minutes`, `viewer_session_absolute_hours`), separate from the
+/// back office's.
 async fn viewer(state: &AppState, headers: &HeaderMap) -> AppResult<Option<String>> {
     let Some(id) = read_cookie(headers, session_cookie(state)) else {
         return Ok(None);
@@ -39,8 +41,8 @@ async fn viewer(state: &AppState, headers: &HeaderMap) -> AppResult<Option<Strin
         .store()
         .viewer_session(
             &token_digest(id),
-            cfg.session_idle_minutes * 60,
-            cfg.session_absolute_hours * 3600,
+            cfg.viewer_session_idle_minutes * 60,
+            cfg.viewer_session_absolute_hours * 3600,
         )
         .await?)
 }
@@ -84,25 +86,13 @@ pub async fn login(
     Form(form): Form<HashMap<String, String>>,
 ) -> AppResult<Response> {
     check_form_csrf(&headers, &form)?;
-    let digest = token_digest(&token);
-    let Some((_, email)) = state.store().use_link(&digest, "viewer").await? else {
-        let link = state.store().link_state(&digest, "viewer").await?;
+    let done = state.app().viewer_login(&token, &peer.ip().to_string()).await?;
+    state.apply(done.effects).await;
+    let Some(signed_in) = done.value else {
+        let link = state.store().link_state(&token_digest(&token), "viewer").await?;
         return unusable_page(&state, LinkKind::ViewerSignIn, &link).await;
     };
-    let id = random_token();
-    state
-        .store()
-        .create_viewer_session(state.org(), &token_digest(id.expose()), &email)
-        .await?;
-    state
-        .audit(
-            &format!("viewer:{email}"),
-            "viewer.login",
-            &format!("viewer/{email}"),
-            &peer.ip().to_string(),
-            serde_json::json!({}),
-        )
-        .await;
+    let id = signed_in.session_id;
     let set = cookie(&state, session_cookie(&state), id.expose(), "/", None);
     Ok((AppendHeaders([(header::SET_COOKIE, set)]), Redirect::to("/viewer")).into_response())
 }
@@ -181,16 +171,21 @@ pub async fn download(
             .find(|g| d.access == Access::Nda && grant_covers(&g.documents, &d.slug, d.access))?;
         Some((d, v, g))
     });
+    let actor = candor_app::Actor::Viewer {
+        email: email.clone(),
+        ip: ip.clone(),
+    };
     let Some((doc, version, grant)) = allowed else {
-        state
-            .audit(
-                &format!("viewer:{email}"),
-                "document.denied",
-                &format!("document/{slug}"),
-                &ip,
+        let done = state
+            .app()
+            .record(
+                &actor,
+                candor_app::Action::DocumentDenied,
+                format!("document/{slug}"),
                 serde_json::json!({}),
             )
-            .await;
+            .await?;
+        state.apply(done.effects).await;
         return Err(AppError::NotFound);
     };
     let entry = candor_store::AccessLogEntry {
@@ -203,19 +198,10 @@ pub async fn download(
         at: candor_store::now(),
         ip: ip.clone(),
     };
-    state.store().log_document_access(state.org(), &entry).await?;
-    let details = serde_json::json!({"version": version.number, "grant": grant.public_id, "company": grant.company});
-    state
-        .audit(
-            &format!("viewer:{email}"),
-            "document.viewer_download",
-            &format!("document/{slug}"),
-            &ip,
-            details,
-        )
-        .await;
+    let done = state.app().record_viewer_download(&actor, &entry).await?;
+    state.apply(done.effects).await;
     if version.content_type != "application/pdf" {
-        return crate::public_documents::stream_version(&state, version, &ip).await;
+        return super::public::stream_version(&state, version, &ip).await;
     }
     // A PDF is watermarked for this viewer: read whole (decrypting), marked, sent.
     let blob = state.store().blob(&version.blob_id).await?.ok_or(AppError::NotFound)?;
@@ -226,7 +212,7 @@ pub async fn download(
     };
     let pdf = match state.blobs().read_all(&ring, &blob.id, &wrapped).await {
         Ok(pdf) => pdf,
-        Err(e) => return Err(crate::public_documents::damaged(&state, &blob.id, &ip, e).await),
+        Err(e) => return Err(super::public::damaged(&state, &blob.id, &ip, e).await),
     };
     let date = chrono::Utc::now().date_naive().to_string();
     let (name, company, grant_id, viewer_email) = (
@@ -253,15 +239,16 @@ pub async fn download(
         Ok(m) => m,
         Err(e) => {
             let details = serde_json::json!({"error": e.to_string(), "version": version.number});
-            state
-                .audit(
-                    "system",
-                    "document.watermark_failed",
-                    &format!("document/{slug}"),
-                    &ip,
+            let done = state
+                .app()
+                .record(
+                    &actor,
+                    candor_app::Action::DocumentWatermarkFailed,
+                    format!("document/{slug}"),
                     details,
                 )
-                .await;
+                .await?;
+            state.apply(done.effects).await;
             return Err(AppError::BadRequest(
                 "This document cannot be prepared for you right now. The team has been told; please try again later or write to the security contact.".into(),
             ));
@@ -295,7 +282,8 @@ pub async fn logout(
 ) -> AppResult<Response> {
     check_form_csrf(&headers, &form)?;
     if let Some(id) = read_cookie(&headers, session_cookie(&state)) {
-        state.store().delete_viewer_session(&token_digest(id)).await?;
+        let done = state.app().viewer_logout(&token_digest(id)).await?;
+        state.apply(done.effects).await;
     }
     let clear = cookie(&state, session_cookie(&state), "", "/", Some(0));
     Ok((AppendHeaders([(header::SET_COOKIE, clear)]), Redirect::to("/documents")).into_response())
@@ -361,32 +349,7 @@ pub async fn signin(
 }
 
 async fn send_link(state: &AppState, email: &str) -> anyhow::Result<()> {
-    if state.store().live_grants(state.org(), email).await?.is_empty() {
-        return Ok(());
-    }
-    let token = random_token();
-    let link = candor_store::NewLink {
-        token_hash: token_digest(token.expose()),
-        purpose: "viewer",
-        email: email.to_owned(),
-        expires_at: candor_store::now() + VIEWER_LINK_SECS,
-    };
-    let org = org_name(state).await;
-    let url = format!("{}/viewer/login/{}", state.config().public_url, token.expose());
-    let parts = [
-        Part::Text(format!(
-            "Hello,\n\nTo sign in and read {org}'s documents, open this link and press Sign in. It works once, within 15 minutes, and asking for another link ends this one:"
-        )),
-        Part::Link(url),
-        Part::Text("If you did not ask for it, ignore this message.".to_owned()),
-    ];
-    let m = mail(
-        email,
-        format!("Your sign-in link for {org}'s documents"),
-        &parts,
-        "viewer-link",
-    );
-    state.store().create_viewer_link(state.org(), &link, &m).await?;
-    state.wake_outbox();
+    let done = state.app().send_viewer_link(email, &mail_context(state).await).await?;
+    state.apply(done.effects).await;
     Ok(())
 }

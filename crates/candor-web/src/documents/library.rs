@@ -1,9 +1,10 @@
 //! The document library in the back office: upload (a new document, or a new version of one),
-//! describe, set who may read it, and download any version.
+//! describe, set who may read it, download any version, and delete (after a confirmation page).
 
-use super::{AdminLayout, NoticeQuery};
+use super::upload_form::{read_form, Fields};
 use crate::http::error::{AppError, AppResult};
 use crate::http::format::human_size;
+use crate::http::layout::{AdminLayout, NoticeQuery};
 use crate::http::session::Admin;
 use crate::http::upload::{self, Received};
 use crate::AppState;
@@ -18,9 +19,6 @@ use candor_core::text::{self, Shape};
 use candor_core::{Kind, Slug};
 use candor_store::{DocumentFields, NewVersion};
 use std::collections::HashMap;
-
-/// Form values, every field possibly repeated (`links`).
-type Fields = HashMap<String, Vec<String>>;
 
 fn one<'a>(f: &'a Fields, key: &str) -> &'a str {
     f.get(key).and_then(|v| v.first()).map(|s| s.trim()).unwrap_or("")
@@ -86,91 +84,6 @@ fn parse_fields(f: &Fields, slug: Option<&str>) -> Result<DocumentFields, Vec<St
         access: access.expect("checked"),
         links,
     })
-}
-
-/// Reads a multipart form: the CSRF token must come first (it is checked before any file is
-/// stored), then fields, then at most one file. When the form is refused after its file was
-/// stored (a second file part, a bad field), the stored file is deleted: nothing is kept.
-async fn read_form(state: &AppState, admin: &Admin, form: Multipart) -> AppResult<(Fields, Option<Received>)> {
-    let mut file = None;
-    match read_parts(state, admin, form, &mut file).await {
-        Ok(fields) => Ok((fields, file)),
-        Err(e) => {
-            if let Some(f) = file {
-                state.blobs().delete(&f.blob.id).await.ok();
-            }
-            Err(e)
-        }
-    }
-}
-
-async fn read_parts(
-    state: &AppState,
-    admin: &Admin,
-    mut form: Multipart,
-    file: &mut Option<Received>,
-) -> AppResult<Fields> {
-    let mut fields: Fields = HashMap::new();
-    let mut file_parts = 0;
-    let mut csrf_ok = false;
-    while let Some(field) = form.next_field().await.map_err(form_error)? {
-        let name = field.name().unwrap_or("").to_owned();
-        if name == "file" {
-            if !csrf_ok {
-                return Err(AppError::Csrf);
-            }
-            file_parts += 1;
-            if file_parts > 1 {
-                return Err(AppError::BadRequest(
-                    "The form has more than one file; upload one file at a time.".into(),
-                ));
-            }
-            if field.file_name().is_some_and(|n| !n.is_empty()) {
-                *file = Some(upload::receive(state, field).await?);
-            }
-            continue;
-        }
-        // Text fields are small; the body as a whole is limited to the file's limit plus a
-        // little (see `upload_route`), and each field is capped here.
-        if fields.values().map(Vec::len).sum::<usize>() >= 200 {
-            return Err(AppError::TooLarge("The form has too many fields.".into()));
-        }
-        let value = small_text(field).await?;
-        if name == "_csrf" {
-            admin.check_csrf(&HashMap::from([("_csrf".to_owned(), value.clone())]))?;
-            csrf_ok = true;
-        }
-        fields.entry(name).or_default().push(value);
-    }
-    if !csrf_ok {
-        return Err(AppError::Csrf);
-    }
-    Ok(fields)
-}
-
-/// A form that could not be read: over the body limit (413), or malformed (400).
-fn form_error(e: axum::extract::multipart::MultipartError) -> AppError {
-    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        AppError::TooLarge(
-            "The form is larger than the upload limit allows. Upload a smaller file, or ask an administrator to raise upload_limit_mb.".into(),
-        )
-    } else {
-        AppError::BadRequest(format!("The form could not be read ({}).", e.body_text()))
-    }
-}
-
-/// A text field's value, at most 64 KiB.
-async fn small_text(mut field: axum::extract::multipart::Field<'_>) -> AppResult<String> {
-    let mut bytes = Vec::new();
-    while let Some(piece) = field.chunk().await.map_err(form_error)? {
-        bytes.extend_from_slice(&piece);
-        if bytes.len() > 64 * 1024 {
-            return Err(AppError::TooLarge(
-                "A text field of the form is larger than 64 KiB.".into(),
-            ));
-        }
-    }
-    String::from_utf8(bytes).map_err(|_| AppError::BadRequest("A text field of the form is not UTF-8 text.".into()))
 }
 
 struct Row {
@@ -242,6 +155,8 @@ struct EditPage {
     limit_mb: u64,
     /// Whether versions are links to their raw files.
     can_download: bool,
+    /// Whether the page offers to delete the document.
+    can_delete: bool,
 }
 
 impl EditPage {
@@ -271,6 +186,7 @@ impl EditPage {
             errors: vec![],
             limit_mb: state.config().storage.upload_limit / (1024 * 1024),
             can_download: admin.require(Permission::DownloadRawDocuments).is_ok(),
+            can_delete: admin.require(Permission::PublishContent).is_ok(),
         })
     }
 
@@ -307,16 +223,16 @@ pub async fn create(State(state): State<AppState>, admin: Admin, form: Multipart
     }
     let (Ok(doc), Some(file)) = (parse_fields(&fields, None), file.as_ref()) else {
         if let Some(f) = &file {
-            state.blobs().delete(&f.blob.id).await.ok();
+            state.app().discard_upload(&f.blob.id).await;
         }
         let mut page = EditPage::build(&state, &admin, None).await?.with_fields(&fields);
         page.errors = errors;
         return page.render_with(StatusCode::UNPROCESSABLE_ENTITY);
     };
     let version = new_version(&admin, file);
-    match state.store().create_document(state.org(), &doc, &version).await {
-        Err(candor_store::StoreError::Conflict(_)) => {
-            state.blobs().delete(&file.blob.id).await.ok();
+    // The use case deletes the stored file when the document is not created.
+    let done = match state.app().create_document(&admin.who(), &doc, &version).await {
+        Err(candor_app::Error::Conflict(_)) => {
             let mut page = EditPage::build(&state, &admin, None).await?.with_fields(&fields);
             page.errors = vec![format!(
                 "Slug: a document called {} exists already; choose another.",
@@ -324,17 +240,9 @@ pub async fn create(State(state): State<AppState>, admin: Admin, form: Multipart
             )];
             return page.render_with(StatusCode::UNPROCESSABLE_ENTITY);
         }
-        Err(e) => {
-            state.blobs().delete(&file.blob.id).await.ok();
-            return Err(e.into());
-        }
-        Ok(()) => {}
-    }
-    let details = serde_json::json!({"title": doc.title, "access": doc.access.as_str(), "size": file.blob.size, "sha256": file.blob.sha256});
-    admin
-        .audit(&state, "document.create", &format!("document/{}", doc.slug), details)
-        .await;
-    state.refresh_site().await?;
+        other => other?,
+    };
+    state.apply(done.effects).await;
     Ok(Redirect::to(&format!("/admin/documents/{}?notice=created", doc.slug)).into_response())
 }
 
@@ -391,7 +299,7 @@ pub async fn save(
         fields.entry(k).or_default().push(v);
     }
     admin.check_csrf(&HashMap::from([("_csrf".to_owned(), one(&fields, "_csrf").to_owned())]))?;
-    let before = state
+    state
         .store()
         .document(state.org(), &slug)
         .await?
@@ -406,13 +314,8 @@ pub async fn save(
             return page.render_with(StatusCode::UNPROCESSABLE_ENTITY);
         }
     };
-    state.store().update_document(state.org(), &slug, &doc).await?;
-    let details =
-        serde_json::json!({"access": {"from": before.access.as_str(), "to": doc.access.as_str()}, "title": doc.title});
-    admin
-        .audit(&state, "document.edit", &format!("document/{slug}"), details)
-        .await;
-    state.refresh_site().await?;
+    let done = state.app().update_document(&admin.who(), &slug, &doc).await?;
+    state.apply(done.effects).await;
     Ok(Redirect::to(&format!("/admin/documents/{slug}?notice=saved")).into_response())
 }
 
@@ -433,22 +336,12 @@ pub async fn upload_version(
             "Choose the file to upload as the new version.".into(),
         ));
     };
-    let number = match state
-        .store()
-        .add_document_version(state.org(), &slug, &new_version(&admin, &file))
-        .await
-    {
-        Ok(n) => n,
-        Err(e) => {
-            state.blobs().delete(&file.blob.id).await.ok();
-            return Err(e.into());
-        }
-    };
-    let details = serde_json::json!({"version": number, "size": file.blob.size, "sha256": file.blob.sha256});
-    admin
-        .audit(&state, "document.version", &format!("document/{slug}"), details)
-        .await;
-    state.refresh_site().await?;
+    // The use case deletes the stored file when the version is not added.
+    let done = state
+        .app()
+        .add_document_version(&admin.who(), &slug, &new_version(&admin, &file))
+        .await?;
+    state.apply(done.effects).await;
     Ok(Redirect::to(&format!("/admin/documents/{slug}?notice=version-added")).into_response())
 }
 
@@ -471,9 +364,59 @@ pub async fn download(
         .into_iter()
         .find(|v| v.number == number)
         .ok_or(AppError::NotFound)?;
-    let details = serde_json::json!({"version": number});
-    admin
-        .audit(&state, "document.download", &format!("document/{slug}"), details)
-        .await;
-    crate::public_documents::stream_version(&state, &version, &admin.1).await
+    let done = state
+        .app()
+        .record(
+            &admin.who(),
+            candor_app::Action::DocumentDownload,
+            format!("document/{slug}"),
+            serde_json::json!({"version": number}),
+        )
+        .await?;
+    state.apply(done.effects).await;
+    super::public::stream_version(&state, &version, &admin.1).await
+}
+
+#[derive(Template)]
+#[template(path = "admin/document_delete.html")]
+struct DeletePage {
+    layout: AdminLayout,
+    slug: String,
+    title: String,
+    versions: usize,
+    access: &'static str,
+}
+
+/// Asks before deleting: what goes (every version and its file) and that it cannot be undone.
+pub async fn delete_form(State(state): State<AppState>, admin: Admin, Path(slug): Path<String>) -> AppResult<Response> {
+    let doc = state
+        .store()
+        .document(state.org(), &slug)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let versions = state.store().document_versions(doc.id).await?.len();
+    let html = DeletePage {
+        layout: AdminLayout::new(&admin, None),
+        access: doc.access.label(),
+        slug: doc.slug,
+        title: doc.title,
+        versions,
+    }
+    .render()
+    .map_err(anyhow::Error::from)?;
+    Ok(Html(html).into_response())
+}
+
+/// Deletes a document with every version and its stored files; the public library and viewers
+/// lose it at once.
+pub async fn delete(
+    State(state): State<AppState>,
+    admin: Admin,
+    Path(slug): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> AppResult<Response> {
+    admin.check_csrf(&form)?;
+    let done = state.app().delete_document(&admin.who(), &slug).await?;
+    state.apply(done.effects).await;
+    Ok(Redirect::to("/admin/documents?notice=document-deleted").into_response())
 }
