@@ -5,6 +5,7 @@ mod api;
 pub mod blob_sweep;
 pub mod bootstrap;
 pub mod config;
+mod content;
 pub mod demo_documents;
 mod gated;
 pub mod http;

@@ -2,11 +2,11 @@
 //! created in the back office. The routes below are also the source of the OpenAPI document.
 
 mod error;
-mod items;
 mod openapi;
 
 pub use error::{ApiError, ApiResult};
 
+use crate::content::api as items;
 use crate::AppState;
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
@@ -50,10 +50,6 @@ pub struct ApiCaller {
 }
 
 impl ApiCaller {
-    pub fn actor(&self) -> String {
-        format!("api-token:{} ({})", self.token.id, self.token.name)
-    }
-
     /// This token, as the actor of a use case.
     pub fn who(&self) -> candor_app::Actor {
         candor_app::Actor::Token {

@@ -7,11 +7,15 @@
 pub mod error;
 pub mod format;
 pub mod headers;
+pub mod layout;
 pub mod ratelimit;
 pub mod session;
 pub mod upload;
 
 use axum::response::Response;
+
+/// A submitted form's fields by name.
+pub type FormMap = std::collections::HashMap<String, String>;
 
 /// Pages that hold links, names, drafts or documents meant for one person: never cached by
 /// browsers or proxies.
