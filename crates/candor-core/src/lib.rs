@@ -9,6 +9,7 @@ pub mod content;
 pub mod contentdir;
 pub mod documents;
 pub mod fields;
+pub mod items;
 pub mod markdown;
 pub mod password;
 pub mod requests;

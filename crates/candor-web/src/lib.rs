@@ -4,6 +4,7 @@ mod admin;
 mod api;
 pub mod bootstrap;
 pub mod config;
+mod content;
 mod documents;
 pub mod http;
 pub mod keys;

@@ -2,8 +2,7 @@
 
 use crate::contentio;
 use anyhow::Context;
-use candor_core::contentdir::{self, Bundle, BundleItem};
-use candor_core::Slug;
+use candor_core::contentdir;
 use candor_store::{Role, Store};
 use candor_web::bootstrap::{bootstrap, DEFAULT_ORG};
 use candor_web::config::LogFormat;
@@ -215,16 +214,10 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             };
             let store = open_store(&config).await?;
             let org = store.ensure_org(DEFAULT_ORG).await?;
-            let s = store.import(org, &bundle.items, "candor import").await?;
-            let details = serde_json::json!({"dir": dir.display().to_string(), "created": s.created, "changed": s.changed, "unpublished": s.unpublished});
-            cli_audit(
-                &store,
-                org,
-                "content.import",
-                &format!("directory/{}", dir.display()),
-                details,
-            )
-            .await?;
+            let app = use_cases(&config, &store, org)?;
+            let actor = candor_app::Actor::Cli { os_user: os_user() };
+            let done = app.import(&actor, &bundle.items, &dir.display().to_string()).await?;
+            let s = apply_cli(&config, done);
             println!(
                 "Imported {}: {} created, {} changed, {} unchanged, {} unpublished.",
                 dir.display(),
@@ -239,17 +232,17 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::Export { dir } => {
             let store = open_store(&config).await?;
             let org = store.ensure_org(DEFAULT_ORG).await?;
-            let files = contentdir::render(&published_bundle(&store, org).await?);
-            contentio::write_dir(dir, &files)?;
-            cli_audit(
-                &store,
-                org,
-                "content.export",
-                &format!("directory/{}", dir.display()),
-                serde_json::json!({"dir": dir.display().to_string(), "files": files.len()}),
-            )
-            .await?;
-            println!("Exported {} files to {}.", files.len(), dir.display());
+            let app = use_cases(&config, &store, org)?;
+            let actor = candor_app::Actor::Cli { os_user: os_user() };
+            let done = app
+                .export(&actor, &dir.display().to_string(), |bundle| {
+                    let files = contentdir::render(bundle);
+                    contentio::write_dir(dir, &files)?;
+                    Ok(files.len())
+                })
+                .await?;
+            let files = apply_cli(&config, done);
+            println!("Exported {files} files to {}.", dir.display());
             store.close().await;
             Ok(ExitCode::SUCCESS)
         }
@@ -318,23 +311,34 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// The published content as a bundle.
-pub async fn published_bundle(store: &Store, org: i64) -> anyhow::Result<Bundle> {
-    let items = store.all_items(org).await?;
-    Ok(Bundle {
-        items: items
-            .into_iter()
-            .filter_map(|i| {
-                Some(BundleItem {
-                    kind: i.kind,
-                    slug: Slug::parse(&i.slug).ok()?,
-                    position: i.position,
-                    updated: Some(i.updated),
-                    body: i.published?,
-                })
-            })
-            .collect(),
-    })
+/// The use cases over an opened store, with this installation's key ring and file storage opened
+/// as `serve` opens them.
+fn use_cases(config: &Config, store: &Store, org: i64) -> anyhow::Result<candor_app::App> {
+    let blobs = candor_blob::BlobStore::open(&config.storage.backend)?;
+    let (ring, _) = candor_blob::keyfile::load(&config.data_dir, config.storage.master_key.as_deref(), true)?;
+    Ok(candor_app::App::new(
+        store.clone(),
+        org,
+        blobs,
+        ring,
+        config.data_dir.clone(),
+        config.storage.master_key.clone(),
+    ))
+}
+
+/// Applies a use case's effects at the command line: its audit entries go to standard output as
+/// JSON lines when `audit_stdout` is on, as the server prints them. A running server notices
+/// the content change itself and sends any queued mail on its next round.
+fn apply_cli<T>(config: &Config, done: candor_app::Done<T>) -> T {
+    if config.audit_stdout {
+        for entry in &done.effects.audit {
+            match serde_json::to_string(entry) {
+                Ok(line) => println!("{line}"),
+                Err(e) => tracing::error!(error = %e, "could not print an audit entry"),
+            }
+        }
+    }
+    done.value
 }
 
 fn print_setup_link(config: &Config, token: Option<&str>) {

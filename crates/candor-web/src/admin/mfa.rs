@@ -2,10 +2,10 @@
 //! single-use recovery codes shown once), the verification step after the password, and the
 //! organization-wide "require MFA for all admins" setting.
 
-use super::content::FormMap;
 use super::AdminLayout;
 use crate::http::error::{AppError, AppResult};
 use crate::http::session::{cookie, read_cookie, safe_next, session_cookie_name, Admin};
+use crate::http::FormMap;
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Query, State};

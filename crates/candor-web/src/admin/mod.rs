@@ -2,9 +2,7 @@
 
 pub(crate) mod audit;
 pub(crate) mod auth;
-pub(crate) mod content;
 pub(crate) mod forgot;
-pub(crate) mod history;
 pub(crate) mod mfa;
 pub(crate) mod passkeys;
 pub(crate) mod password;

@@ -1,10 +1,10 @@
 //! Changing your own password: the current one is required, the new one must pass the policy,
 //! and every other session of yours ends.
 
-use super::content::FormMap;
 use super::AdminLayout;
 use crate::http::error::AppResult;
 use crate::http::session::Admin;
+use crate::http::FormMap;
 use crate::AppState;
 use askama::Template;
 use axum::extract::State;

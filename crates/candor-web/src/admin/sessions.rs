@@ -1,9 +1,9 @@
 //! "Your sessions": every device signed in as you, with revoke one / revoke all others.
 
-use super::content::FormMap;
 use super::{AdminLayout, NoticeQuery};
 use crate::http::error::{AppError, AppResult};
 use crate::http::session::Admin;
+use crate::http::FormMap;
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};

@@ -2,7 +2,6 @@
 //! created in the back office. The routes below are also the source of the OpenAPI document.
 
 mod error;
-pub(crate) mod items;
 pub(crate) mod openapi;
 
 pub use error::{ApiError, ApiResult};
@@ -27,10 +26,6 @@ pub struct ApiCaller {
 }
 
 impl ApiCaller {
-    pub fn actor(&self) -> String {
-        format!("api-token:{} ({})", self.token.id, self.token.name)
-    }
-
     /// This token, as the actor of a use case.
     pub fn who(&self) -> candor_app::Actor {
         candor_app::Actor::Token {

@@ -1,9 +1,18 @@
-//! What every back-office page shows around its content, and the confirmations a redirect may
-//! ask for. Shared by every feature that has back-office pages.
+//! What every back-office page shows around its content (the signed-in user, what their role
+//! may reach, the confirmation after a redirect), and rendering a page into a response. Shared by
+//! every feature with back-office pages.
 
+use crate::http::error::AppResult;
 use crate::http::session::Admin;
+use askama::Template;
+use axum::response::{Html, IntoResponse, Response};
 use candor_core::access::{allows, Permission};
 use candor_core::Kind;
+
+/// Renders a page.
+pub fn html<T: Template>(t: T) -> AppResult<Response> {
+    Ok(Html(t.render().map_err(anyhow::Error::from)?).into_response())
+}
 
 /// `?notice=key` after a redirect: which confirmation to show.
 #[derive(Default, Debug, serde::Deserialize)]

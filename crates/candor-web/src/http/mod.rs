@@ -15,6 +15,9 @@ pub mod upload;
 
 use axum::response::Response;
 
+/// A submitted form's fields by name.
+pub type FormMap = std::collections::HashMap<String, String>;
+
 /// Pages that hold links, names, drafts or documents meant for one person: never cached by
 /// browsers or proxies.
 pub async fn no_store(mut res: Response) -> Response {

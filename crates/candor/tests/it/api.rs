@@ -503,3 +503,69 @@ both_dbs!(
         assert_eq!(with_bodies, 17, "create for 8 kinds, replace for 9");
     }
 );
+
+both_dbs!(
+    api_content_writes_are_audited_like_the_back_office_with_the_token_as_actor,
+    |app: TestApp| async move {
+        let csrf = app.sign_in_owner().await;
+        let write = create_token(&app, &csrf, "read-write", "").await;
+        let c = reqwest::Client::new();
+        let api = |p: &str| app.url(&format!("/api/v1{p}"));
+        let body = |answer: &str| json!({"body": {"question": "Is there an API?", "answer": answer}});
+        let mut created = body("Yes.");
+        created["slug"] = "api-audit".into();
+        let requests = [
+            c.post(api("/faq")).json(&created),
+            c.put(api("/faq/api-audit?publish=true")).json(&body("Yes, REST.")),
+            c.put(api("/faq/api-audit")).json(&body("Yes, REST and JSON.")),
+            c.post(api("/faq/api-audit/publish")),
+            c.post(api("/faq/api-audit/unpublish")),
+            c.delete(api("/faq/api-audit")),
+        ];
+        for (req, expected) in requests.into_iter().zip([201, 200, 200, 200, 200, 204]) {
+            let r = req.bearer_auth(&write).send().await.unwrap();
+            assert_eq!(r.status(), expected);
+        }
+        // A write that fails records nothing of its own.
+        let r = c
+            .post(api("/controls"))
+            .bearer_auth(&write)
+            .json(&json!({"slug": "orphan", "body": {"section": "nowhere", "title": "T", "body": "B"}}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 422);
+
+        let chain = app.store.audit_chain(app.state.org()).await.unwrap();
+        let token_actor = chain
+            .iter()
+            .find(|e| e.record.action == "api.request")
+            .map(|e| format!("{} (test sync)", e.record.actor))
+            .expect("the token's requests are recorded");
+        let content: Vec<_> = chain
+            .iter()
+            .filter(|e| e.record.action.starts_with("content."))
+            .map(|e| {
+                (
+                    e.record.actor.as_str(),
+                    e.record.action.as_str(),
+                    e.record.target.as_str(),
+                )
+            })
+            .collect();
+        let t = token_actor.as_str();
+        assert_eq!(
+            content,
+            [
+                (t, "content.create", "faq/api-audit"),
+                (t, "content.edit", "faq/api-audit"),
+                (t, "content.publish", "faq/api-audit"),
+                (t, "content.edit", "faq/api-audit"),
+                (t, "content.publish", "faq/api-audit"),
+                (t, "content.unpublish", "faq/api-audit"),
+                (t, "content.delete", "faq/api-audit"),
+            ]
+        );
+        assert_eq!(candor_core::audit::verify(&chain), Ok(chain.len()));
+    }
+);

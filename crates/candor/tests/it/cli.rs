@@ -450,3 +450,36 @@ cli_both!(
         }
     }
 );
+
+cli_both!(
+    import_and_export_print_their_audit_lines_when_audit_stdout_is_on,
+    |env: CliEnv| {
+        assert!(env.candor(&["init"]).status.success());
+        let vars = [("CANDOR_AUDIT_STDOUT", "true"), ("USER", "carol")];
+        let printed = |out: &Output, action: &str| -> serde_json::Value {
+            assert!(out.status.success(), "{}", text(&out.stderr));
+            let stdout = text(&out.stdout);
+            stdout
+                .lines()
+                .filter(|l| l.starts_with('{'))
+                .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+                .find(|e| e["action"] == action)
+                .unwrap_or_else(|| panic!("no {action} line on stdout: {stdout}"))
+        };
+        let out = env.candor_with(&["export", "exported"], &vars);
+        let export = printed(&out, "content.export");
+        assert_eq!(
+            (export["actor"].as_str(), export["target"].as_str()),
+            (Some("cli:carol"), Some("directory/exported"))
+        );
+        let out = env.candor_with(&["import", "exported"], &vars);
+        let import = printed(&out, "content.import");
+        assert_eq!(import["actor"], "cli:carol");
+        assert_eq!(import["details"]["created"], 0);
+        assert_eq!(import["seq"].as_i64(), export["seq"].as_i64().map(|s| s + 1));
+        // Off by default: only the summary is printed.
+        let out = env.candor(&["import", "exported"]);
+        assert!(out.status.success());
+        assert!(!text(&out.stdout).contains("content.import"), "{}", text(&out.stdout));
+    }
+);

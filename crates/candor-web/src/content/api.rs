@@ -1,6 +1,6 @@
-//! Content items over the API.
+//! Content items over the API: the same use cases as the back office, with the token as actor.
 
-use super::{ApiCaller, ApiError, ApiResult};
+use crate::api::{ApiCaller, ApiError, ApiResult};
 use crate::AppState;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
@@ -29,11 +29,7 @@ pub fn item_json(i: &Item) -> Value {
         "slug": i.slug,
         "position": i.position,
         "updated": i.updated.to_string(),
-        "state": match (&i.published, i.has_unpublished_changes()) {
-            (None, _) => "draft",
-            (Some(_), true) => "changed",
-            (Some(_), false) => "published",
-        },
+        "state": i.state().as_str(),
         "draft": i.draft,
         "published": i.published,
     })
@@ -58,20 +54,6 @@ fn json_body(body: Result<Json<Value>, JsonRejection>) -> ApiResult<Value> {
 fn publish_flag(q: Result<Query<PublishFlag>, QueryRejection>) -> ApiResult<bool> {
     q.map(|Query(f)| f.publish)
         .map_err(|_| ApiError::BadRequest("the query parameter publish must be true or false".into()))
-}
-
-async fn validate(state: &AppState, kind: Kind, body: &Value) -> ApiResult<Value> {
-    let body = kind.validate(body).map_err(ApiError::Validation)?;
-    if kind == Kind::Control {
-        let section = body.get("section").and_then(Value::as_str).unwrap_or("");
-        if state.store().item(state.org(), Kind::Section, section).await?.is_none() {
-            return Err(ApiError::Validation(vec![candor_core::content::FieldError::new(
-                "section",
-                format!("there is no section with slug {section:?}; create it first or use an existing one"),
-            )]));
-        }
-    }
-    Ok(body)
 }
 
 pub async fn list(
@@ -128,26 +110,17 @@ pub async fn create(
             "send {\"slug\": \"...\", \"body\": {...}}; the body object is missing".into(),
         ));
     };
-    let content = validate(&state, kind, content).await?;
+    let checked = state.app().check_body(kind, content).await?;
     let slug = match req.get("slug").and_then(Value::as_str) {
         Some(s) => Slug::parse(s)
             .map_err(|e| ApiError::Validation(vec![candor_core::content::FieldError::new("slug", e.to_string())]))?,
-        None => Slug::from_title(&kind.title_of(&content))
+        None => Slug::from_title(&kind.title_of(&checked))
             .ok_or_else(|| ApiError::BadRequest("give a slug; none can be derived from the title".into()))?,
     };
-    let mut item = state
-        .store()
-        .create_item(state.org(), kind, slug.as_str(), &content, &caller.actor())
-        .await?;
-    if publish {
-        item = state
-            .store()
-            .publish(state.org(), kind, slug.as_str(), &caller.actor())
-            .await?;
-        state.refresh_site().await?;
-    }
+    let done = state.app().create(&caller.who(), kind, &slug, content, publish).await?;
+    state.apply(done.effects).await;
     tracing::info!(token.id = caller.token_id(), item.kind = %kind, item.slug = %slug, "created via API");
-    Ok((StatusCode::CREATED, Json(item_json(&item))).into_response())
+    Ok((StatusCode::CREATED, Json(item_json(&done.value))).into_response())
 }
 
 /// `PUT /api/v1/{kind}/{slug}` with `{"body": {...}}` replaces the draft.
@@ -169,16 +142,9 @@ pub async fn replace(
             "send {\"body\": {...}}; the body object is missing".into(),
         ));
     };
-    let content = validate(&state, kind, content).await?;
-    let mut item = state
-        .store()
-        .save_draft(state.org(), kind, &slug, &content, &caller.actor())
-        .await?;
-    if publish {
-        item = state.store().publish(state.org(), kind, &slug, &caller.actor()).await?;
-        state.refresh_site().await?;
-    }
-    Ok(Json(item_json(&item)))
+    let done = state.app().save(&caller.who(), kind, &slug, content, publish).await?;
+    state.apply(done.effects).await;
+    Ok(Json(item_json(&done.value)))
 }
 
 pub async fn delete(
@@ -187,11 +153,8 @@ pub async fn delete(
     Path((kind, slug)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
     let kind = kind_of(&kind)?;
-    if kind == Kind::Profile {
-        return Err(ApiError::Conflict("the profile cannot be deleted".into()));
-    }
-    state.store().delete_item(state.org(), kind, &slug).await?;
-    state.refresh_site().await?;
+    let done = state.app().delete(&caller.who(), kind, &slug).await?;
+    state.apply(done.effects).await;
     tracing::info!(token.id = caller.token_id(), item.kind = %kind, item.slug = %slug, "deleted via API");
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,9 +1,10 @@
 //! Revision history: readable diffs between revisions, and restoring an old one.
 
-use super::content::{html, parse_kind, FormMap};
-use super::AdminLayout;
+use super::admin::{item_action, parse_kind};
 use crate::http::error::{AppError, AppResult};
+use crate::http::layout::{html, AdminLayout};
 use crate::http::session::Admin;
+use crate::http::FormMap;
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, State};
@@ -123,18 +124,8 @@ pub async fn restore(
     Path((kind, slug, number)): Path<(String, String, i64)>,
     Form(form): Form<FormMap>,
 ) -> AppResult<Response> {
-    let kind = super::content::item_action(&admin, &form, &kind)?;
-    state
-        .store()
-        .restore_revision(state.org(), kind, &slug, number, admin.actor())
-        .await?;
-    admin
-        .audit(
-            &state,
-            "content.restore",
-            &format!("{kind}/{slug}"),
-            serde_json::json!({"revision": number}),
-        )
-        .await;
+    let kind = item_action(&admin, &form, &kind)?;
+    let done = state.app().restore(&admin.who(), kind, &slug, number).await?;
+    state.apply(done.effects).await;
     Ok(Redirect::to(&format!("/admin/content/{kind}/{slug}?notice=restored")).into_response())
 }
