@@ -10,6 +10,7 @@
 
 mod actor;
 pub mod audit;
+pub mod audit_log;
 pub mod content;
 mod error;
 mod work;

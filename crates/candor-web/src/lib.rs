@@ -2,6 +2,7 @@
 
 mod admin;
 mod api;
+mod audit;
 pub mod blob_sweep;
 pub mod bootstrap;
 pub mod config;

@@ -2,10 +2,10 @@
 //! bulk, with an optional message), the grants (revoke), the rules and NDA text, and the access
 //! report (per document or per company, as a page or CSV).
 
-use super::audit::csv_field;
 use super::{display_time, AdminLayout, NoticeQuery};
 use crate::gated::{approve, current_nda, hex_sha256, rules};
 use crate::http::error::{AppError, AppResult};
+use crate::http::format::csv_field;
 use crate::http::session::Admin;
 use crate::AppState;
 use askama::Template;

@@ -1,4 +1,4 @@
-//! How pages show sizes and times, and the headers of a file download.
+//! How pages show sizes and times, CSV fields, and the headers of a file download.
 
 use axum::http::header;
 
@@ -28,3 +28,23 @@ pub const DOWNLOAD_HEADERS: [(header::HeaderName, &str); 2] = [
     (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
     (header::CACHE_CONTROL, "no-store"),
 ];
+
+/// A CSV field: quoted, quotes doubled, and a leading formula character neutralised so that a
+/// spreadsheet opening the export does not run an attacker-chosen formula.
+pub fn csv_field(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_owned()
+    };
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn csv_fields_are_quoted_and_formulas_defused() {
+        assert_eq!(super::csv_field("a\"b"), "\"a\"\"b\"");
+        assert_eq!(super::csv_field("=HYPERLINK(1)"), "\"'=HYPERLINK(1)\"");
+    }
+}
