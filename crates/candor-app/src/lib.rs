@@ -13,6 +13,7 @@ pub mod audit;
 pub mod audit_log;
 pub mod content;
 mod error;
+pub mod outbox;
 mod work;
 
 pub use actor::Actor;

@@ -10,6 +10,7 @@ pub mod demo_documents;
 mod gated;
 pub mod http;
 pub mod keys;
+mod outbox;
 mod public;
 mod public_documents;
 mod server;

@@ -317,6 +317,24 @@ fn routes(upload_limit: u64) -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             Needs(ViewAuditLog),
             get(crate::audit::export),
         ),
+        r(
+            g.clone(),
+            "/admin/outbox",
+            Needs(ManageOutbox),
+            get(crate::outbox::list),
+        ),
+        r(
+            p.clone(),
+            "/admin/outbox/{id}/retry",
+            Needs(ManageOutbox),
+            post(crate::outbox::retry),
+        ),
+        r(
+            p.clone(),
+            "/admin/outbox/{id}/discard",
+            Needs(ManageOutbox),
+            post(crate::outbox::discard),
+        ),
         r(g.clone(), "/admin/tokens", Needs(ViewApiTokens), get(tokens::list)),
         r(p.clone(), "/admin/tokens", Needs(ManageApiTokens), post(tokens::create)),
         r(

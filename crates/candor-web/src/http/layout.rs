@@ -22,6 +22,7 @@ pub struct AdminLayout {
     pub can_view_tokens: bool,
     pub can_view_audit: bool,
     pub can_manage_access: bool,
+    pub can_manage_outbox: bool,
     pub kinds: Vec<(&'static str, &'static str)>,
     pub notice: Option<&'static str>,
 }
@@ -38,6 +39,7 @@ impl AdminLayout {
             can_view_tokens: allows(admin.0.user.role, Permission::ViewApiTokens),
             can_view_audit: allows(admin.0.user.role, Permission::ViewAuditLog),
             can_manage_access: allows(admin.0.user.role, Permission::ManageAccessRequests),
+            can_manage_outbox: allows(admin.0.user.role, Permission::ManageOutbox),
             kinds: Kind::ALL.iter().map(|k| (k.as_str(), k.label())).collect(),
             notice: notice.and_then(notice_text),
         }
@@ -70,6 +72,8 @@ pub fn notice_text(key: &str) -> Option<&'static str> {
         "nothing-decided" => "Nothing changed: those requests were decided already.",
         "grant-revoked" => "Access revoked. The viewer can no longer download.",
         "version-added" => "New version uploaded. Viewers now get it; older versions are kept.",
+        "mail-retried" => "The message is due now; the outbox tries to send it at once.",
+        "mail-discarded" => "Message discarded. It will not be sent.",
         _ => return None,
     })
 }

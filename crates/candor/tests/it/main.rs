@@ -16,6 +16,7 @@ mod links;
 mod listener;
 mod mail;
 mod mfa;
+mod outbox;
 mod passkeys;
 mod public;
 mod services;
