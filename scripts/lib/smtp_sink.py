@@ -6,6 +6,9 @@ half a message).
 
 Listens on 127.0.0.1 (PORT 0 or absent: any free port), prints `ready PORT` once listening, and
 exits when its standard input closes (the test that started it is gone) or on SIGTERM.
+
+While a file named `refuse` exists in DIR, every recipient is refused for good (550), as a
+server refuses an address that does not exist.
 """
 
 import asyncio
@@ -19,6 +22,12 @@ class Sink:
     def __init__(self, folder):
         self.folder = folder
         self.count = 0
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if os.path.exists(os.path.join(self.folder, "refuse")):
+            return "550 5.1.1 <%s>: no such mailbox here (the test sink refuses)" % address
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         self.count += 1

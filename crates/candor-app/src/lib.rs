@@ -11,10 +11,12 @@
 pub mod access;
 mod actor;
 pub mod audit;
+pub mod audit_log;
 pub mod content;
 pub mod documents;
 mod error;
 pub mod mail;
+pub mod outbox;
 pub mod viewer;
 mod work;
 

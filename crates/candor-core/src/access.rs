@@ -84,6 +84,9 @@ pub enum Permission {
     /// Download a document's stored file as uploaded: no watermark, whoever may read it. Kept
     /// to the people who decide who sees documents; others see a document's details only.
     DownloadRawDocuments,
+    /// See mail that has not gone out (recipients, subjects, errors; never the text, whose links
+    /// are credentials), and send it again or drop it.
+    ManageOutbox,
 }
 
 /// The permission table.
@@ -124,6 +127,7 @@ mod tests {
             ManageAccessRequests,
             TriageReports,
             DownloadRawDocuments,
+            ManageOutbox,
         ] {
             assert!(!allows(Role::Auditor, p), "{p:?}");
         }
@@ -135,6 +139,17 @@ mod tests {
             assert_eq!(
                 allows(r, Permission::DownloadRawDocuments),
                 matches!(r, Role::Owner | Role::Admin | Role::AccessManager),
+                "{r:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_outbox_goes_only_to_owners_and_admins() {
+        for r in Role::ALL {
+            assert_eq!(
+                allows(r, Permission::ManageOutbox),
+                matches!(r, Role::Owner | Role::Admin),
                 "{r:?}"
             );
         }

@@ -1,7 +1,7 @@
 //! The outbox: outgoing mail is written here first (in the same transaction as whatever caused
 //! it, where that matters) and delivered by a worker, so a mail-server outage loses nothing.
 
-use crate::{get, now, OrgId, Store, StoreResult};
+use crate::{get, now, OrgId, Store, StoreError, StoreResult, Tx};
 use sqlx::any::AnyRow;
 
 /// A message to queue.
@@ -148,17 +148,16 @@ impl Store {
         Ok(())
     }
 
-    /// A permanent refusal: stop trying, keep the reason for the back office.
+    /// A permanent refusal: stop trying, keep the reason for the back office. The bodies stay
+    /// until the message is sent after all (an owner fixed the address or the server and asked
+    /// for a retry) or discarded.
     pub async fn mark_email_failed(&self, id: i64, error: &str) -> StoreResult<()> {
-        sqlx::query(
-            "UPDATE outbox SET attempts = attempts + 1, failed_at = $1, last_error = $2, body_text = '', body_html = NULL \
-             WHERE id = $3",
-        )
-        .bind(now())
-        .bind(error)
-        .bind(id)
-        .execute(&self.pool)
-        .await?;
+        sqlx::query("UPDATE outbox SET attempts = attempts + 1, failed_at = $1, last_error = $2 WHERE id = $3")
+            .bind(now())
+            .bind(error)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
@@ -167,5 +166,132 @@ impl Store {
         let sql = format!("SELECT {COLUMNS} FROM outbox WHERE org_id = $1 ORDER BY id DESC LIMIT $2");
         let rows = sqlx::query(&sql).bind(org).bind(limit).fetch_all(&self.pool).await?;
         rows.iter().map(email_from_row).collect()
+    }
+}
+
+/// What the back office may see of a message that has not been delivered: never its bodies,
+/// whose links (password resets, sign-in links) are credentials.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UndeliveredEmail {
+    pub id: i64,
+    pub recipient: String,
+    pub subject: String,
+    pub purpose: String,
+    pub created_at: i64,
+    pub attempts: i64,
+    pub next_attempt_at: i64,
+    pub last_error: Option<String>,
+    /// `Pending` (waiting for its next attempt) or `Failed` (refused for good).
+    pub status: OutboxStatus,
+    /// Whether its text is still stored, so it can be sent again (messages refused before
+    /// Candor kept the text of failed mail have none).
+    pub has_text: bool,
+}
+
+const UNDELIVERED: &str = "SELECT id, recipient, subject, purpose, created_at, attempts, next_attempt_at, last_error, \
+                           failed_at, CAST(CASE WHEN body_text = '' THEN 0 ELSE 1 END AS BIGINT) AS has_text FROM outbox \
+                           WHERE org_id = $1 AND sent_at IS NULL";
+
+fn undelivered_from_row(row: &AnyRow) -> StoreResult<UndeliveredEmail> {
+    Ok(UndeliveredEmail {
+        id: get(row, "id")?,
+        recipient: get(row, "recipient")?,
+        subject: get(row, "subject")?,
+        purpose: get(row, "purpose")?,
+        created_at: get(row, "created_at")?,
+        attempts: get(row, "attempts")?,
+        next_attempt_at: get(row, "next_attempt_at")?,
+        last_error: get(row, "last_error")?,
+        status: if get::<Option<i64>>(row, "failed_at")?.is_some() {
+            OutboxStatus::Failed
+        } else {
+            OutboxStatus::Pending
+        },
+        has_text: get::<i64>(row, "has_text")? != 0,
+    })
+}
+
+impl Store {
+    /// Messages not delivered yet, failed ones first, then by age (oldest first), at most `limit`.
+    pub async fn undelivered_emails(&self, org: OrgId, limit: i64) -> StoreResult<Vec<UndeliveredEmail>> {
+        let sql = format!("{UNDELIVERED} ORDER BY CASE WHEN failed_at IS NULL THEN 1 ELSE 0 END, id LIMIT $2");
+        let rows = sqlx::query(&sql).bind(org).bind(limit).fetch_all(&self.pool).await?;
+        rows.iter().map(undelivered_from_row).collect()
+    }
+
+    /// How much mail is in trouble: refused for good, or waiting after a failed attempt.
+    pub async fn mail_trouble(&self, org: OrgId) -> StoreResult<MailTrouble> {
+        let row = sqlx::query(
+            "SELECT CAST(COALESCE(SUM(CASE WHEN failed_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS BIGINT) AS failed, \
+                    CAST(COALESCE(SUM(CASE WHEN failed_at IS NULL AND attempts > 0 THEN 1 ELSE 0 END), 0) AS BIGINT) AS retrying \
+             FROM outbox WHERE org_id = $1 AND sent_at IS NULL",
+        )
+        .bind(org)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(MailTrouble {
+            failed: get(&row, "failed")?,
+            retrying: get(&row, "retrying")?,
+        })
+    }
+}
+
+/// Mail that has not gone out and has met an error.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MailTrouble {
+    /// Refused for good by the mail server; not tried again until someone retries it.
+    pub failed: i64,
+    /// Waiting for another attempt after at least one failed.
+    pub retrying: i64,
+}
+
+impl MailTrouble {
+    pub fn total(&self) -> i64 {
+        self.failed + self.retrying
+    }
+}
+
+impl Tx {
+    /// One message not delivered yet; `NotFound` when there is none by that id (or it was sent).
+    pub async fn undelivered_email(&mut self, org: OrgId, id: i64) -> StoreResult<UndeliveredEmail> {
+        let sql = format!("{UNDELIVERED} AND id = $2");
+        let row = sqlx::query(&sql)
+            .bind(org)
+            .bind(id)
+            .fetch_optional(&mut **self)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("undelivered message {id}")))?;
+        undelivered_from_row(&row)
+    }
+
+    /// Makes a pending or failed message due now: a failed one is tried again, its attempts
+    /// kept. Counted as queued, so the outbox worker is woken once this commits.
+    pub async fn make_email_due(&mut self, org: OrgId, id: i64) -> StoreResult<()> {
+        let done = sqlx::query(
+            "UPDATE outbox SET next_attempt_at = $1, failed_at = NULL WHERE org_id = $2 AND id = $3 AND sent_at IS NULL",
+        )
+        .bind(now())
+        .bind(org)
+        .bind(id)
+        .execute(&mut **self)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("undelivered message {id}")));
+        }
+        self.mail_queued += 1;
+        Ok(())
+    }
+
+    /// Removes a message that has not been delivered, bodies and all.
+    pub async fn delete_email(&mut self, org: OrgId, id: i64) -> StoreResult<()> {
+        let done = sqlx::query("DELETE FROM outbox WHERE org_id = $1 AND id = $2 AND sent_at IS NULL")
+            .bind(org)
+            .bind(id)
+            .execute(&mut **self)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("undelivered message {id}")));
+        }
+        Ok(())
     }
 }

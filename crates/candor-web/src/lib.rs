@@ -2,12 +2,14 @@
 
 mod admin;
 mod api;
+mod audit;
 pub mod bootstrap;
 pub mod config;
 mod content;
 mod documents;
 pub mod http;
 pub mod keys;
+mod outbox;
 mod public;
 mod routes;
 mod server;

@@ -489,12 +489,25 @@ fn routes(upload_limit: u64) -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             Needs(ManageUsers),
             post(crate::admin::users::end_sessions),
         ),
-        r(GET, "/admin/audit", Needs(ViewAuditLog), get(crate::admin::audit::list)),
+        r(GET, "/admin/audit", Needs(ViewAuditLog), get(crate::audit::list)),
         r(
             GET,
             "/admin/audit/export",
             Needs(ViewAuditLog),
-            get(crate::admin::audit::export),
+            get(crate::audit::export),
+        ),
+        r(GET, "/admin/outbox", Needs(ManageOutbox), get(crate::outbox::list)),
+        r(
+            POST,
+            "/admin/outbox/{id}/retry",
+            Needs(ManageOutbox),
+            post(crate::outbox::retry),
+        ),
+        r(
+            POST,
+            "/admin/outbox/{id}/discard",
+            Needs(ManageOutbox),
+            post(crate::outbox::discard),
         ),
         r(
             GET,

@@ -1,6 +1,5 @@
 //! The back office at `/admin`: server-rendered, no JavaScript, every form CSRF-protected.
 
-pub(crate) mod audit;
 pub(crate) mod auth;
 pub(crate) mod forgot;
 pub(crate) mod mfa;

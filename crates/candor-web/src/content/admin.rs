@@ -40,6 +40,8 @@ struct DashRow {
 struct DashboardPage {
     layout: AdminLayout,
     rows: Vec<DashRow>,
+    /// Mail that met an error, shown to those who may act on the outbox.
+    mail: candor_store::MailTrouble,
 }
 
 pub async fn dashboard(
@@ -61,10 +63,12 @@ pub async fn dashboard(
             }
         })
         .collect();
-    html(DashboardPage {
-        layout: AdminLayout::new(&admin, q.notice.as_deref()),
-        rows,
-    })
+    let layout = AdminLayout::new(&admin, q.notice.as_deref());
+    let mail = match layout.can_manage_outbox {
+        true => state.store().mail_trouble(state.org()).await?,
+        false => Default::default(),
+    };
+    html(DashboardPage { layout, rows, mail })
 }
 
 struct ListRow {

@@ -1,4 +1,4 @@
-//! How pages show sizes and times, and the headers of a file download.
+//! How pages show sizes and times, CSV fields, and the headers of a file download.
 
 use axum::http::header;
 
@@ -38,4 +38,13 @@ pub fn csv_field(s: &str) -> String {
         s.to_owned()
     };
     format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn csv_fields_are_quoted_and_formulas_defused() {
+        assert_eq!(super::csv_field("a\"b"), "\"a\"\"b\"");
+        assert_eq!(super::csv_field("=HYPERLINK(1)"), "\"'=HYPERLINK(1)\"");
+    }
 }

@@ -31,6 +31,7 @@ pub struct AdminLayout {
     pub can_view_tokens: bool,
     pub can_view_audit: bool,
     pub can_manage_access: bool,
+    pub can_manage_outbox: bool,
     pub kinds: Vec<(&'static str, &'static str)>,
     pub notice: Option<&'static str>,
 }
@@ -47,6 +48,7 @@ impl AdminLayout {
             can_view_tokens: allows(admin.0.user.role, Permission::ViewApiTokens),
             can_view_audit: allows(admin.0.user.role, Permission::ViewAuditLog),
             can_manage_access: allows(admin.0.user.role, Permission::ManageAccessRequests),
+            can_manage_outbox: allows(admin.0.user.role, Permission::ManageOutbox),
             kinds: Kind::ALL.iter().map(|k| (k.as_str(), k.label())).collect(),
             notice: notice.and_then(notice_text),
         }
@@ -54,7 +56,7 @@ impl AdminLayout {
 }
 
 /// Notices are chosen from a fixed list by key, so nothing from the URL is echoed into the page.
-fn notice_text(key: &str) -> Option<&'static str> {
+pub fn notice_text(key: &str) -> Option<&'static str> {
     Some(match key {
         "saved" => "Draft saved. Visitors see it once you publish.",
         "published" => "Published. The public site shows it now.",
@@ -80,6 +82,8 @@ fn notice_text(key: &str) -> Option<&'static str> {
         "grant-revoked" => "Access revoked. The viewer can no longer download.",
         "document-deleted" => "Document deleted, with every version and its files.",
         "version-added" => "New version uploaded. Viewers now get it; older versions are kept.",
+        "mail-retried" => "The message is due now; the outbox tries to send it at once.",
+        "mail-discarded" => "Message discarded. It will not be sent.",
         _ => return None,
     })
 }

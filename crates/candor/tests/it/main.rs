@@ -17,6 +17,7 @@ mod links;
 mod listener;
 mod mail;
 mod mfa;
+mod outbox;
 mod passkeys;
 mod public;
 mod services;

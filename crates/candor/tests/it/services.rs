@@ -105,6 +105,16 @@ impl MailSink {
         names.iter().map(|p| std::fs::read_to_string(p).unwrap()).collect()
     }
 
+    /// From now on, refuses every recipient for good (550) while `refuse` is true.
+    pub fn refuse(&self, refuse: bool) {
+        let flag = self.dir.path().join("refuse");
+        if refuse {
+            std::fs::write(flag, b"").unwrap();
+        } else {
+            std::fs::remove_file(flag).unwrap();
+        }
+    }
+
     /// Waits up to 20 s until at least `n` messages have arrived.
     pub async fn wait_for(&self, n: usize) -> Vec<String> {
         for _ in 0..200 {

@@ -1,14 +1,16 @@
-//! The audit log in the back office: filter, read, verify, export as JSON Lines or CSV.
+//! The audit log in the back office: filter, read, verify, export as JSON Lines or CSV. Reading
+//! changes nothing; an export is recorded by its use case (`audit.export`).
 
-use super::AdminLayout;
 use crate::http::error::AppResult;
 use crate::http::format::csv_field;
+use crate::http::layout::AdminLayout;
 use crate::http::session::Admin;
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
+use candor_app::audit_log::ExportFormat;
 use candor_core::audit::{verify, AuditEntry};
 use candor_store::AuditFilter;
 use chrono::NaiveDate;
@@ -158,25 +160,24 @@ fn to_csv(entries: &[AuditEntry]) -> String {
 
 pub async fn export(State(state): State<AppState>, admin: Admin, Query(q): Query<AuditQuery>) -> AppResult<Response> {
     let filter = q.filter(None).map_err(crate::http::error::AppError::BadRequest)?;
-    let mut entries = state.store().audit_entries(state.org(), &filter).await?;
-    entries.reverse(); // oldest first, as a log reads
-    let csv = q.format == "csv";
-    admin
-        .audit(
-            &state,
-            "audit.export",
-            "",
-            serde_json::json!({"format": if csv { "csv" } else { "jsonl" }, "entries": entries.len()}),
-        )
-        .await;
-    let (body, content_type, name) = if csv {
-        (to_csv(&entries), "text/csv; charset=utf-8", "candor-audit.csv")
+    let format = if q.format == "csv" {
+        ExportFormat::Csv
     } else {
-        let lines: Vec<String> = entries
-            .iter()
-            .map(|e| serde_json::to_string(e).expect("entries serialize"))
-            .collect();
-        (lines.join("\n") + "\n", "application/x-ndjson", "candor-audit.jsonl")
+        ExportFormat::JsonLines
+    };
+    let done = state.app().export_audit_log(&admin.who(), &filter, format).await?;
+    state.apply(done.effects).await;
+    let entries = done.value;
+    let (body, content_type, name) = match format {
+        ExportFormat::Csv => (to_csv(&entries), "text/csv; charset=utf-8", "candor-audit.csv"),
+        ExportFormat::JsonLines => {
+            let mut out = String::new();
+            for e in &entries {
+                out.push_str(&serde_json::to_string(e).map_err(anyhow::Error::from)?);
+                out.push('\n');
+            }
+            (out, "application/x-ndjson", "candor-audit.jsonl")
+        }
     };
     Ok((
         [
@@ -186,13 +187,4 @@ pub async fn export(State(state): State<AppState>, admin: Admin, Query(q): Query
         body,
     )
         .into_response())
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn csv_fields_are_quoted_and_formulas_defused() {
-        assert_eq!(super::csv_field("a\"b"), "\"a\"\"b\"");
-        assert_eq!(super::csv_field("=HYPERLINK(1)"), "\"'=HYPERLINK(1)\"");
-    }
 }
