@@ -21,7 +21,7 @@ struct ButtonForm<'a> {
 #[derive(Template)]
 #[template(path = "site/link.html")]
 struct LinkPage<'a> {
-    layout: &'a crate::site::pages::Layout,
+    layout: &'a crate::http::public_layout::Layout,
     current: &'a str,
     query: &'a str,
     title: &'a str,

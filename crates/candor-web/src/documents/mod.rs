@@ -47,7 +47,7 @@ fn check_form_csrf(headers: &HeaderMap, form: &HashMap<String, String>) -> AppRe
 #[derive(askama::Template)]
 #[template(path = "site/message.html")]
 struct MessagePage<'a> {
-    layout: &'a crate::site::pages::Layout,
+    layout: &'a crate::http::public_layout::Layout,
     current: &'a str,
     query: &'a str,
     title: &'a str,

@@ -19,7 +19,7 @@ use std::net::SocketAddr;
 #[derive(Template)]
 #[template(path = "site/nda.html")]
 struct NdaPage<'a> {
-    layout: &'a crate::site::pages::Layout,
+    layout: &'a crate::http::public_layout::Layout,
     current: &'a str,
     query: &'a str,
     csrf: &'a str,

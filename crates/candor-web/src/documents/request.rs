@@ -23,7 +23,7 @@ use std::net::SocketAddr;
 #[derive(Template)]
 #[template(path = "site/request.html")]
 struct RequestPage<'a> {
-    layout: &'a crate::site::pages::Layout,
+    layout: &'a crate::http::public_layout::Layout,
     current: &'a str,
     query: &'a str,
     csrf: &'a str,

@@ -108,7 +108,7 @@ struct Row {
 #[derive(Template)]
 #[template(path = "site/viewer.html")]
 struct ViewerPage<'a> {
-    layout: &'a crate::site::pages::Layout,
+    layout: &'a crate::http::public_layout::Layout,
     current: &'a str,
     query: &'a str,
     email: &'a str,
@@ -292,7 +292,7 @@ pub async fn logout(
 #[derive(Template)]
 #[template(path = "site/viewer_signin.html")]
 struct SigninPage<'a> {
-    layout: &'a crate::site::pages::Layout,
+    layout: &'a crate::http::public_layout::Layout,
     current: &'a str,
     query: &'a str,
     csrf: &'a str,

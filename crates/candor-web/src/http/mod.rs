@@ -9,6 +9,7 @@ pub mod format;
 pub mod headers;
 pub mod layers;
 pub mod layout;
+pub mod public_layout;
 pub mod ratelimit;
 pub mod session;
 pub mod upload;

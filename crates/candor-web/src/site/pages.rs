@@ -7,25 +7,7 @@ use candor_core::content::ShownStatus;
 use candor_core::markdown::{to_safe_html, to_safe_html_with_top};
 use chrono::NaiveDate;
 
-pub struct Link {
-    pub href: String,
-    pub label: String,
-}
-
-/// What every public page shares: header, navigation and footer.
-pub struct Layout {
-    pub org_name: String,
-    pub tagline: String,
-    pub logo_url: Option<String>,
-    pub website: Option<String>,
-    pub security_email: String,
-    pub privacy_email: String,
-    pub support_email: String,
-    pub nav: Vec<Link>,
-    pub footer_links: Vec<Link>,
-    pub asset_version: &'static str,
-    pub brand_version: String,
-}
+pub use crate::http::public_layout::{Layout, Link};
 
 pub fn human_date(d: NaiveDate) -> String {
     d.format("%-d %B %Y").to_string()

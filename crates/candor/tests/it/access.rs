@@ -204,14 +204,15 @@ both_dbs!(viewer_routes_need_a_viewer_session, |app: TestApp| async move {
     app.sign_in_owner().await;
     let viewer = app.new_browser();
     let id = "route-test-viewer-session-id";
-    app.store
-        .create_viewer_session(
-            app.state.org(),
-            &candor_crypto::token_digest(id),
-            "reader@customer.example",
-        )
-        .await
-        .unwrap();
+    let mut tx = app.store.begin().await.unwrap();
+    tx.create_viewer_session(
+        app.state.org(),
+        &candor_crypto::token_digest(id),
+        "reader@customer.example",
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
     let no_redirects = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()

@@ -1,0 +1,23 @@
+//! The frame of every public page (header, navigation, footer), shared by the public site and
+//! by the features that render public pages of their own (the visitor's path to documents).
+//! The site feature builds it from published content (`site::pages`).
+
+pub struct Link {
+    pub href: String,
+    pub label: String,
+}
+
+/// What every public page shares: header, navigation and footer.
+pub struct Layout {
+    pub org_name: String,
+    pub tagline: String,
+    pub logo_url: Option<String>,
+    pub website: Option<String>,
+    pub security_email: String,
+    pub privacy_email: String,
+    pub support_email: String,
+    pub nav: Vec<Link>,
+    pub footer_links: Vec<Link>,
+    pub asset_version: &'static str,
+    pub brand_version: String,
+}
