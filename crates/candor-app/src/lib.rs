@@ -12,6 +12,9 @@ mod actor;
 pub mod audit;
 pub mod content;
 mod error;
+pub mod identity;
+pub mod keys;
+mod secrets;
 mod work;
 
 pub use actor::Actor;
@@ -111,5 +114,19 @@ impl App {
     /// Starts the transaction of one use case.
     pub async fn begin(&self) -> Result<Work> {
         Ok(Work::new(self.store.begin().await?, self.org))
+    }
+
+    /// Records an event that changes nothing else (a failed sign-in, a download), in its own
+    /// transaction.
+    pub async fn record(
+        &self,
+        actor: &Actor,
+        action: Action,
+        target: impl Into<String>,
+        details: serde_json::Value,
+    ) -> Result<Done<()>> {
+        let mut work = self.begin().await?;
+        work.audit(actor, action, target, details).await?;
+        work.finish(()).await
     }
 }

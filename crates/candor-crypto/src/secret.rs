@@ -13,7 +13,8 @@ use crate::envelope::{CryptoError, DataKey, KeyRing, WrappedKey};
 use base64::Engine;
 use ring::aead::{Aad, Nonce};
 
-const PREFIX: &str = "sealed1:";
+/// How every sealed value begins.
+pub const PREFIX: &str = "sealed1:";
 const AAD: &str = "candor secret v1 ";
 
 fn b64() -> base64::engine::GeneralPurpose {

@@ -8,15 +8,15 @@ pub mod config;
 pub mod demo_documents;
 mod gated;
 pub mod http;
-pub mod keys;
+pub mod identity;
 mod public;
 mod public_documents;
 mod server;
 pub mod simple_pdf;
 pub mod site;
-pub mod sso;
 mod state;
 pub mod tls;
+mod tokens;
 pub mod watermark;
 
 pub use admin::{route_table as admin_route_table, Access, RouteSpec};

@@ -275,20 +275,13 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             init_logging(&config);
             let store = open_store(&config).await?;
             let org = store.ensure_org(DEFAULT_ORG).await?;
-            let r = candor_web::keys::rotate(&store, &config.data_dir, None).await?;
-            let details = serde_json::json!({"current": r.current, "started": r.started, "rewrapped": r.rewrapped, "retired": r.retired});
-            cli_audit(
-                &store,
-                org,
-                "keys.rotate",
-                &format!("master-key/{}", r.current),
-                details,
-            )
-            .await?;
+            let app = open_app(&config, store.clone(), org)?;
+            let r = app.rotate_keys(&cli_actor(), None).await?.value;
             println!(
-                "Master key {} now wraps every file key ({} re-wrapped{}{}).",
+                "Master key {} now wraps every file key and stored secret ({} file keys and {} secrets re-wrapped{}{}).",
                 r.current,
                 r.rewrapped,
+                r.secrets,
                 if r.started {
                     ""
                 } else {
@@ -483,6 +476,25 @@ fn os_user() -> String {
 
 /// Records a command-line action on `target`; the actor is the operating-system user running
 /// `candor`.
+/// Who acts at the command line, for the use cases.
+fn cli_actor() -> candor_app::Actor {
+    candor_app::Actor::Cli { os_user: os_user() }
+}
+
+/// The use cases over `store`, with the blob store and master key ring from `config`.
+fn open_app(config: &Config, store: Store, org: i64) -> anyhow::Result<candor_app::App> {
+    let blobs = candor_blob::BlobStore::open(&config.storage.backend)?;
+    let (ring, _) = candor_blob::keyfile::load(&config.data_dir, config.storage.master_key.as_deref(), false)?;
+    Ok(candor_app::App::new(
+        store,
+        org,
+        blobs,
+        ring,
+        config.data_dir.clone(),
+        config.storage.master_key.clone(),
+    ))
+}
+
 async fn cli_audit(
     store: &Store,
     org: i64,

@@ -7,6 +7,7 @@
 pub mod error;
 pub mod format;
 pub mod headers;
+pub mod layout;
 pub mod ratelimit;
 pub mod session;
 pub mod upload;

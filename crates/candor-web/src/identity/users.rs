@@ -1,7 +1,7 @@
 //! Managing back-office users (owners only).
 
-use super::AdminLayout;
 use crate::http::error::{AppError, AppResult};
+use crate::http::layout::AdminLayout;
 use crate::http::session::Admin;
 use crate::AppState;
 use askama::Template;
@@ -314,14 +314,7 @@ pub async fn reset_mfa(
 ) -> AppResult<Response> {
     admin.check_csrf(&form)?;
     let user = state.store().user(state.org(), id).await?.ok_or(AppError::NotFound)?;
-    state.store().reset_totp(user.id).await?;
-    admin
-        .audit(
-            &state,
-            "auth.mfa.reset",
-            &format!("user/{}", user.email),
-            serde_json::json!({}),
-        )
-        .await;
+    let done = state.app().reset_mfa(&admin.who(), &user).await?;
+    state.apply(done.effects).await;
     Ok(Redirect::to("/admin/users?notice=mfa-reset").into_response())
 }

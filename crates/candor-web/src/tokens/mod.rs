@@ -1,7 +1,7 @@
 //! API tokens: created here, shown once, stored as a digest.
 
-use super::{AdminLayout, NoticeQuery};
 use crate::http::error::AppResult;
+use crate::http::layout::{AdminLayout, NoticeQuery};
 use crate::http::session::Admin;
 use crate::AppState;
 use askama::Template;

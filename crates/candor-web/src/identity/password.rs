@@ -1,9 +1,9 @@
 //! Changing your own password: the current one is required, the new one must pass the policy,
 //! and every other session of yours ends.
 
-use super::content::FormMap;
-use super::AdminLayout;
+use super::FormMap;
 use crate::http::error::AppResult;
+use crate::http::layout::AdminLayout;
 use crate::http::session::Admin;
 use crate::AppState;
 use askama::Template;

@@ -1,8 +1,8 @@
 //! "Your sessions": every device signed in as you, with revoke one / revoke all others.
 
-use super::content::FormMap;
-use super::{AdminLayout, NoticeQuery};
+use super::FormMap;
 use crate::http::error::{AppError, AppResult};
+use crate::http::layout::{AdminLayout, NoticeQuery};
 use crate::http::session::Admin;
 use crate::AppState;
 use askama::Template;

@@ -7,10 +7,10 @@
 //! finds nothing and fails with a clear page.
 
 use super::auth::open_session;
+use super::oidc::{decide, Decision, Existing, Identity};
 use crate::http::error::{AppError, AppResult};
 use crate::http::session::user_agent;
 use crate::http::session::{cookie, read_cookie, safe_next};
-use crate::sso::{decide, Decision, Existing, Identity};
 use crate::AppState;
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};

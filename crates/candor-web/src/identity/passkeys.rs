@@ -9,8 +9,8 @@
 
 use super::auth::{check_pre_session_csrf, open_session};
 use super::mfa::finish_second_factor;
-use super::{AdminLayout, NoticeQuery};
 use crate::http::error::{AppError, AppResult};
+use crate::http::layout::{AdminLayout, NoticeQuery};
 use crate::http::session::user_agent;
 use crate::http::session::{safe_next, Admin};
 use crate::AppState;
