@@ -15,6 +15,7 @@ mod error;
 pub mod identity;
 pub mod keys;
 mod secrets;
+pub mod tokens;
 mod work;
 
 pub use actor::Actor;

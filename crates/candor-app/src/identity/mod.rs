@@ -1,8 +1,10 @@
 //! Identity: users, sessions, second factors, passkeys and single sign-on.
 
 mod mfa;
+mod sessions;
 
 pub use mfa::{Enrolment, TotpState, RECOVERY_CODES, REQUIRE_MFA};
+pub use sessions::SignIn;
 
 /// The context a user's TOTP secret is sealed under: it opens on that user's row only.
 pub(crate) fn totp_context(user_id: i64) -> String {

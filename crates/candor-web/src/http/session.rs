@@ -186,14 +186,14 @@ pub async fn enforce(
         if let Some(old) = read_cookie(req.headers(), session_cookie_name(&state)) {
             let fresh = candor_crypto::random_token();
             match state
-                .store()
+                .app()
                 .rotate_session(&token_digest(old), &token_digest(fresh.expose()))
                 .await
             {
                 Ok(true) => new_cookie = Some(cookie(&state, session_cookie_name(&state), fresh.expose(), "/", None)),
                 Ok(false) => {}
                 // With the disk full the id is rotated later; reading goes on meanwhile.
-                Err(candor_store::StoreError::DiskFull(_)) => {}
+                Err(candor_app::Error::StorageFull) => {}
                 Err(e) => return AppError::from(e).into_response(),
             }
         }

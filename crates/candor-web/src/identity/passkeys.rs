@@ -20,6 +20,8 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{AppendHeaders, Html, IntoResponse, Redirect, Response};
 use axum::{Form, Json};
 use base64::Engine;
+use candor_app::identity::SignIn;
+use candor_app::Action;
 use candor_crypto::{random_token, same_secret, token_digest};
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -429,10 +431,15 @@ pub async fn login_finish(
     state.start_backoff().success(&format!("passkey-ip:{ip}"));
     let ua = user_agent(&headers);
     // A passkey with user verification is two factors in one: the session is complete.
-    let set = open_session(&state, &user, &ua, &ip, false, false).await?;
-    let (actor, target) = (format!("user:{}", user.email), format!("user/{}", user.email));
-    let details = serde_json::json!({"user_agent": ua, "mfa": "passkey", "passwordless": true});
-    state.audit(&actor, "auth.login", &target, &ip, details).await;
+    let sign_in = SignIn {
+        user: &user,
+        user_agent: &ua,
+        mfa_pending: false,
+        via_sso: false,
+        action: Action::Login,
+        details: serde_json::json!({"user_agent": ua, "mfa": "passkey", "passwordless": true}),
+    };
+    let set = open_session(&state, &ip, sign_in).await?;
     let next = Some(body.next.as_str())
         .filter(|n| safe_next(n))
         .unwrap_or("/admin")

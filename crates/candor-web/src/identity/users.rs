@@ -292,15 +292,8 @@ pub async fn end_sessions(
 ) -> AppResult<Response> {
     admin.check_csrf(&form)?;
     let user = state.store().user(state.org(), id).await?.ok_or(AppError::NotFound)?;
-    let n = state.store().revoke_user_sessions(user.id, None).await?;
-    admin
-        .audit(
-            &state,
-            "auth.session.revoke_user",
-            &format!("user/{}", user.email),
-            serde_json::json!({"ended": n}),
-        )
-        .await;
+    let done = state.app().end_user_sessions(&admin.who(), &user).await?;
+    state.apply(done.effects).await;
     Ok(Redirect::to("/admin/users?notice=user-sessions-revoked").into_response())
 }
 
