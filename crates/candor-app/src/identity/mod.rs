@@ -2,9 +2,11 @@
 
 mod mfa;
 mod sessions;
+mod users;
 
 pub use mfa::{Enrolment, TotpState, RECOVERY_CODES, REQUIRE_MFA};
 pub use sessions::SignIn;
+pub use users::check_new_user;
 
 /// The context a user's TOTP secret is sealed under: it opens on that user's row only.
 pub(crate) fn totp_context(user_id: i64) -> String {
