@@ -143,27 +143,6 @@ impl Store {
         Ok(())
     }
 
-    /// A user changes their own password: the new hash is stored, every other session of theirs
-    /// and every outstanding setup or reset link ends, in one transaction; the session they
-    /// changed it from stays.
-    pub async fn change_password(&self, user_id: i64, hash: &str, keep_public_id: &str) -> StoreResult<u64> {
-        let mut tx = self.begin().await?;
-        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
-            .bind(hash)
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?;
-        end_user_links(&mut tx, user_id, "").await?;
-        let ended = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND (public_id IS NULL OR public_id <> $2)")
-            .bind(user_id)
-            .bind(keep_public_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        tx.commit().await?;
-        Ok(ended)
-    }
-
     /// Disables (or re-enables) a user in its own transaction (tests).
     pub async fn set_disabled(&self, org: OrgId, user_id: i64, disabled: bool) -> StoreResult<()> {
         let mut tx = self.begin().await?;
@@ -385,5 +364,23 @@ impl crate::Tx {
         ttl_secs: i64,
     ) -> StoreResult<()> {
         insert_user_link(self, user_id, token_hash, purpose, ttl_secs).await
+    }
+    /// A user changes their own password: the new hash is stored, every other session of theirs
+    /// and every outstanding setup or reset link ends; the session they
+    /// changed it from stays.
+    pub async fn change_password(&mut self, user_id: i64, hash: &str, keep_public_id: &str) -> StoreResult<u64> {
+        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .bind(hash)
+            .bind(user_id)
+            .execute(&mut **self)
+            .await?;
+        end_user_links(self, user_id, "").await?;
+        let ended = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND (public_id IS NULL OR public_id <> $2)")
+            .bind(user_id)
+            .bind(keep_public_id)
+            .execute(&mut **self)
+            .await?
+            .rows_affected();
+        Ok(ended)
     }
 }
