@@ -1,11 +1,13 @@
 //! Identity: users, sessions, second factors, passkeys and single sign-on.
 
 mod mfa;
+mod passkeys;
 mod password;
 mod sessions;
 mod users;
 
 pub use mfa::{Enrolment, TotpState, RECOVERY_CODES, REQUIRE_MFA};
+pub use passkeys::NewPasskey;
 pub use password::PasswordChange;
 pub use sessions::SignIn;
 pub use users::check_new_user;

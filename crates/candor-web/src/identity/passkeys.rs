@@ -20,6 +20,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{AppendHeaders, Html, IntoResponse, Redirect, Response};
 use axum::{Form, Json};
 use base64::Engine;
+use candor_app::identity::NewPasskey;
 use candor_app::identity::SignIn;
 use candor_app::Action;
 use candor_crypto::{random_token, same_secret, token_digest};
@@ -209,24 +210,19 @@ pub async fn register_finish(
         }
     };
     let saved = serde_json::to_string(&passkey).map_err(anyhow::Error::from)?;
-    match state
-        .store()
-        .add_passkey(user.id, &b64(passkey.cred_id()), &name, &saved)
-        .await
-    {
-        Err(candor_store::StoreError::Conflict(_)) => {
+    let credential_id = b64(passkey.cred_id());
+    let new = NewPasskey {
+        credential_id: &credential_id,
+        name: &name,
+        passkey: &saved,
+    };
+    let done = match state.app().add_passkey(&admin.who(), user, new).await {
+        Err(candor_app::Error::Conflict(_)) => {
             return Err(json_error(StatusCode::CONFLICT, "This passkey is registered already."))
         }
         other => other?,
-    }
-    admin
-        .audit(
-            &state,
-            "auth.passkey.add",
-            &format!("user/{}", user.email),
-            serde_json::json!({"name": name}),
-        )
-        .await;
+    };
+    state.apply(done.effects).await;
     Ok(Json(serde_json::json!({"redirect": "/admin/passkeys?notice=passkey-added"})).into_response())
 }
 
@@ -238,17 +234,8 @@ pub async fn delete(
 ) -> AppResult<Response> {
     admin.check_csrf(&form)?;
     // Only your own: another user's passkey id is simply not found.
-    if !state.store().delete_passkey(admin.0.user.id, id).await? {
-        return Err(AppError::NotFound);
-    }
-    admin
-        .audit(
-            &state,
-            "auth.passkey.remove",
-            &format!("user/{}", admin.0.user.email),
-            serde_json::json!({"passkey": id}),
-        )
-        .await;
+    let done = state.app().remove_passkey(&admin.who(), &admin.0.user, id).await?;
+    state.apply(done.effects).await;
     Ok(Redirect::to("/admin/passkeys?notice=passkey-removed").into_response())
 }
 
