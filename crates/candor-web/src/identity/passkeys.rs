@@ -302,14 +302,16 @@ pub async fn mfa_finish(
     };
     let Some((stored, result)) = verified else {
         state.login_backoff().failure(&key);
-        admin
-            .audit(
-                &state,
-                "auth.mfa.failed",
-                &format!("user/{}", user.email),
+        let done = state
+            .app()
+            .record(
+                &admin.who(),
+                Action::MfaFailed,
+                format!("user/{}", user.email),
                 serde_json::json!({"method": "passkey"}),
             )
-            .await;
+            .await?;
+        state.apply(done.effects).await;
         return Err(json_error(
             StatusCode::UNAUTHORIZED,
             "That passkey did not verify. Try again, or use a code.",
@@ -399,15 +401,16 @@ pub async fn login_finish(
         Some(u) => u,
         None => {
             state.login_backoff().failure(&ip_key);
-            state
-                .audit(
-                    "anonymous",
-                    "auth.login.failed",
+            let done = state
+                .app()
+                .record(
+                    &candor_app::Actor::Anonymous { ip: ip.clone() },
+                    Action::LoginFailed,
                     "passkey",
-                    &ip,
                     serde_json::json!({"method": "passkey"}),
                 )
-                .await;
+                .await?;
+            state.apply(done.effects).await;
             return Err(json_error(
                 StatusCode::UNAUTHORIZED,
                 "That passkey is not registered here, or did not verify.",
