@@ -15,8 +15,12 @@ pub mod audit_log;
 pub mod content;
 pub mod documents;
 mod error;
+pub mod identity;
+pub mod keys;
 pub mod mail;
 pub mod outbox;
+mod secrets;
+pub mod tokens;
 pub mod viewer;
 mod work;
 

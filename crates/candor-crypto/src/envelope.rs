@@ -56,6 +56,11 @@ impl DataKey {
     pub fn generate() -> DataKey {
         DataKey(rand::random())
     }
+
+    /// The key for one AES-256-GCM seal (a secret field sealed in one piece).
+    pub(crate) fn aead(&self) -> LessSafeKey {
+        aead_key(&self.0)
+    }
 }
 
 impl fmt::Debug for DataKey {

@@ -11,6 +11,7 @@ use std::fmt;
 use std::sync::OnceLock;
 
 pub mod envelope;
+pub mod secret;
 pub mod totp;
 
 /// A secret value that never prints itself in logs or `Debug` output.

@@ -24,6 +24,7 @@ pub use access::{AccessLogEntry, AccessRequest, Grant, Nda, NewGrant, NewLink, N
 pub use audit::{AuditFilter, NewAuditEvent};
 pub use documents::{BlobRow, Document, DocumentFields, DocumentVersion, NewVersion};
 pub use items::{ContentFingerprint, ImportSummary, Item, Move, Revision};
+pub use mfa::{StoredTotpSecret, TotpColumn};
 pub use outbox::{MailTrouble, NewEmail, OutboxEmail, OutboxStatus, UndeliveredEmail};
 pub use passkeys::{StoredPasskey, CEREMONY_SECS};
 pub use sessions::{NewSession, Session, SessionInfo, ROTATION_GRACE_SECS};

@@ -68,24 +68,6 @@ impl Store {
         row.as_ref().map(from_row).transpose()
     }
 
-    /// Adds a passkey; a credential id already registered (to anyone) is a conflict.
-    pub async fn add_passkey(&self, user_id: i64, credential_id: &str, name: &str, passkey: &str) -> StoreResult<()> {
-        if self.passkey_by_credential(credential_id).await?.is_some() {
-            return Err(StoreError::Conflict("this passkey".into()));
-        }
-        sqlx::query(
-            "INSERT INTO passkeys (user_id, credential_id, name, passkey, created_at) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(user_id)
-        .bind(credential_id)
-        .bind(name)
-        .bind(passkey)
-        .bind(now())
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
     /// Records a use, with the credential as updated by the ceremony (its counter).
     pub async fn passkey_used(&self, id: i64, passkey: &str) -> StoreResult<()> {
         sqlx::query("UPDATE passkeys SET passkey = $1, last_used_at = $2 WHERE id = $3")
@@ -95,16 +77,6 @@ impl Store {
             .execute(&self.pool)
             .await?;
         Ok(())
-    }
-
-    /// Removes one of *this user's* passkeys; `false` when they have none with that id.
-    pub async fn delete_passkey(&self, user_id: i64, id: i64) -> StoreResult<bool> {
-        let done = sqlx::query("DELETE FROM passkeys WHERE id = $1 AND user_id = $2")
-            .bind(id)
-            .bind(user_id)
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected() == 1)
     }
 
     /// Stores a ceremony's state under the digest of its random id.
@@ -151,5 +123,45 @@ impl Store {
         let fresh = now() - get::<i64>(&row, "created_at")? <= CEREMONY_SECS;
         let same = get::<Option<i64>>(&row, "user_id")? == user_id && get::<String>(&row, "purpose")? == purpose;
         (fresh && same).then(|| get(&row, "state")).transpose()
+    }
+}
+
+impl crate::Tx {
+    /// Adds a passkey; a credential id already registered (to anyone) is a conflict.
+    pub async fn add_passkey(
+        &mut self,
+        user_id: i64,
+        credential_id: &str,
+        name: &str,
+        passkey: &str,
+    ) -> StoreResult<()> {
+        let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM passkeys WHERE credential_id = $1")
+            .bind(credential_id)
+            .fetch_optional(&mut **self)
+            .await?;
+        if taken.is_some() {
+            return Err(StoreError::Conflict("this passkey".into()));
+        }
+        sqlx::query(
+            "INSERT INTO passkeys (user_id, credential_id, name, passkey, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(user_id)
+        .bind(credential_id)
+        .bind(name)
+        .bind(passkey)
+        .bind(now())
+        .execute(&mut **self)
+        .await?;
+        Ok(())
+    }
+
+    /// Removes one of *this user's* passkeys; `false` when they have none with that id.
+    pub async fn delete_passkey(&mut self, user_id: i64, id: i64) -> StoreResult<bool> {
+        let done = sqlx::query("DELETE FROM passkeys WHERE id = $1 AND user_id = $2")
+            .bind(id)
+            .bind(user_id)
+            .execute(&mut **self)
+            .await?;
+        Ok(done.rows_affected() == 1)
     }
 }

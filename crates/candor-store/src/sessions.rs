@@ -2,7 +2,7 @@
 //! ended by idle and absolute timeouts, listed and revoked by their owner.
 
 use crate::users::{user_from_row, User, USER_COLUMNS};
-use crate::{get, now, Store, StoreError, StoreResult};
+use crate::{get, now, Store, StoreError, StoreResult, Tx};
 
 /// How long a rotated-away id keeps working, for requests that were already in flight with it.
 pub const ROTATION_GRACE_SECS: i64 = 60;
@@ -48,34 +48,6 @@ pub struct NewSession<'a> {
 }
 
 impl Store {
-    /// Records a new session under the digest of its id.
-    pub async fn create_session(&self, s: NewSession<'_>) -> StoreResult<()> {
-        let t = now();
-        let mut tx = self.begin().await?;
-        sqlx::query(
-            "INSERT INTO sessions (id_hash, public_id, user_id, csrf_token, created_at, last_seen_at, rotated_at, user_agent, ip, mfa_pending, auth_method) \
-             VALUES ($1, $2, $3, $4, $5, $5, $5, $6, $7, $8, $9)",
-        )
-        .bind(s.id_hash)
-        .bind(s.public_id)
-        .bind(s.user_id)
-        .bind(s.csrf_token)
-        .bind(t)
-        .bind(s.user_agent)
-        .bind(s.ip)
-        .bind(i64::from(s.mfa_pending))
-        .bind(if s.via_sso { "sso" } else { "password" })
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query("UPDATE users SET last_login_at = $1 WHERE id = $2")
-            .bind(t)
-            .bind(s.user_id)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
     /// The live session for this id digest (current id, or the previous one within its grace
     /// period). Sessions idle longer than `idle_secs` or older than `absolute_secs` are deleted
     /// and not returned; a live one has its last use refreshed.
@@ -135,31 +107,6 @@ impl Store {
         }))
     }
 
-    /// Replaces a session's id (by digest), keeping the old one valid for a short grace period.
-    /// Returns false when the session no longer exists or was rotated meanwhile.
-    pub async fn rotate_session(&self, old_hash: &str, new_hash: &str) -> StoreResult<bool> {
-        let t = now();
-        let done = sqlx::query(
-            "UPDATE sessions SET prev_id_hash = id_hash, prev_valid_until = $1, id_hash = $2, rotated_at = $3 WHERE id_hash = $4",
-        )
-        .bind(t + ROTATION_GRACE_SECS)
-        .bind(new_hash)
-        .bind(t)
-        .bind(old_hash)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
-    }
-
-    /// Ends the session presented with this id digest (current or previous id).
-    pub async fn delete_session(&self, id_hash: &str) -> StoreResult<()> {
-        sqlx::query("DELETE FROM sessions WHERE id_hash = $1 OR prev_id_hash = $1")
-            .bind(id_hash)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
     /// A user's sessions, most recently used first.
     pub async fn user_sessions(&self, user_id: i64) -> StoreResult<Vec<SessionInfo>> {
         let rows = sqlx::query(
@@ -180,23 +127,76 @@ impl Store {
             })
             .collect()
     }
+}
+
+impl Tx {
+    /// Records a new session under the digest of its id.
+    pub async fn create_session(&mut self, s: NewSession<'_>) -> StoreResult<()> {
+        let t = now();
+        sqlx::query(
+            "INSERT INTO sessions (id_hash, public_id, user_id, csrf_token, created_at, last_seen_at, rotated_at, user_agent, ip, mfa_pending, auth_method) \
+             VALUES ($1, $2, $3, $4, $5, $5, $5, $6, $7, $8, $9)",
+        )
+        .bind(s.id_hash)
+        .bind(s.public_id)
+        .bind(s.user_id)
+        .bind(s.csrf_token)
+        .bind(t)
+        .bind(s.user_agent)
+        .bind(s.ip)
+        .bind(i64::from(s.mfa_pending))
+        .bind(if s.via_sso { "sso" } else { "password" })
+        .execute(&mut **self)
+        .await?;
+        sqlx::query("UPDATE users SET last_login_at = $1 WHERE id = $2")
+            .bind(t)
+            .bind(s.user_id)
+            .execute(&mut **self)
+            .await?;
+        Ok(())
+    }
+
+    /// Replaces a session's id (by digest), keeping the old one valid for a short grace period.
+    /// Returns false when the session no longer exists or was rotated meanwhile.
+    pub async fn rotate_session(&mut self, old_hash: &str, new_hash: &str) -> StoreResult<bool> {
+        let t = now();
+        let done = sqlx::query(
+            "UPDATE sessions SET prev_id_hash = id_hash, prev_valid_until = $1, id_hash = $2, rotated_at = $3 WHERE id_hash = $4",
+        )
+        .bind(t + ROTATION_GRACE_SECS)
+        .bind(new_hash)
+        .bind(t)
+        .bind(old_hash)
+        .execute(&mut **self)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Ends the session presented with this id digest (current or previous id).
+    pub async fn delete_session(&mut self, id_hash: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM sessions WHERE id_hash = $1 OR prev_id_hash = $1")
+            .bind(id_hash)
+            .execute(&mut **self)
+            .await?;
+        Ok(())
+    }
 
     /// Ends one of a user's sessions by its public id; false if the user has no such session.
-    pub async fn revoke_session(&self, user_id: i64, public_id: &str) -> StoreResult<bool> {
+    pub async fn revoke_session(&mut self, user_id: i64, public_id: &str) -> StoreResult<bool> {
         let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND public_id = $2")
             .bind(user_id)
             .bind(public_id)
-            .execute(&self.pool)
+            .execute(&mut **self)
             .await?;
         Ok(done.rows_affected() > 0)
     }
 
     /// Ends all of a user's sessions except, optionally, one; returns how many ended.
-    pub async fn revoke_user_sessions(&self, user_id: i64, keep_public_id: Option<&str>) -> StoreResult<u64> {
+    pub async fn revoke_user_sessions(&mut self, user_id: i64, keep_public_id: Option<&str>) -> StoreResult<u64> {
         let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND (public_id IS NULL OR public_id <> $2)")
             .bind(user_id)
             .bind(keep_public_id.unwrap_or(""))
-            .execute(&self.pool)
+            .execute(&mut **self)
             .await?;
         Ok(done.rows_affected())
     }

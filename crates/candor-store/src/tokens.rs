@@ -1,6 +1,6 @@
 //! API tokens: created in the back office, shown once, stored as a SHA-256 digest.
 
-use crate::{get, now, OrgId, Store, StoreError, StoreResult};
+use crate::{get, now, OrgId, Store, StoreError, StoreResult, Tx};
 use candor_core::access::Role;
 use sqlx::any::AnyRow;
 use std::collections::HashMap;
@@ -66,30 +66,6 @@ fn token_from_row(row: &AnyRow) -> StoreResult<ApiToken> {
 }
 
 impl Store {
-    pub async fn create_api_token(
-        &self,
-        org: OrgId,
-        name: &str,
-        token_hash: &str,
-        scope: TokenScope,
-        created_by: i64,
-        expires_at: Option<i64>,
-    ) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO api_tokens (org_id, name, token_hash, scope, created_by, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(org)
-        .bind(name)
-        .bind(token_hash)
-        .bind(scope.as_str())
-        .bind(created_by)
-        .bind(now())
-        .bind(expires_at)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
     pub async fn api_tokens(&self, org: OrgId) -> StoreResult<Vec<ApiToken>> {
         let sql = format!("SELECT {COLUMNS} FROM api_tokens WHERE org_id = $1 ORDER BY id DESC");
         let rows = sqlx::query(&sql).bind(org).fetch_all(&self.pool).await?;
@@ -146,14 +122,40 @@ impl Store {
             .map(|r| Ok((get::<i64>(r, "created_by")?, get::<i64>(r, "n")?)))
             .collect()
     }
+}
 
-    pub async fn revoke_api_token(&self, org: OrgId, id: i64) -> StoreResult<()> {
+impl Tx {
+    pub async fn create_api_token(
+        &mut self,
+        org: OrgId,
+        name: &str,
+        token_hash: &str,
+        scope: TokenScope,
+        created_by: i64,
+        expires_at: Option<i64>,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO api_tokens (org_id, name, token_hash, scope, created_by, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(org)
+        .bind(name)
+        .bind(token_hash)
+        .bind(scope.as_str())
+        .bind(created_by)
+        .bind(now())
+        .bind(expires_at)
+        .execute(&mut **self)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn revoke_api_token(&mut self, org: OrgId, id: i64) -> StoreResult<()> {
         let done =
             sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND org_id = $3 AND revoked_at IS NULL")
                 .bind(now())
                 .bind(id)
                 .bind(org)
-                .execute(&self.pool)
+                .execute(&mut **self)
                 .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound(format!("API token {id}")));

@@ -84,24 +84,12 @@ pub(crate) fn user_from_row(row: &AnyRow) -> StoreResult<User> {
 }
 
 impl Store {
-    /// Creates a user without a password; they set one through a setup link.
+    /// Creates a user without a password, in its own transaction (first start, tests).
     pub async fn create_user(&self, org: OrgId, email: &str, name: &str, role: Role) -> StoreResult<User> {
-        let email = email.trim().to_lowercase();
-        let exists = self.user_by_email(org, &email).await?.is_some();
-        if exists {
-            return Err(StoreError::Conflict(format!("user {email}")));
-        }
-        sqlx::query("INSERT INTO users (org_id, email, name, role, created_at) VALUES ($1, $2, $3, $4, $5)")
-            .bind(org)
-            .bind(&email)
-            .bind(name)
-            .bind(role.as_str())
-            .bind(now())
-            .execute(&self.pool)
-            .await?;
-        self.user_by_email(org, &email)
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("user {email}")))
+        let mut tx = self.begin().await?;
+        let user = tx.create_user(org, email, name, role).await?;
+        tx.commit().await?;
+        Ok(user)
     }
 
     pub async fn users(&self, org: OrgId) -> StoreResult<Vec<User>> {
@@ -155,47 +143,10 @@ impl Store {
         Ok(())
     }
 
-    /// A user changes their own password: the new hash is stored, every other session of theirs
-    /// and every outstanding setup or reset link ends, in one transaction; the session they
-    /// changed it from stays.
-    pub async fn change_password(&self, user_id: i64, hash: &str, keep_public_id: &str) -> StoreResult<u64> {
-        let mut tx = self.begin().await?;
-        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
-            .bind(hash)
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?;
-        end_user_links(&mut tx, user_id, "").await?;
-        let ended = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND (public_id IS NULL OR public_id <> $2)")
-            .bind(user_id)
-            .bind(keep_public_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        tx.commit().await?;
-        Ok(ended)
-    }
-
-    /// Disables (or re-enables) a user; disabling ends their sessions and outstanding links (a
-    /// link from before must not come back to life when the account is enabled again).
+    /// Disables (or re-enables) a user in its own transaction (tests).
     pub async fn set_disabled(&self, org: OrgId, user_id: i64, disabled: bool) -> StoreResult<()> {
         let mut tx = self.begin().await?;
-        let done = sqlx::query("UPDATE users SET disabled_at = $1 WHERE id = $2 AND org_id = $3")
-            .bind(disabled.then(now))
-            .bind(user_id)
-            .bind(org)
-            .execute(&mut *tx)
-            .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound(format!("user {user_id}")));
-        }
-        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?;
-        if disabled {
-            end_user_links(&mut tx, user_id, "").await?;
-        }
+        tx.set_disabled(org, user_id, disabled).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -218,23 +169,10 @@ impl Store {
         Ok(())
     }
 
-    /// Changes a user's role and ends their sessions: a change of privilege means signing in
-    /// again, never carrying an old session into new rights.
+    /// Changes a user's role in its own transaction (single sign-on's group rules).
     pub async fn set_role(&self, org: OrgId, user_id: i64, role: Role) -> StoreResult<()> {
         let mut tx = self.begin().await?;
-        let done = sqlx::query("UPDATE users SET role = $1 WHERE id = $2 AND org_id = $3")
-            .bind(role.as_str())
-            .bind(user_id)
-            .bind(org)
-            .execute(&mut *tx)
-            .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound(format!("user {user_id}")));
-        }
-        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?;
+        tx.set_role(org, user_id, role).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -341,5 +279,108 @@ impl Store {
             .await?;
         tx.commit().await?;
         Ok(Some(user))
+    }
+}
+
+impl crate::Tx {
+    /// Creates a user without a password; they set one through a setup link.
+    pub async fn create_user(&mut self, org: OrgId, email: &str, name: &str, role: Role) -> StoreResult<User> {
+        let email = email.trim().to_lowercase();
+        if self.user_by_email(org, &email).await?.is_some() {
+            return Err(StoreError::Conflict(format!("user {email}")));
+        }
+        sqlx::query("INSERT INTO users (org_id, email, name, role, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(org)
+            .bind(&email)
+            .bind(name)
+            .bind(role.as_str())
+            .bind(now())
+            .execute(&mut **self)
+            .await?;
+        self.user_by_email(org, &email)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("user {email}")))
+    }
+
+    /// A user by address, read in this transaction.
+    pub async fn user_by_email(&mut self, org: OrgId, email: &str) -> StoreResult<Option<User>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.org_id = $1 AND u.email = $2");
+        let row = sqlx::query(&sql)
+            .bind(org)
+            .bind(email.trim().to_lowercase())
+            .fetch_optional(&mut **self)
+            .await?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    /// Disables (or re-enables) a user; disabling ends their sessions and outstanding links (a
+    /// link from before must not come back to life when the account is enabled again).
+    pub async fn set_disabled(&mut self, org: OrgId, user_id: i64, disabled: bool) -> StoreResult<()> {
+        let done = sqlx::query("UPDATE users SET disabled_at = $1 WHERE id = $2 AND org_id = $3")
+            .bind(disabled.then(now))
+            .bind(user_id)
+            .bind(org)
+            .execute(&mut **self)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("user {user_id}")));
+        }
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&mut **self)
+            .await?;
+        if disabled {
+            end_user_links(self, user_id, "").await?;
+        }
+        Ok(())
+    }
+
+    /// Changes a user's role and ends their sessions: a change of privilege means signing in
+    /// again, never carrying an old session into new rights.
+    pub async fn set_role(&mut self, org: OrgId, user_id: i64, role: Role) -> StoreResult<()> {
+        let done = sqlx::query("UPDATE users SET role = $1 WHERE id = $2 AND org_id = $3")
+            .bind(role.as_str())
+            .bind(user_id)
+            .bind(org)
+            .execute(&mut **self)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("user {user_id}")));
+        }
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&mut **self)
+            .await?;
+        Ok(())
+    }
+
+    /// Stores a single-use link (setup or reset) by the digest of its token; the user's older
+    /// outstanding links end.
+    pub async fn create_user_link(
+        &mut self,
+        user_id: i64,
+        token_hash: &str,
+        purpose: &str,
+        ttl_secs: i64,
+    ) -> StoreResult<()> {
+        insert_user_link(self, user_id, token_hash, purpose, ttl_secs).await
+    }
+    /// A user changes their own password: the new hash is stored, every other session of theirs
+    /// and every outstanding setup or reset link ends; the session they
+    /// changed it from stays.
+    pub async fn change_password(&mut self, user_id: i64, hash: &str, keep_public_id: &str) -> StoreResult<u64> {
+        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .bind(hash)
+            .bind(user_id)
+            .execute(&mut **self)
+            .await?;
+        end_user_links(self, user_id, "").await?;
+        let ended = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND (public_id IS NULL OR public_id <> $2)")
+            .bind(user_id)
+            .bind(keep_public_id)
+            .execute(&mut **self)
+            .await?
+            .rows_affected();
+        Ok(ended)
     }
 }

@@ -1,6 +1,5 @@
 //! Candor's HTTP server: the public trust center, the back office and the API.
 
-mod admin;
 mod api;
 mod audit;
 pub mod bootstrap;
@@ -8,16 +7,16 @@ pub mod config;
 mod content;
 mod documents;
 pub mod http;
-pub mod keys;
+pub mod identity;
 mod outbox;
 mod public;
 mod routes;
 mod server;
 pub mod simple_pdf;
 pub mod site;
-pub mod sso;
 mod state;
 pub mod tls;
+mod tokens;
 pub mod watermark;
 
 pub use config::Config;

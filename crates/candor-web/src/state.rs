@@ -37,7 +37,7 @@ struct Inner {
     /// Wakes the outbox worker when a message is queued.
     outbox_wake: Arc<tokio::sync::Notify>,
     /// The identity provider, when single sign-on is configured.
-    oidc: Option<crate::sso::OidcClient>,
+    oidc: Option<crate::identity::oidc::OidcClient>,
     /// How many times the public site was rendered since start (an idle server renders nothing).
     site_builds: std::sync::atomic::AtomicU64,
     /// Watermarking jobs (upload checks and downloads) that may run at once: one per core. The
@@ -58,10 +58,10 @@ impl AppState {
         let oidc = config
             .oidc
             .clone()
-            .map(|o| crate::sso::OidcClient::new(o, &config.public_url))
+            .map(|o| crate::identity::oidc::OidcClient::new(o, &config.public_url))
             .transpose()
             .map_err(|e| anyhow::anyhow!("single sign-on settings: {e}"))?;
-        Ok(AppState {
+        let state = AppState {
             inner: Arc::new(Inner {
                 app: candor_app::App::new(
                     store.clone(),
@@ -89,7 +89,10 @@ impl AppState {
                     std::thread::available_parallelism().map_or(2, usize::from),
                 )),
             }),
-        })
+        };
+        // Secrets an older version stored in plaintext are sealed before the first request.
+        state.app().seal_plaintext_secrets().await?;
+        Ok(state)
     }
 
     /// The use cases. Handlers call one of them for every change of state, then [`AppState::apply`].
@@ -153,7 +156,7 @@ impl AppState {
     pub fn key_ring_for(&self, key_id: &str) -> anyhow::Result<Arc<candor_crypto::envelope::KeyRing>> {
         self.inner.app.key_ring_for(key_id)
     }
-    pub(crate) fn oidc(&self) -> Option<&crate::sso::OidcClient> {
+    pub(crate) fn oidc(&self) -> Option<&crate::identity::oidc::OidcClient> {
         self.inner.oidc.as_ref()
     }
     /// Password sign-in is off (`oidc_only`).

@@ -268,20 +268,13 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             init_logging(&config);
             let store = open_store(&config).await?;
             let org = store.ensure_org(DEFAULT_ORG).await?;
-            let r = candor_web::keys::rotate(&store, &config.data_dir, None).await?;
-            let details = serde_json::json!({"current": r.current, "started": r.started, "rewrapped": r.rewrapped, "retired": r.retired});
-            cli_audit(
-                &store,
-                org,
-                "keys.rotate",
-                &format!("master-key/{}", r.current),
-                details,
-            )
-            .await?;
+            let app = open_app(&config, store.clone(), org, false)?;
+            let r = app.rotate_keys(&cli_actor(), None).await?.value;
             println!(
-                "Master key {} now wraps every file key ({} re-wrapped{}{}).",
+                "Master key {} now wraps every file key and stored secret ({} file keys and {} secrets re-wrapped{}{}).",
                 r.current,
                 r.rewrapped,
+                r.secrets,
                 if r.started {
                     ""
                 } else {
@@ -487,6 +480,27 @@ fn os_user() -> String {
 
 /// Records a command-line action on `target`; the actor is the operating-system user running
 /// `candor`.
+/// Who acts at the command line, for the use cases.
+fn cli_actor() -> candor_app::Actor {
+    candor_app::Actor::Cli { os_user: os_user() }
+}
+
+/// The use cases over `store`, with the blob store and master key ring from `config`.
+/// `create_keys` makes the key file if there is none, as the first start does (commands that
+/// can run before it, such as `candor user add`); key rotation needs the existing one.
+fn open_app(config: &Config, store: Store, org: i64, create_keys: bool) -> anyhow::Result<candor_app::App> {
+    let blobs = candor_blob::BlobStore::open(&config.storage.backend)?;
+    let (ring, _) = candor_blob::keyfile::load(&config.data_dir, config.storage.master_key.as_deref(), create_keys)?;
+    Ok(candor_app::App::new(
+        store,
+        org,
+        blobs,
+        ring,
+        config.data_dir.clone(),
+        config.storage.master_key.clone(),
+    ))
+}
+
 async fn cli_audit(
     store: &Store,
     org: i64,
@@ -576,19 +590,8 @@ async fn user(config: &Config, command: &UserCommand) -> anyhow::Result<ExitCode
             } else {
                 name
             };
-            let u = store.create_user(org, email, name, role).await?;
-            let token = candor_crypto::random_token();
-            store
-                .create_user_link(u.id, &candor_crypto::token_digest(token.expose()), "reset", 24 * 3600)
-                .await?;
-            cli_audit(
-                &store,
-                org,
-                "user.invite",
-                &format!("user/{}", u.email),
-                serde_json::json!({"user": u.email, "role": role.as_str()}),
-            )
-            .await?;
+            let app = open_app(config, store.clone(), org, true)?;
+            let (u, token) = app.invite_user(&cli_actor(), email, name, role, 24 * 3600).await?.value;
             println!(
                 "Added {} ({}). They set a password here (once, within 24 hours):\n{}/admin/reset/{}",
                 u.email,
@@ -614,15 +617,8 @@ async fn user(config: &Config, command: &UserCommand) -> anyhow::Result<ExitCode
                 .user_by_email(org, email)
                 .await?
                 .with_context(|| format!("no user {email}"))?;
-            store.set_disabled(org, u.id, true).await?;
-            cli_audit(
-                &store,
-                org,
-                "user.disable",
-                &format!("user/{}", u.email),
-                serde_json::json!({"user": u.email}),
-            )
-            .await?;
+            let app = open_app(config, store.clone(), org, true)?;
+            let _ = app.set_user_disabled(&cli_actor(), None, &u, true).await?;
             println!("Disabled {} and ended their sessions.", u.email);
         }
         UserCommand::ResetPassword { email } => {
@@ -630,18 +626,8 @@ async fn user(config: &Config, command: &UserCommand) -> anyhow::Result<ExitCode
                 .user_by_email(org, email)
                 .await?
                 .with_context(|| format!("no user {email}"))?;
-            let token = candor_crypto::random_token();
-            store
-                .create_user_link(u.id, &candor_crypto::token_digest(token.expose()), "reset", 3600)
-                .await?;
-            cli_audit(
-                &store,
-                org,
-                "user.reset_link",
-                &format!("user/{}", u.email),
-                serde_json::json!({"user": u.email}),
-            )
-            .await?;
+            let app = open_app(config, store.clone(), org, true)?;
+            let token = app.reset_link(&cli_actor(), &u, 3600).await?.value;
             println!(
                 "Password reset link for {} (once, within one hour):\n{}/admin/reset/{}",
                 u.email,

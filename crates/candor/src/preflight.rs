@@ -118,7 +118,15 @@ fn when(head: &Head) -> String {
 }
 
 async fn check_master_keys(store: &Store, config: &Config) -> anyhow::Result<()> {
-    let used = store.blob_key_ids().await?;
+    let mut used = store.blob_key_ids().await?;
+    // Sealed secrets (TOTP) name the master key that wraps them too.
+    for sealed in store.totp_secrets().await? {
+        if let Some(id) = candor_crypto::secret::sealed_key_id(&sealed) {
+            if !used.iter().any(|u| u == id) {
+                used.push(id.to_owned());
+            }
+        }
+    }
     if used.is_empty() {
         return Ok(());
     }

@@ -106,7 +106,7 @@ fn smtp<T>(c: &Config, f: impl Fn(&candor_notify::SmtpSettings) -> T) -> Option<
     c.smtp.as_ref().map(f)
 }
 
-fn oidc<T>(c: &Config, f: impl Fn(&crate::sso::OidcSettings) -> T) -> Option<T> {
+fn oidc<T>(c: &Config, f: impl Fn(&crate::identity::oidc::OidcSettings) -> T) -> Option<T> {
     c.oidc.as_ref().map(f)
 }
 

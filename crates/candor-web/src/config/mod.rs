@@ -61,7 +61,7 @@ pub struct Config {
     /// Outgoing mail; `None` when `smtp_host` is not set (mail stays queued, nothing is sent).
     pub smtp: Option<candor_notify::SmtpSettings>,
     /// Single sign-on with OpenID Connect; `None` when `oidc_issuer` is not set.
-    pub oidc: Option<crate::sso::OidcSettings>,
+    pub oidc: Option<crate::identity::oidc::OidcSettings>,
     /// Where uploaded files go, how big they may be, and the master key ring's source.
     pub storage: storage::StorageSettings,
     /// Timeouts and the connection cap of the HTTP listener, and the grace period at shutdown.
@@ -168,7 +168,7 @@ impl Config {
         let smtp = mail::smtp_settings(&mut v, &mut problems);
         let storage = storage::settings(&mut v, &data_dir, &mut problems);
         let http = http::limits(&mut v, &mut problems);
-        let oidc = crate::sso::OidcSettings::from_keys(crate::sso::OidcKeys {
+        let oidc = crate::identity::oidc::OidcSettings::from_keys(crate::identity::oidc::OidcKeys {
             issuer: v.text("oidc_issuer"),
             client_id: v.text("oidc_client_id"),
             client_secret: v.text("oidc_client_secret"),

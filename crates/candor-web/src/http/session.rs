@@ -118,6 +118,23 @@ fn to_login(parts_method: &axum::http::Method, path: &str) -> Response {
     Redirect::to(&format!("/admin/login{next}")).into_response()
 }
 
+/// Paths a session may use while its second factor is pending, and while a user who must enrol
+/// has not yet: everything else sends them to these pages.
+pub const MFA_PENDING_PATHS: [&str; 4] = [
+    "/admin/mfa/verify",
+    "/admin/mfa/passkey/start",
+    "/admin/mfa/passkey/finish",
+    "/admin/logout",
+];
+pub const MFA_ENROL_PATHS: [&str; 6] = [
+    "/admin/mfa",
+    "/admin/mfa/confirm",
+    "/admin/passkeys",
+    "/admin/passkeys/register/start",
+    "/admin/passkeys/register/finish",
+    "/admin/logout",
+];
+
 /// Route middleware: the access rule from the route table. No session: to the sign-in page. A
 /// role without the permission: 403. Otherwise the session rides along for the handler.
 pub async fn enforce(
@@ -133,19 +150,15 @@ pub async fn enforce(
     // Half signed in (password but no second factor yet), or obliged to enrol first: only the
     // pages that finish that are open.
     let path = req.uri().path();
-    if session.mfa_pending && !crate::admin::mfa::PENDING_PATHS.contains(&path) {
+    if session.mfa_pending && !MFA_PENDING_PATHS.contains(&path) {
         return Redirect::to("/admin/mfa/verify").into_response();
     }
     // Single sign-on leaves second factors to the identity provider.
-    if !session.mfa_pending
-        && !session.via_sso
-        && !session.user.mfa_enabled
-        && !crate::admin::mfa::ENROL_PATHS.contains(&path)
-    {
-        match crate::admin::mfa::required(&state).await {
+    if !session.mfa_pending && !session.via_sso && !session.user.mfa_enabled && !MFA_ENROL_PATHS.contains(&path) {
+        match state.app().mfa_required().await {
             Ok(true) => return Redirect::to("/admin/mfa").into_response(),
             Ok(false) => {}
-            Err(e) => return e.into_response(),
+            Err(e) => return AppError::from(e).into_response(),
         }
     }
     if let crate::routes::Access::Needs(p) = access {
@@ -173,14 +186,14 @@ pub async fn enforce(
         if let Some(old) = read_cookie(req.headers(), session_cookie_name(&state)) {
             let fresh = candor_crypto::random_token();
             match state
-                .store()
+                .app()
                 .rotate_session(&token_digest(old), &token_digest(fresh.expose()))
                 .await
             {
                 Ok(true) => new_cookie = Some(cookie(&state, session_cookie_name(&state), fresh.expose(), "/", None)),
                 Ok(false) => {}
                 // With the disk full the id is rotated later; reading goes on meanwhile.
-                Err(candor_store::StoreError::DiskFull(_)) => {}
+                Err(candor_app::Error::StorageFull) => {}
                 Err(e) => return AppError::from(e).into_response(),
             }
         }

@@ -29,7 +29,7 @@ async fn rotation(db: Db) {
         blobs.push((b.id, text, state.blobs().read_raw(&row.id).await.unwrap()));
     }
     // Interrupted after two data keys: the key file holds both keys, everything still opens.
-    let r = candor_web::keys::rotate(store, &data_dir, Some(2)).await.unwrap();
+    let r = rotate(&app, Some(2)).await;
     assert!(r.started && r.rewrapped == 2 && r.retired.is_empty(), "{r:?}");
     let ring_text = std::fs::read_to_string(data_dir.join(FILE_NAME)).unwrap();
     assert_eq!(ring_text.lines().filter(|l| !l.starts_with('#')).count(), 2);
@@ -37,7 +37,7 @@ async fn rotation(db: Db) {
     assert_all_open(&app, &blobs).await;
 
     // Run again: resumes (no third key), finishes, retires the first key.
-    let again = candor_web::keys::rotate(store, &data_dir, None).await.unwrap();
+    let again = rotate(&app, None).await;
     assert!(!again.started, "resumed, not restarted");
     assert_eq!((again.current.as_str(), again.rewrapped), (r.current.as_str(), 3));
     assert_eq!(again.retired, vec![first_key.clone()]);
@@ -53,7 +53,7 @@ async fn rotation(db: Db) {
     }
 
     // Nothing to do the next time but start a new rotation.
-    let third = candor_web::keys::rotate(store, &data_dir, None).await.unwrap();
+    let third = rotate(&app, None).await;
     assert!(third.started && third.rewrapped == 5);
 }
 both_dbs_fn!(master_key_rotation, rotation);
@@ -70,4 +70,10 @@ async fn assert_all_open(app: &TestApp, blobs: &[(String, String, Vec<u8>)]) {
         let plain = app.state.blobs().read_all(&ring, id, &wrapped).await.unwrap();
         assert_eq!(plain, text.as_bytes(), "{id}");
     }
+}
+
+/// Runs (or resumes) a rotation as `candor keys rotate` does.
+async fn rotate(app: &TestApp, stop_after: Option<usize>) -> candor_app::keys::Rotation {
+    let actor = candor_app::Actor::Cli { os_user: "test".into() };
+    app.state.app().rotate_keys(&actor, stop_after).await.unwrap().value
 }

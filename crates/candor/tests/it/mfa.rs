@@ -205,3 +205,110 @@ both_dbs!(an_owner_resets_a_lost_second_factor, |app: TestApp| async move {
         .await;
     assert!(!app.store.user(app.state.org(), id).await.unwrap().unwrap().mfa_enabled);
 });
+
+/// Enrols the owner (signed in with `csrf`) in TOTP; returns the secret and the owner's user id.
+async fn enrol_owner(app: &TestApp, csrf: &str) -> (String, i64) {
+    let (_, page) = app.get_text("/admin/mfa").await;
+    let secret = crate::harness::shown_once(&page);
+    let r = app
+        .post_form(
+            "/admin/mfa/confirm",
+            &[("_csrf", csrf), ("code", &totp::code_at(&secret, now()).unwrap())],
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let id = app
+        .store
+        .user_by_email(app.state.org(), OWNER_EMAIL)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    (secret, id)
+}
+
+both_dbs!(
+    totp_secrets_are_stored_sealed_and_survive_a_key_rotation,
+    |app: TestApp| async move {
+        let csrf = app.sign_in_owner().await;
+        let (secret, id) = enrol_owner(&app, &csrf).await;
+        // The column holds a sealed value under the current master key, never the secret.
+        let (stored, pending, _) = app.store.totp_state(id).await.unwrap();
+        let stored = stored.expect("an active secret");
+        assert!(pending.is_none());
+        assert!(!stored.contains(&secret), "the secret is not in the database");
+        let first_key = app.state.key_ring().current_id().to_owned();
+        assert!(stored.starts_with(&format!("sealed1:{first_key}:")), "{stored}");
+
+        // Rotate and retire the old key: the secret moves to the new key and still signs in.
+        let actor = candor_app::Actor::Cli { os_user: "test".into() };
+        let r = app.state.app().rotate_keys(&actor, None).await.unwrap().value;
+        assert_eq!((r.secrets, r.retired.clone()), (1, vec![first_key.clone()]), "{r:?}");
+        let moved = app.store.totp_state(id).await.unwrap().0.unwrap();
+        assert!(moved.starts_with(&format!("sealed1:{}:", r.current)), "{moved}");
+        assert!(!moved.contains(&secret));
+        let key_file = app.state.config().data_dir.join(candor_blob::keyfile::FILE_NAME);
+        assert!(!std::fs::read_to_string(key_file).unwrap().contains(&first_key));
+        let b = app.new_browser();
+        assert!(password_step(&b).await.starts_with("/admin/mfa/verify?next="));
+        let r = give_code(&b, &totp::code_at(&secret, now() + 30).unwrap()).await;
+        assert_eq!(r.status(), 303, "the code is accepted after the rotation");
+        assert_eq!(b.get("/admin/content/faq").await.status(), 200);
+    }
+);
+
+both_dbs!(
+    an_interrupted_rotation_resumes_with_secrets_and_files,
+    |app: TestApp| async move {
+        let csrf = app.sign_in_owner().await;
+        let (secret, id) = enrol_owner(&app, &csrf).await;
+        let first_key = app.state.key_ring().current_id().to_owned();
+        let actor = candor_app::Actor::Cli { os_user: "test".into() };
+        // Stopped before touching the secret: it is still under the old key, and opens.
+        let r = app.state.app().rotate_keys(&actor, Some(0)).await.unwrap().value;
+        assert!(r.started && r.secrets == 0 && r.retired.is_empty(), "{r:?}");
+        let stored = app.store.totp_state(id).await.unwrap().0.unwrap();
+        assert!(stored.starts_with(&format!("sealed1:{first_key}:")));
+        let opened = app.state.app().totp_state(id).await.unwrap().active.unwrap();
+        assert_eq!(opened.expose(), secret);
+        // Run again: resumes under the same new key and retires the old one.
+        let again = app.state.app().rotate_keys(&actor, None).await.unwrap().value;
+        assert!(
+            !again.started && again.secrets == 1 && again.current == r.current,
+            "{again:?}"
+        );
+        assert_eq!(again.retired, vec![first_key]);
+        let c = app.new_browser();
+        password_step(&c).await;
+        assert_eq!(
+            give_code(&c, &totp::code_at(&secret, now() + 30).unwrap())
+                .await
+                .status(),
+            303
+        );
+    }
+);
+
+both_dbs!(
+    a_plaintext_secret_from_an_older_version_is_sealed_at_start_up,
+    |app: TestApp| async move {
+        let csrf = app.sign_in_owner().await;
+        let (secret, id) = enrol_owner(&app, &csrf).await;
+        // As an older version stored it.
+        app.sql(&format!("UPDATE users SET totp_secret = '{secret}' WHERE id = {id}"))
+            .await;
+        // What start-up does before the first request (AppState::new runs it).
+        assert_eq!(app.state.app().seal_plaintext_secrets().await.unwrap(), 1);
+        let stored = app.store.totp_state(id).await.unwrap().0.unwrap();
+        assert!(stored.starts_with("sealed1:") && !stored.contains(&secret), "{stored}");
+        assert_eq!(app.state.app().seal_plaintext_secrets().await.unwrap(), 0, "once only");
+        let b = app.new_browser();
+        password_step(&b).await;
+        assert_eq!(
+            give_code(&b, &totp::code_at(&secret, now() + 30).unwrap())
+                .await
+                .status(),
+            303
+        );
+    }
+);

@@ -216,7 +216,12 @@ async fn removal(db: Db) {
     assert!(app.store.passkeys(owner_user.id).await.unwrap().is_empty());
 
     add_passkey(&app, &owner, "Phone again").await;
-    app.store.reset_totp(owner_user.id).await.unwrap();
+    let _ = app
+        .state
+        .app()
+        .reset_mfa(&candor_app::Actor::System, &owner_user)
+        .await
+        .unwrap();
     assert!(app.store.passkeys(owner_user.id).await.unwrap().is_empty());
 }
 both_dbs_fn!(passkeys_are_removed_only_by_their_owner, removal);

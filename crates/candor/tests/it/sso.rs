@@ -5,7 +5,7 @@ use crate::harness::Browser;
 use crate::services::OidcProvider;
 use crate::{both_dbs_fn, Db, TestApp};
 use candor_store::Role;
-use candor_web::sso::{OidcKeys, OidcSettings};
+use candor_web::identity::oidc::{OidcKeys, OidcSettings};
 
 fn settings(issuer: &str, only: bool) -> OidcSettings {
     OidcSettings::from_keys(OidcKeys {

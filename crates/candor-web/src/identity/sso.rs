@@ -7,14 +7,16 @@
 //! finds nothing and fails with a clear page.
 
 use super::auth::open_session;
+use super::oidc::{decide, Decision, Existing, Identity};
 use crate::http::error::{AppError, AppResult};
 use crate::http::session::user_agent;
 use crate::http::session::{cookie, read_cookie, safe_next};
-use crate::sso::{decide, Decision, Existing, Identity};
 use crate::AppState;
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{AppendHeaders, IntoResponse, Response};
+use candor_app::identity::SignIn;
+use candor_app::Action;
 use candor_crypto::{random_token, same_secret, token_digest};
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -127,10 +129,15 @@ pub async fn callback(
     };
     state.start_backoff().success(&format!("sso-ip:{ip}"));
     let ua = user_agent(&headers);
-    let set = open_session(&state, &user, &ua, &ip, false, true).await?;
-    let (actor, target) = (format!("user:{}", user.email), format!("user/{}", user.email));
-    let details = serde_json::json!({"user_agent": ua, "subject": identity.subject, "groups": identity.groups});
-    state.audit(&actor, "auth.sso.login", &target, &ip, details).await;
+    let sign_in = SignIn {
+        user: &user,
+        user_agent: &ua,
+        mfa_pending: false,
+        via_sso: true,
+        action: Action::SsoLogin,
+        details: serde_json::json!({"user_agent": ua, "subject": identity.subject, "groups": identity.groups}),
+    };
+    let set = open_session(&state, &ip, sign_in).await?;
     let clear = cookie(&state, SSO_COOKIE, "", "/admin/sso", Some(0));
     Ok((
         StatusCode::SEE_OTHER,

@@ -9,8 +9,8 @@
 
 use super::auth::{check_pre_session_csrf, open_session};
 use super::mfa::finish_second_factor;
-use super::{AdminLayout, NoticeQuery};
 use crate::http::error::{AppError, AppResult};
+use crate::http::layout::{AdminLayout, NoticeQuery};
 use crate::http::session::user_agent;
 use crate::http::session::{safe_next, Admin};
 use crate::AppState;
@@ -20,6 +20,9 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{AppendHeaders, Html, IntoResponse, Redirect, Response};
 use axum::{Form, Json};
 use base64::Engine;
+use candor_app::identity::NewPasskey;
+use candor_app::identity::SignIn;
+use candor_app::Action;
 use candor_crypto::{random_token, same_secret, token_digest};
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -207,24 +210,19 @@ pub async fn register_finish(
         }
     };
     let saved = serde_json::to_string(&passkey).map_err(anyhow::Error::from)?;
-    match state
-        .store()
-        .add_passkey(user.id, &b64(passkey.cred_id()), &name, &saved)
-        .await
-    {
-        Err(candor_store::StoreError::Conflict(_)) => {
+    let credential_id = b64(passkey.cred_id());
+    let new = NewPasskey {
+        credential_id: &credential_id,
+        name: &name,
+        passkey: &saved,
+    };
+    let done = match state.app().add_passkey(&admin.who(), user, new).await {
+        Err(candor_app::Error::Conflict(_)) => {
             return Err(json_error(StatusCode::CONFLICT, "This passkey is registered already."))
         }
         other => other?,
-    }
-    admin
-        .audit(
-            &state,
-            "auth.passkey.add",
-            &format!("user/{}", user.email),
-            serde_json::json!({"name": name}),
-        )
-        .await;
+    };
+    state.apply(done.effects).await;
     Ok(Json(serde_json::json!({"redirect": "/admin/passkeys?notice=passkey-added"})).into_response())
 }
 
@@ -236,17 +234,8 @@ pub async fn delete(
 ) -> AppResult<Response> {
     admin.check_csrf(&form)?;
     // Only your own: another user's passkey id is simply not found.
-    if !state.store().delete_passkey(admin.0.user.id, id).await? {
-        return Err(AppError::NotFound);
-    }
-    admin
-        .audit(
-            &state,
-            "auth.passkey.remove",
-            &format!("user/{}", admin.0.user.email),
-            serde_json::json!({"passkey": id}),
-        )
-        .await;
+    let done = state.app().remove_passkey(&admin.who(), &admin.0.user, id).await?;
+    state.apply(done.effects).await;
     Ok(Redirect::to("/admin/passkeys?notice=passkey-removed").into_response())
 }
 
@@ -313,14 +302,16 @@ pub async fn mfa_finish(
     };
     let Some((stored, result)) = verified else {
         state.login_backoff().failure(&key);
-        admin
-            .audit(
-                &state,
-                "auth.mfa.failed",
-                &format!("user/{}", user.email),
+        let done = state
+            .app()
+            .record(
+                &admin.who(),
+                Action::MfaFailed,
+                format!("user/{}", user.email),
                 serde_json::json!({"method": "passkey"}),
             )
-            .await;
+            .await?;
+        state.apply(done.effects).await;
         return Err(json_error(
             StatusCode::UNAUTHORIZED,
             "That passkey did not verify. Try again, or use a code.",
@@ -410,15 +401,16 @@ pub async fn login_finish(
         Some(u) => u,
         None => {
             state.login_backoff().failure(&ip_key);
-            state
-                .audit(
-                    "anonymous",
-                    "auth.login.failed",
+            let done = state
+                .app()
+                .record(
+                    &candor_app::Actor::Anonymous { ip: ip.clone() },
+                    Action::LoginFailed,
                     "passkey",
-                    &ip,
                     serde_json::json!({"method": "passkey"}),
                 )
-                .await;
+                .await?;
+            state.apply(done.effects).await;
             return Err(json_error(
                 StatusCode::UNAUTHORIZED,
                 "That passkey is not registered here, or did not verify.",
@@ -429,10 +421,15 @@ pub async fn login_finish(
     state.start_backoff().success(&format!("passkey-ip:{ip}"));
     let ua = user_agent(&headers);
     // A passkey with user verification is two factors in one: the session is complete.
-    let set = open_session(&state, &user, &ua, &ip, false, false).await?;
-    let (actor, target) = (format!("user:{}", user.email), format!("user/{}", user.email));
-    let details = serde_json::json!({"user_agent": ua, "mfa": "passkey", "passwordless": true});
-    state.audit(&actor, "auth.login", &target, &ip, details).await;
+    let sign_in = SignIn {
+        user: &user,
+        user_agent: &ua,
+        mfa_pending: false,
+        via_sso: false,
+        action: Action::Login,
+        details: serde_json::json!({"user_agent": ua, "mfa": "passkey", "passwordless": true}),
+    };
+    let set = open_session(&state, &ip, sign_in).await?;
     let next = Some(body.next.as_str())
         .filter(|n| safe_next(n))
         .unwrap_or("/admin")

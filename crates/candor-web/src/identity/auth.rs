@@ -9,7 +9,9 @@ use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{AppendHeaders, Html, IntoResponse, Redirect, Response};
 use axum::Form;
-use candor_crypto::{hash_password, random_token, token_digest, verify_password};
+use candor_app::identity::SignIn;
+use candor_app::{Action, Actor};
+use candor_crypto::{hash_password, token_digest, verify_password};
 use std::collections::HashMap;
 use std::net::SocketAddr;
 
@@ -127,33 +129,38 @@ pub async fn login(
         by_ip.failure(&ip_key);
         by_account.failure(&user_key);
         tracing::info!(client.ip = %ip, "login failed");
-        state
-            .audit(
-                "anonymous",
-                "auth.login.failed",
-                &format!("user/{email}"),
-                &ip,
+        let done = state
+            .app()
+            .record(
+                &Actor::Anonymous { ip: ip.clone() },
+                Action::LoginFailed,
+                format!("user/{email}"),
                 serde_json::json!({}),
             )
-            .await;
+            .await?;
+        state.apply(done.effects).await;
         return login_page(&state, StatusCode::UNAUTHORIZED, next, &email, Some(BAD_LOGIN));
     };
     by_ip.success(&ip_key);
     by_account.success(&user_key);
     let ua = user_agent(&headers);
-    let set = open_session(&state, &user, &ua, &ip, user.mfa_enabled, false).await?;
-    tracing::info!(user.id = user.id, client.ip = %ip, "signed in");
     // With a second factor, the session is only half signed in until the code is given.
     let (action, next) = if user.mfa_enabled {
         let encoded: String = url::form_urlencoded::byte_serialize(next.as_bytes()).collect();
-        ("auth.login.password_ok", format!("/admin/mfa/verify?next={encoded}"))
+        (Action::LoginPasswordOk, format!("/admin/mfa/verify?next={encoded}"))
     } else {
-        ("auth.login", next.to_owned())
+        (Action::Login, next.to_owned())
     };
-    let (actor, target) = (format!("user:{}", user.email), format!("user/{}", user.email));
-    state
-        .audit(&actor, action, &target, &ip, serde_json::json!({"user_agent": ua}))
-        .await;
+    let sign_in = SignIn {
+        user: &user,
+        user_agent: &ua,
+        mfa_pending: user.mfa_enabled,
+        via_sso: false,
+        action,
+        details: serde_json::json!({"user_agent": ua}),
+    };
+    let set = open_session(&state, &ip, sign_in).await?;
+    tracing::info!(user.id = user.id, client.ip = %ip, "signed in");
     let clear = cookie(&state, LOGIN_CSRF_COOKIE, "", "/admin", Some(0));
     // AppendHeaders, not an array: an array *inserts*, and the second cookie would replace the first.
     Ok((
@@ -167,31 +174,22 @@ pub async fn login(
         .into_response())
 }
 
-/// Starts a session for `user` and returns its `Set-Cookie` value. A brand-new id at every
-/// sign-in: an id planted before sign-in is never promoted.
-pub(super) async fn open_session(
-    state: &AppState,
-    user: &candor_store::User,
-    user_agent: &str,
-    ip: &str,
-    mfa_pending: bool,
-    via_sso: bool,
-) -> AppResult<String> {
-    let id = random_token();
-    let csrf = random_token();
-    let public_id = random_token().expose()[..16].to_owned();
-    let new = candor_store::NewSession {
-        id_hash: &token_digest(id.expose()),
-        public_id: &public_id,
-        user_id: user.id,
-        csrf_token: csrf.expose(),
-        user_agent,
-        ip,
-        mfa_pending,
-        via_sso,
+/// Opens a session for a user who has just signed in, audits it, and returns the session
+/// cookie's `Set-Cookie` value.
+pub(super) async fn open_session(state: &AppState, ip: &str, sign_in: SignIn<'_>) -> AppResult<String> {
+    let actor = Actor::User {
+        email: sign_in.user.email.clone(),
+        ip: ip.to_owned(),
     };
-    state.store().create_session(new).await?;
-    Ok(cookie(state, session_cookie_name(state), id.expose(), "/", None))
+    let done = state.app().open_session(&actor, sign_in).await?;
+    state.apply(done.effects).await;
+    Ok(cookie(
+        state,
+        session_cookie_name(state),
+        done.value.expose(),
+        "/",
+        None,
+    ))
 }
 
 pub async fn logout(
@@ -201,17 +199,12 @@ pub async fn logout(
     Form(form): Form<HashMap<String, String>>,
 ) -> AppResult<Response> {
     admin.check_csrf(&form)?;
-    if let Some(id) = read_cookie(&headers, session_cookie_name(&state)) {
-        state.store().delete_session(&token_digest(id)).await?;
-    }
-    admin
-        .audit(
-            &state,
-            "auth.logout",
-            &format!("user/{}", admin.0.user.email),
-            serde_json::json!({}),
-        )
-        .await;
+    let id_hash = read_cookie(&headers, session_cookie_name(&state)).map(token_digest);
+    let done = state
+        .app()
+        .sign_out(&admin.who(), &admin.0.user, id_hash.as_deref())
+        .await?;
+    state.apply(done.effects).await;
     let clear = cookie(&state, session_cookie_name(&state), "", "/", Some(0));
     Ok((
         StatusCode::SEE_OTHER,

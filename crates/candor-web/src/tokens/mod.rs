@@ -1,7 +1,7 @@
 //! API tokens: created here, shown once, stored as a digest.
 
-use super::{AdminLayout, NoticeQuery};
 use crate::http::error::AppResult;
+use crate::http::layout::{AdminLayout, NoticeQuery};
 use crate::http::session::Admin;
 use crate::AppState;
 use askama::Template;
@@ -9,12 +9,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
-use candor_crypto::{random_token, token_digest};
-use candor_store::TokenScope;
+use candor_app::tokens::NewToken;
 use std::collections::HashMap;
-
-/// API tokens start with this prefix so that secret scanners can recognise them.
-pub const TOKEN_PREFIX: &str = "candor_";
 
 struct TokenRow {
     id: i64,
@@ -85,64 +81,22 @@ pub async fn create(
     Form(form): Form<HashMap<String, String>>,
 ) -> AppResult<Response> {
     admin.check_csrf(&form)?;
-    let name = form.get("name").map(|s| s.trim()).unwrap_or("");
-    if name.is_empty() || name.len() > 100 {
-        return page(
-            &state,
-            &admin,
-            None,
-            None,
-            Some("Name: describe what the token is for (up to 100 characters).".into()),
-        )
-        .await;
-    }
-    let Some(scope) = form.get("scope").and_then(|s| TokenScope::parse(s)) else {
-        return page(
-            &state,
-            &admin,
-            None,
-            None,
-            Some("Scope: choose read or read-write.".into()),
-        )
-        .await;
+    let field = |k: &str| form.get(k).map(String::as_str).unwrap_or("");
+    let new = match NewToken::parse(
+        field("name"),
+        field("scope"),
+        field("expires_days"),
+        candor_store::now(),
+    ) {
+        Ok(new) => new,
+        Err(message) => return page(&state, &admin, None, None, Some(message)).await,
     };
-    let expires_at = match form.get("expires_days").map(|s| s.trim()).unwrap_or("") {
-        "" | "0" => None,
-        d => match d.parse::<i64>() {
-            Ok(n) if (1..=3650).contains(&n) => Some(candor_store::now() + n * 86_400),
-            _ => {
-                return page(
-                    &state,
-                    &admin,
-                    None,
-                    None,
-                    Some("Expires after: a number of days from 1 to 3650, or empty for no expiry.".into()),
-                )
-                .await
-            }
-        },
-    };
-    let token = format!("{TOKEN_PREFIX}{}", random_token().expose());
-    state
-        .store()
-        .create_api_token(
-            state.org(),
-            name,
-            &token_digest(&token),
-            scope,
-            admin.0.user.id,
-            expires_at,
-        )
+    let done = state
+        .app()
+        .create_api_token(&admin.who(), admin.0.user.id, &new)
         .await?;
-    admin
-        .audit(
-            &state,
-            "api_token.create",
-            name,
-            serde_json::json!({"scope": scope.as_str(), "expires_at": expires_at}),
-        )
-        .await;
-    page(&state, &admin, None, Some(token), None).await
+    state.apply(done.effects).await;
+    page(&state, &admin, None, Some(done.value.expose().to_owned()), None).await
 }
 
 pub async fn revoke(
@@ -152,14 +106,7 @@ pub async fn revoke(
     Form(form): Form<HashMap<String, String>>,
 ) -> AppResult<Response> {
     admin.check_csrf(&form)?;
-    state.store().revoke_api_token(state.org(), id).await?;
-    admin
-        .audit(
-            &state,
-            "api_token.revoke",
-            &format!("api-token/{id}"),
-            serde_json::json!({}),
-        )
-        .await;
+    let done = state.app().revoke_api_token(&admin.who(), id).await?;
+    state.apply(done.effects).await;
     Ok(Redirect::to("/admin/tokens?notice=token-revoked").into_response())
 }

@@ -1,7 +1,7 @@
 //! Managing back-office users (owners only).
 
-use super::AdminLayout;
 use crate::http::error::{AppError, AppResult};
+use crate::http::layout::AdminLayout;
 use crate::http::session::Admin;
 use crate::AppState;
 use askama::Template;
@@ -9,8 +9,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
+use candor_app::identity::check_new_user;
 use candor_core::access::Role;
-use candor_crypto::{random_token, token_digest};
 use std::collections::HashMap;
 
 /// How long an invitation link works.
@@ -175,20 +175,16 @@ pub async fn create(
         )
         .await;
     };
-    let email_ok = email.contains('@') && email.len() <= 254 && !email.contains(char::is_whitespace);
-    if !email_ok || name.is_empty() || name.len() > 100 {
-        return page(
-            &state,
-            &admin,
-            None,
-            None,
-            Some("Enter the person's name (up to 100 characters) and a valid email address.".into()),
-        )
-        .await;
+    if let Err(message) = check_new_user(email, name) {
+        return page(&state, &admin, None, None, Some(message)).await;
     }
-    let user = match state.store().create_user(state.org(), email, name, role).await {
-        Ok(u) => u,
-        Err(candor_store::StoreError::Conflict(_)) => {
+    let done = match state
+        .app()
+        .invite_user(&admin.who(), email, name, role, INVITE_SECS)
+        .await
+    {
+        Ok(done) => done,
+        Err(candor_app::Error::Conflict(_)) => {
             return page(
                 &state,
                 &admin,
@@ -200,19 +196,8 @@ pub async fn create(
         }
         Err(e) => return Err(e.into()),
     };
-    let token = random_token();
-    state
-        .store()
-        .create_user_link(user.id, &token_digest(token.expose()), "reset", INVITE_SECS)
-        .await?;
-    admin
-        .audit(
-            &state,
-            "user.invite",
-            &format!("user/{}", user.email),
-            serde_json::json!({"role": role.as_str()}),
-        )
-        .await;
+    state.apply(done.effects).await;
+    let (_, token) = done.value;
     let link = format!("{}/admin/reset/{}", state.config().public_url, token.expose());
     page(&state, &admin, None, Some(link), None).await
 }
@@ -225,16 +210,12 @@ async fn set_disabled(
     disabled: bool,
 ) -> AppResult<Response> {
     admin.check_csrf(form)?;
-    if id == admin.0.user.id {
-        return Err(AppError::BadRequest(
-            "You cannot disable your own account; ask another owner.".into(),
-        ));
-    }
-    state.store().set_disabled(state.org(), id, disabled).await?;
-    let action = if disabled { "user.disable" } else { "user.enable" };
-    admin
-        .audit(state, action, &format!("user/{id}"), serde_json::json!({}))
-        .await;
+    let user = state.store().user(state.org(), id).await?.ok_or(AppError::NotFound)?;
+    let done = state
+        .app()
+        .set_user_disabled(&admin.who(), Some(admin.0.user.id), &user, disabled)
+        .await?;
+    state.apply(done.effects).await;
     let notice = if disabled { "user-disabled" } else { "user-enabled" };
     Ok(Redirect::to(&format!("/admin/users?notice={notice}")).into_response())
 }
@@ -267,20 +248,12 @@ pub async fn change_role(
     let Some(role) = form.get("role").and_then(|r| Role::parse(r)) else {
         return Err(AppError::BadRequest("Role: choose one of the listed roles.".into()));
     };
-    if id == admin.0.user.id {
-        return Err(AppError::BadRequest(
-            "You cannot change your own role; ask another owner.".into(),
-        ));
-    }
-    state.store().set_role(state.org(), id, role).await?;
-    admin
-        .audit(
-            &state,
-            "user.role.change",
-            &format!("user/{id}"),
-            serde_json::json!({"role": role.as_str()}),
-        )
-        .await;
+    let user = state.store().user(state.org(), id).await?.ok_or(AppError::NotFound)?;
+    let done = state
+        .app()
+        .change_role(&admin.who(), Some(admin.0.user.id), &user, role)
+        .await?;
+    state.apply(done.effects).await;
     Ok(Redirect::to(&format!("/admin/users?notice=role-changed&changed={id}")).into_response())
 }
 
@@ -292,15 +265,8 @@ pub async fn end_sessions(
 ) -> AppResult<Response> {
     admin.check_csrf(&form)?;
     let user = state.store().user(state.org(), id).await?.ok_or(AppError::NotFound)?;
-    let n = state.store().revoke_user_sessions(user.id, None).await?;
-    admin
-        .audit(
-            &state,
-            "auth.session.revoke_user",
-            &format!("user/{}", user.email),
-            serde_json::json!({"ended": n}),
-        )
-        .await;
+    let done = state.app().end_user_sessions(&admin.who(), &user).await?;
+    state.apply(done.effects).await;
     Ok(Redirect::to("/admin/users?notice=user-sessions-revoked").into_response())
 }
 
@@ -314,14 +280,7 @@ pub async fn reset_mfa(
 ) -> AppResult<Response> {
     admin.check_csrf(&form)?;
     let user = state.store().user(state.org(), id).await?.ok_or(AppError::NotFound)?;
-    state.store().reset_totp(user.id).await?;
-    admin
-        .audit(
-            &state,
-            "auth.mfa.reset",
-            &format!("user/{}", user.email),
-            serde_json::json!({}),
-        )
-        .await;
+    let done = state.app().reset_mfa(&admin.who(), &user).await?;
+    state.apply(done.effects).await;
     Ok(Redirect::to("/admin/users?notice=mfa-reset").into_response())
 }

@@ -1,7 +1,7 @@
 //! "Your sessions": every device signed in as you, with revoke one / revoke all others.
 
-use super::{AdminLayout, NoticeQuery};
-use crate::http::error::{AppError, AppResult};
+use crate::http::error::AppResult;
+use crate::http::layout::{AdminLayout, NoticeQuery};
 use crate::http::session::Admin;
 use crate::http::FormMap;
 use crate::AppState;
@@ -64,17 +64,8 @@ pub async fn revoke(
 ) -> AppResult<Response> {
     admin.check_csrf(&form)?;
     // Scoped to the signed-in user: someone else's session id is simply not found.
-    if !state.store().revoke_session(admin.0.user.id, &id).await? {
-        return Err(AppError::NotFound);
-    }
-    admin
-        .audit(
-            &state,
-            "auth.session.revoke",
-            &format!("session/{id}"),
-            serde_json::json!({}),
-        )
-        .await;
+    let done = state.app().revoke_session(&admin.who(), admin.0.user.id, &id).await?;
+    state.apply(done.effects).await;
     Ok(Redirect::to("/admin/sessions?notice=session-revoked").into_response())
 }
 
@@ -84,17 +75,10 @@ pub async fn revoke_others(
     Form(form): Form<FormMap>,
 ) -> AppResult<Response> {
     admin.check_csrf(&form)?;
-    let n = state
-        .store()
-        .revoke_user_sessions(admin.0.user.id, Some(&admin.0.public_id))
+    let done = state
+        .app()
+        .revoke_other_sessions(&admin.who(), admin.0.user.id, &admin.0.public_id)
         .await?;
-    admin
-        .audit(
-            &state,
-            "auth.session.revoke_others",
-            "",
-            serde_json::json!({"ended": n}),
-        )
-        .await;
+    state.apply(done.effects).await;
     Ok(Redirect::to("/admin/sessions?notice=sessions-revoked").into_response())
 }
