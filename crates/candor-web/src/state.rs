@@ -218,25 +218,19 @@ impl AppState {
             }
         }
     }
-
-    /// Appends to the tamper-evident audit log (and copies the entry to standard output as one
-    /// JSON line when `audit_stdout` is on, for a SIEM). A failure to record is logged loudly but
-    /// does not undo the action that already happened.
-    pub async fn audit(&self, actor: &str, action: &str, target: &str, ip: &str, details: serde_json::Value) {
-        let event = candor_store::NewAuditEvent {
-            actor: actor.to_owned(),
-            action: action.to_owned(),
-            target: target.to_owned(),
-            ip: ip.to_owned(),
-            details,
-        };
-        match self.inner.store.append_audit(self.inner.org, event).await {
-            Ok(entry) => {
-                if self.inner.config.audit_stdout {
-                    println!("{}", serde_json::to_string(&entry).expect("entries serialize"));
-                }
-            }
-            Err(e) => tracing::error!(error = %e, audit.action = action, "could not write the audit log"),
+    /// Records an event that changes nothing else (a refused attempt, a token's use) through
+    /// its use case. The request it belongs to goes on if the log cannot be written; the failure
+    /// is logged.
+    pub async fn record(
+        &self,
+        actor: &candor_app::Actor,
+        action: candor_app::Action,
+        target: impl Into<String>,
+        details: serde_json::Value,
+    ) {
+        match self.inner.app.record(actor, action, target, details).await {
+            Ok(done) => self.apply(done.effects).await,
+            Err(e) => tracing::error!(error = %e, audit.action = action.name(), "could not write the audit log"),
         }
     }
 

@@ -501,24 +501,6 @@ fn open_app(config: &Config, store: Store, org: i64, create_keys: bool) -> anyho
     ))
 }
 
-async fn cli_audit(
-    store: &Store,
-    org: i64,
-    action: &str,
-    target: &str,
-    details: serde_json::Value,
-) -> anyhow::Result<()> {
-    let event = candor_store::NewAuditEvent {
-        actor: format!("cli:{}", os_user()),
-        action: action.into(),
-        target: target.into(),
-        ip: String::new(),
-        details,
-    };
-    store.append_audit(org, event).await?;
-    Ok(())
-}
-
 async fn audit(config: &Config, command: &AuditCommand) -> anyhow::Result<ExitCode> {
     let store = open_store(config).await?;
     let org = store.ensure_org(DEFAULT_ORG).await?;

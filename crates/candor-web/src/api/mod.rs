@@ -1,11 +1,9 @@
 //! The REST API at `/api/v1`: JSON CRUD for every content kind, authenticated by bearer tokens
 //! created in the back office. The routes below are also the source of the OpenAPI document.
 
-mod error;
 pub(crate) mod openapi;
 
-pub use error::{ApiError, ApiResult};
-
+use crate::http::error::{WebError, WebResult};
 use crate::AppState;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -40,20 +38,20 @@ impl ApiCaller {
     }
 
     /// Refuses with 403 (and records the refusal) when the token's creator may not do `p`.
-    pub async fn require(&self, state: &AppState, p: Permission) -> ApiResult<()> {
+    pub async fn require(&self, state: &AppState, p: Permission) -> WebResult<()> {
         if allows(self.creator_role, p) {
             return Ok(());
         }
+        let details = serde_json::json!({"role": self.creator_role.as_str(), "needs": format!("{p:?}")});
         state
-            .audit(
-                &format!("api-token:{}", self.token.id),
-                "api.denied",
-                &self.request,
-                &self.ip,
-                serde_json::json!({"role": self.creator_role.as_str(), "needs": format!("{p:?}")}),
+            .record(
+                &self.who(),
+                candor_app::Action::ApiDenied,
+                self.request.clone(),
+                details,
             )
             .await;
-        Err(ApiError::RoleForbids {
+        Err(WebError::RoleForbids {
             role: self.creator_role,
             action: action_of(p),
         })
@@ -90,14 +88,17 @@ pub async fn enforce(
 }
 
 impl ApiCaller {
-    async fn authenticate(state: &AppState, parts: &Parts, needs: Permission) -> Result<ApiCaller, ApiError> {
+    async fn authenticate(state: &AppState, parts: &Parts, needs: Permission) -> Result<ApiCaller, WebError> {
         let ip = parts
             .extensions
             .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
             .map(|c| c.0.ip().to_string())
             .unwrap_or_default();
         let key = format!("api:{ip}");
-        state.api_backoff().check(&key).map_err(ApiError::TooManyRequests)?;
+        state
+            .api_backoff()
+            .check(&key)
+            .map_err(|retry_after_secs| WebError::TooManyRequests { retry_after_secs })?;
         let token = parts
             .headers
             .get(header::AUTHORIZATION)
@@ -116,26 +117,31 @@ impl ApiCaller {
         else {
             state.api_backoff().failure(&key);
             if token.is_some() {
+                let actor = candor_app::Actor::Anonymous { ip: ip.clone() };
                 state
-                    .audit("anonymous", "api.auth.failed", &request, &ip, serde_json::json!({}))
+                    .record(
+                        &actor,
+                        candor_app::Action::ApiAuthFailed,
+                        request.clone(),
+                        serde_json::json!({}),
+                    )
                     .await;
             }
-            return Err(ApiError::Unauthorized);
+            return Err(WebError::Unauthorized);
         };
         state.api_backoff().success(&key);
         let writes = !matches!(parts.method, Method::GET | Method::HEAD);
-        let actor = format!("api-token:{}", found.id);
+        let actor = candor_app::Actor::Token {
+            id: found.id,
+            name: found.name.clone(),
+            ip: ip.clone(),
+        };
         if writes && found.scope != TokenScope::ReadWrite {
+            let details = serde_json::json!({"scope": found.scope.as_str()});
             state
-                .audit(
-                    &actor,
-                    "api.denied",
-                    &request,
-                    &ip,
-                    serde_json::json!({"scope": found.scope.as_str()}),
-                )
+                .record(&actor, candor_app::Action::ApiDenied, request.clone(), details)
                 .await;
-            return Err(ApiError::InsufficientScope);
+            return Err(WebError::InsufficientScope);
         }
         let caller = ApiCaller {
             token: found,
@@ -145,14 +151,9 @@ impl ApiCaller {
         };
         caller.require(state, needs).await?;
         // Every use of a token is on the record, reads included.
+        let details = serde_json::json!({"token": caller.token.name});
         state
-            .audit(
-                &actor,
-                "api.request",
-                &caller.request,
-                &caller.ip,
-                serde_json::json!({"token": caller.token.name}),
-            )
+            .record(&actor, candor_app::Action::ApiRequest, caller.request.clone(), details)
             .await;
         Ok(caller)
     }
@@ -160,13 +161,13 @@ impl ApiCaller {
 
 /// The caller that [`enforce`] authenticated for this route.
 impl<S: Send + Sync> FromRequestParts<S> for ApiCaller {
-    type Rejection = ApiError;
+    type Rejection = WebError;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, WebError> {
         parts
             .extensions
             .get::<ApiCaller>()
             .cloned()
-            .ok_or(ApiError::Unauthorized)
+            .ok_or(WebError::Unauthorized)
     }
 }

@@ -1,7 +1,7 @@
 //! The audit log in the back office: filter, read, verify, export as JSON Lines or CSV. Reading
 //! changes nothing; an export is recorded by its use case (`audit.export`).
 
-use crate::http::error::AppResult;
+use crate::http::error::WebResult;
 use crate::http::format::csv_field;
 use crate::http::layout::AdminLayout;
 use crate::http::session::Admin;
@@ -90,7 +90,7 @@ fn when(t: i64) -> String {
         .unwrap_or_default()
 }
 
-pub async fn list(State(state): State<AppState>, admin: Admin, Query(q): Query<AuditQuery>) -> AppResult<Response> {
+pub async fn list(State(state): State<AppState>, admin: Admin, Query(q): Query<AuditQuery>) -> WebResult<Response> {
     let (rows, error) = match q.filter(Some(500)) {
         Ok(f) => (state.store().audit_entries(state.org(), &f).await?, None),
         Err(e) => (vec![], Some(e)),
@@ -134,7 +134,7 @@ pub async fn list(State(state): State<AppState>, admin: Admin, Query(q): Query<A
         rows,
         export_query,
     };
-    Ok(Html(page.render().map_err(anyhow::Error::from)?).into_response())
+    Ok(Html(page.render()?).into_response())
 }
 
 fn to_csv(entries: &[AuditEntry]) -> String {
@@ -158,8 +158,8 @@ fn to_csv(entries: &[AuditEntry]) -> String {
     out
 }
 
-pub async fn export(State(state): State<AppState>, admin: Admin, Query(q): Query<AuditQuery>) -> AppResult<Response> {
-    let filter = q.filter(None).map_err(crate::http::error::AppError::BadRequest)?;
+pub async fn export(State(state): State<AppState>, admin: Admin, Query(q): Query<AuditQuery>) -> WebResult<Response> {
+    let filter = q.filter(None).map_err(crate::http::error::WebError::BadRequest)?;
     let format = if q.format == "csv" {
         ExportFormat::Csv
     } else {

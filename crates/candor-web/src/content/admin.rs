@@ -2,7 +2,7 @@
 //! publishing, deleting and ordering items.
 
 use super::form::{edit_page, unprocessable, EditArgs};
-use crate::http::error::{AppError, AppResult};
+use crate::http::error::{WebError, WebResult};
 use crate::http::layout::{html, AdminLayout, NoticeQuery};
 use crate::http::session::Admin;
 use crate::http::FormMap;
@@ -23,8 +23,8 @@ use serde_json::Value;
 
 /// Kept here while the back office's other pages still import it from `super::content`.
 
-pub(super) fn parse_kind(s: &str) -> AppResult<Kind> {
-    Kind::parse(s).ok_or(AppError::NotFound)
+pub(super) fn parse_kind(s: &str) -> WebResult<Kind> {
+    Kind::parse(s).ok_or(WebError::NotFound)
 }
 
 struct DashRow {
@@ -48,7 +48,7 @@ pub async fn dashboard(
     State(state): State<AppState>,
     admin: Admin,
     Query(q): Query<NoticeQuery>,
-) -> AppResult<Response> {
+) -> WebResult<Response> {
     let items = state.store().all_items(state.org()).await?;
     let rows = Kind::ALL
         .iter()
@@ -97,7 +97,7 @@ pub async fn list(
     admin: Admin,
     Path(kind): Path<String>,
     Query(q): Query<NoticeQuery>,
-) -> AppResult<Response> {
+) -> WebResult<Response> {
     let kind = parse_kind(&kind)?;
     if kind == Kind::Profile {
         return Ok(Redirect::to(&format!("/admin/content/profile/{PROFILE_SLUG}")).into_response());
@@ -136,7 +136,7 @@ pub async fn list(
     })
 }
 
-pub async fn new_form(State(state): State<AppState>, admin: Admin, Path(kind): Path<String>) -> AppResult<Response> {
+pub async fn new_form(State(state): State<AppState>, admin: Admin, Path(kind): Path<String>) -> WebResult<Response> {
     let kind = parse_kind(&kind)?;
     // There is one profile: on a blank start it is created here, afterwards it is edited.
     if kind == Kind::Profile && state.store().item(state.org(), kind, PROFILE_SLUG).await?.is_some() {
@@ -162,13 +162,13 @@ pub async fn edit_form(
     admin: Admin,
     Path((kind, slug)): Path<(String, String)>,
     Query(q): Query<NoticeQuery>,
-) -> AppResult<Response> {
+) -> WebResult<Response> {
     let kind = parse_kind(&kind)?;
     let Some(item) = state.store().item(state.org(), kind, &slug).await? else {
         if kind == Kind::Profile {
             return Ok(Redirect::to("/admin/content/profile/new").into_response());
         }
-        return Err(AppError::NotFound);
+        return Err(WebError::NotFound);
     };
     html(edit_page(
         &admin,
@@ -186,7 +186,7 @@ pub async fn edit_form(
 
 /// Which button sent the edit form, and whether its permission is held. Checked before anything
 /// is written: "save and publish" is all or nothing.
-fn form_action<'a>(admin: &Admin, form: &'a FormMap) -> AppResult<&'a str> {
+fn form_action<'a>(admin: &Admin, form: &'a FormMap) -> WebResult<&'a str> {
     let action = form.get("action").map(String::as_str).unwrap_or("save");
     if action == "publish" {
         admin.require(Permission::PublishContent)?;
@@ -199,7 +199,7 @@ pub async fn create(
     admin: Admin,
     Path(kind): Path<String>,
     Form(form): Form<FormMap>,
-) -> AppResult<Response> {
+) -> WebResult<Response> {
     admin.check_csrf(&form)?;
     let kind = parse_kind(&kind)?;
     let action = form_action(&admin, &form)?;
@@ -276,14 +276,14 @@ pub async fn save(
     admin: Admin,
     Path((kind, slug)): Path<(String, String)>,
     Form(form): Form<FormMap>,
-) -> AppResult<Response> {
+) -> WebResult<Response> {
     admin.check_csrf(&form)?;
     let kind = parse_kind(&kind)?;
     let item = state
         .store()
         .item(state.org(), kind, &slug)
         .await?
-        .ok_or(AppError::NotFound)?;
+        .ok_or(WebError::NotFound)?;
     let action = form_action(&admin, &form)?;
     let raw = form_to_json(kind, |k| form.get(k).cloned());
     let page = |body: &Value, errors: Vec<FieldError>, preview: bool| {
@@ -320,7 +320,7 @@ pub async fn save(
 
 /// The common shape of the one-button actions: CSRF, then the change (the Origin check runs as
 /// middleware over the whole back office, the permission check from the route table).
-pub(super) fn item_action(admin: &Admin, form: &FormMap, kind: &str) -> AppResult<Kind> {
+pub(super) fn item_action(admin: &Admin, form: &FormMap, kind: &str) -> WebResult<Kind> {
     admin.check_csrf(form)?;
     parse_kind(kind)
 }
@@ -330,7 +330,7 @@ pub async fn publish(
     admin: Admin,
     Path((kind, slug)): Path<(String, String)>,
     Form(form): Form<FormMap>,
-) -> AppResult<Response> {
+) -> WebResult<Response> {
     let kind = item_action(&admin, &form, &kind)?;
     let done = state.app().publish(&admin.who(), kind, &slug).await?;
     state.apply(done.effects).await;
@@ -342,7 +342,7 @@ pub async fn unpublish(
     admin: Admin,
     Path((kind, slug)): Path<(String, String)>,
     Form(form): Form<FormMap>,
-) -> AppResult<Response> {
+) -> WebResult<Response> {
     let kind = item_action(&admin, &form, &kind)?;
     let done = state.app().unpublish(&admin.who(), kind, &slug).await?;
     state.apply(done.effects).await;
@@ -354,12 +354,12 @@ pub async fn delete(
     admin: Admin,
     Path((kind, slug)): Path<(String, String)>,
     Form(form): Form<FormMap>,
-) -> AppResult<Response> {
+) -> WebResult<Response> {
     let kind = item_action(&admin, &form, &kind)?;
     let done = match state.app().delete(&admin.who(), kind, &slug).await {
         Ok(done) => done,
         // The page offers no delete button for what may not be deleted: a hand-made request.
-        Err(Error::Conflict(why)) => return Err(AppError::BadRequest(why)),
+        Err(Error::Conflict(why)) => return Err(WebError::BadRequest(why)),
         Err(e) => return Err(e.into()),
     };
     state.apply(done.effects).await;
@@ -371,12 +371,12 @@ pub async fn move_item(
     admin: Admin,
     Path((kind, slug)): Path<(String, String)>,
     Form(form): Form<FormMap>,
-) -> AppResult<Response> {
+) -> WebResult<Response> {
     let kind = item_action(&admin, &form, &kind)?;
     let dir = match form.get("dir").map(String::as_str) {
         Some("up") => Move::Up,
         Some("down") => Move::Down,
-        _ => return Err(AppError::BadRequest("dir must be up or down".into())),
+        _ => return Err(WebError::BadRequest("dir must be up or down".into())),
     };
     let done = state.app().move_item(&admin.who(), kind, &slug, dir).await?;
     state.apply(done.effects).await;

@@ -1,6 +1,7 @@
 //! Content items over the API: the same use cases as the back office, with the token as actor.
 
-use crate::api::{ApiCaller, ApiError, ApiResult};
+use crate::api::ApiCaller;
+use crate::http::error::{WebError, WebResult};
 use crate::AppState;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
@@ -13,9 +14,9 @@ use candor_store::Item;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-fn kind_of(s: &str) -> ApiResult<Kind> {
+fn kind_of(s: &str) -> WebResult<Kind> {
     Kind::parse(s).ok_or_else(|| {
-        ApiError::NotFound(format!(
+        WebError::Missing(format!(
             "there is no content kind {s:?}; use one of: {}",
             Kind::ALL.iter().map(|k| k.plural()).collect::<Vec<_>>().join(", ")
         ))
@@ -35,15 +36,15 @@ pub fn item_json(i: &Item) -> Value {
     })
 }
 
-fn json_body(body: Result<Json<Value>, JsonRejection>) -> ApiResult<Value> {
+fn json_body(body: Result<Json<Value>, JsonRejection>) -> WebResult<Value> {
     body.map(|Json(v)| v).map_err(|e| match e.status() {
         StatusCode::PAYLOAD_TOO_LARGE => {
-            ApiError::TooLarge("the request body is larger than 2 MiB; send a smaller body".into())
+            WebError::TooLarge("the request body is larger than 2 MiB; send a smaller body".into())
         }
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType(
-            "send the body as JSON with the header `Content-Type: application/json`".into(),
-        ),
-        _ => ApiError::BadRequest(format!(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            WebError::UnsupportedType("send the body as JSON with the header `Content-Type: application/json`".into())
+        }
+        _ => WebError::BadRequest(format!(
             "the request body is not valid JSON for this endpoint: {}",
             e.body_text()
         )),
@@ -51,16 +52,16 @@ fn json_body(body: Result<Json<Value>, JsonRejection>) -> ApiResult<Value> {
 }
 
 /// `?publish=...`, which must be `true` or `false` when given.
-fn publish_flag(q: Result<Query<PublishFlag>, QueryRejection>) -> ApiResult<bool> {
+fn publish_flag(q: Result<Query<PublishFlag>, QueryRejection>) -> WebResult<bool> {
     q.map(|Query(f)| f.publish)
-        .map_err(|_| ApiError::BadRequest("the query parameter publish must be true or false".into()))
+        .map_err(|_| WebError::BadRequest("the query parameter publish must be true or false".into()))
 }
 
 pub async fn list(
     State(state): State<AppState>,
     _caller: ApiCaller,
     Path(kind): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> WebResult<Json<Value>> {
     let kind = kind_of(&kind)?;
     let items = state.store().items(state.org(), kind).await?;
     Ok(Json(json!({"items": items.iter().map(item_json).collect::<Vec<_>>()})))
@@ -70,13 +71,13 @@ pub async fn show(
     State(state): State<AppState>,
     _caller: ApiCaller,
     Path((kind, slug)): Path<(String, String)>,
-) -> ApiResult<Json<Value>> {
+) -> WebResult<Json<Value>> {
     let kind = kind_of(&kind)?;
     let item = state
         .store()
         .item(state.org(), kind, &slug)
         .await?
-        .ok_or_else(|| ApiError::NotFound(format!("{kind} {slug:?} was not found")))?;
+        .ok_or_else(|| WebError::Missing(format!("{kind} {slug:?} was not found")))?;
     Ok(Json(item_json(&item)))
 }
 
@@ -93,29 +94,29 @@ pub async fn create(
     Path(kind): Path<String>,
     flag: Result<Query<PublishFlag>, QueryRejection>,
     body: Result<Json<Value>, JsonRejection>,
-) -> ApiResult<Response> {
+) -> WebResult<Response> {
     let kind = kind_of(&kind)?;
     let publish = publish_flag(flag)?;
     if publish {
         caller.require(&state, Permission::PublishContent).await?;
     }
     if kind == Kind::Profile {
-        return Err(ApiError::Conflict(
+        return Err(WebError::Conflict(
             "there is exactly one profile; update it with PUT /api/v1/profile/profile".into(),
         ));
     }
     let req = json_body(body)?;
     let Some(content) = req.get("body") else {
-        return Err(ApiError::BadRequest(
+        return Err(WebError::BadRequest(
             "send {\"slug\": \"...\", \"body\": {...}}; the body object is missing".into(),
         ));
     };
     let checked = state.app().check_body(kind, content).await?;
     let slug = match req.get("slug").and_then(Value::as_str) {
         Some(s) => Slug::parse(s)
-            .map_err(|e| ApiError::Validation(vec![candor_core::content::FieldError::new("slug", e.to_string())]))?,
+            .map_err(|e| WebError::Invalid(vec![candor_core::content::FieldError::new("slug", e.to_string())]))?,
         None => Slug::from_title(&kind.title_of(&checked))
-            .ok_or_else(|| ApiError::BadRequest("give a slug; none can be derived from the title".into()))?,
+            .ok_or_else(|| WebError::BadRequest("give a slug; none can be derived from the title".into()))?,
     };
     let done = state.app().create(&caller.who(), kind, &slug, content, publish).await?;
     state.apply(done.effects).await;
@@ -130,7 +131,7 @@ pub async fn replace(
     Path((kind, slug)): Path<(String, String)>,
     flag: Result<Query<PublishFlag>, QueryRejection>,
     body: Result<Json<Value>, JsonRejection>,
-) -> ApiResult<Json<Value>> {
+) -> WebResult<Json<Value>> {
     let kind = kind_of(&kind)?;
     let publish = publish_flag(flag)?;
     if publish {
@@ -138,7 +139,7 @@ pub async fn replace(
     }
     let req = json_body(body)?;
     let Some(content) = req.get("body") else {
-        return Err(ApiError::BadRequest(
+        return Err(WebError::BadRequest(
             "send {\"body\": {...}}; the body object is missing".into(),
         ));
     };
@@ -151,7 +152,7 @@ pub async fn delete(
     State(state): State<AppState>,
     caller: ApiCaller,
     Path((kind, slug)): Path<(String, String)>,
-) -> ApiResult<StatusCode> {
+) -> WebResult<StatusCode> {
     let kind = kind_of(&kind)?;
     let done = state.app().delete(&caller.who(), kind, &slug).await?;
     state.apply(done.effects).await;
@@ -163,7 +164,7 @@ pub async fn publish(
     State(state): State<AppState>,
     caller: ApiCaller,
     Path((kind, slug)): Path<(String, String)>,
-) -> ApiResult<Json<Value>> {
+) -> WebResult<Json<Value>> {
     let kind = kind_of(&kind)?;
     let done = state.app().publish(&caller.who(), kind, &slug).await?;
     state.apply(done.effects).await;
@@ -174,7 +175,7 @@ pub async fn unpublish(
     State(state): State<AppState>,
     caller: ApiCaller,
     Path((kind, slug)): Path<(String, String)>,
-) -> ApiResult<Json<Value>> {
+) -> WebResult<Json<Value>> {
     let kind = kind_of(&kind)?;
     let done = state.app().unpublish(&caller.who(), kind, &slug).await?;
     state.apply(done.effects).await;
@@ -185,13 +186,13 @@ pub async fn revisions(
     State(state): State<AppState>,
     _caller: ApiCaller,
     Path((kind, slug)): Path<(String, String)>,
-) -> ApiResult<Json<Value>> {
+) -> WebResult<Json<Value>> {
     let kind = kind_of(&kind)?;
     let item = state
         .store()
         .item(state.org(), kind, &slug)
         .await?
-        .ok_or_else(|| ApiError::NotFound(format!("{kind} {slug:?} was not found")))?;
+        .ok_or_else(|| WebError::Missing(format!("{kind} {slug:?} was not found")))?;
     let revs = state.store().revisions(item.id).await?;
     Ok(Json(json!({"revisions": revs.iter().map(|r| json!({
         "number": r.number, "action": r.action, "actor": r.actor,

@@ -1,7 +1,7 @@
 //! The back office's edit page for one item: its fields, their errors, and a preview of its
 //! Markdown.
 
-use crate::http::error::AppResult;
+use crate::http::error::WebResult;
 use crate::http::layout::{html, AdminLayout};
 use crate::http::session::Admin;
 use askama::Template;
@@ -155,7 +155,7 @@ pub(super) fn edit_page(admin: &Admin, a: EditArgs) -> EditPage {
 }
 
 /// The edit page again, answered 422: the input broke a rule.
-pub(super) fn unprocessable(page: EditPage) -> AppResult<Response> {
+pub(super) fn unprocessable(page: EditPage) -> WebResult<Response> {
     let mut res = html(page)?;
     *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
     Ok(res)

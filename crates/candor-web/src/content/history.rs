@@ -1,7 +1,7 @@
 //! Revision history: readable diffs between revisions, and restoring an old one.
 
 use super::admin::{item_action, parse_kind};
-use crate::http::error::{AppError, AppResult};
+use crate::http::error::{WebError, WebResult};
 use crate::http::layout::{html, AdminLayout};
 use crate::http::session::Admin;
 use crate::http::FormMap;
@@ -84,13 +84,13 @@ pub async fn history(
     State(state): State<AppState>,
     admin: Admin,
     Path((kind, slug)): Path<(String, String)>,
-) -> AppResult<Response> {
+) -> WebResult<Response> {
     let kind = parse_kind(&kind)?;
     let item = state
         .store()
         .item(state.org(), kind, &slug)
         .await?
-        .ok_or(AppError::NotFound)?;
+        .ok_or(WebError::NotFound)?;
     let revs = state.store().revisions(item.id).await?;
     let empty = serde_json::json!({});
     let views = revs
@@ -123,7 +123,7 @@ pub async fn restore(
     admin: Admin,
     Path((kind, slug, number)): Path<(String, String, i64)>,
     Form(form): Form<FormMap>,
-) -> AppResult<Response> {
+) -> WebResult<Response> {
     let kind = item_action(&admin, &form, &kind)?;
     let done = state.app().restore(&admin.who(), kind, &slug, number).await?;
     state.apply(done.effects).await;

@@ -2,7 +2,7 @@
 //! describe, set who may read it, download any version, and delete (after a confirmation page).
 
 use super::upload_form::{read_form, Fields};
-use crate::http::error::{AppError, AppResult};
+use crate::http::error::{WebError, WebResult};
 use crate::http::format::human_size;
 use crate::http::layout::{AdminLayout, NoticeQuery};
 use crate::http::session::Admin;
@@ -103,7 +103,7 @@ struct ListPage {
     can_edit: bool,
 }
 
-pub async fn list(State(state): State<AppState>, admin: Admin, Query(q): Query<NoticeQuery>) -> AppResult<Response> {
+pub async fn list(State(state): State<AppState>, admin: Admin, Query(q): Query<NoticeQuery>) -> WebResult<Response> {
     let rows = state
         .store()
         .documents(state.org())
@@ -123,8 +123,7 @@ pub async fn list(State(state): State<AppState>, admin: Admin, Query(q): Query<N
         layout: AdminLayout::new(&admin, q.notice.as_deref()),
         rows,
     }
-    .render()
-    .map_err(anyhow::Error::from)?;
+    .render()?;
     Ok(Html(html).into_response())
 }
 
@@ -160,7 +159,7 @@ struct EditPage {
 }
 
 impl EditPage {
-    async fn build(state: &AppState, admin: &Admin, notice: Option<&str>) -> AppResult<EditPage> {
+    async fn build(state: &AppState, admin: &Admin, notice: Option<&str>) -> WebResult<EditPage> {
         let mut link_options = vec![];
         for (kind, prefix) in [(Kind::Certification, "certification"), (Kind::Section, "section")] {
             for item in state.store().items(state.org(), kind).await? {
@@ -202,17 +201,17 @@ impl EditPage {
         self
     }
 
-    fn render_with(self, status: StatusCode) -> AppResult<Response> {
-        let html = self.render().map_err(anyhow::Error::from)?;
+    fn render_with(self, status: StatusCode) -> WebResult<Response> {
+        let html = self.render()?;
         Ok((status, Html(html)).into_response())
     }
 }
 
-pub async fn new_form(State(state): State<AppState>, admin: Admin) -> AppResult<Response> {
+pub async fn new_form(State(state): State<AppState>, admin: Admin) -> WebResult<Response> {
     EditPage::build(&state, &admin, None).await?.render_with(StatusCode::OK)
 }
 
-pub async fn create(State(state): State<AppState>, admin: Admin, form: Multipart) -> AppResult<Response> {
+pub async fn create(State(state): State<AppState>, admin: Admin, form: Multipart) -> WebResult<Response> {
     let (fields, file) = read_form(&state, &admin, form).await?;
     let mut errors = match parse_fields(&fields, None) {
         Ok(_) => vec![],
@@ -260,12 +259,12 @@ pub async fn edit_form(
     admin: Admin,
     Path(slug): Path<String>,
     Query(q): Query<NoticeQuery>,
-) -> AppResult<Response> {
+) -> WebResult<Response> {
     let doc = state
         .store()
         .document(state.org(), &slug)
         .await?
-        .ok_or(AppError::NotFound)?;
+        .ok_or(WebError::NotFound)?;
     let versions = state.store().document_versions(doc.id).await?;
     let mut page = EditPage::build(&state, &admin, q.notice.as_deref()).await?;
     page.is_new = false;
@@ -293,7 +292,7 @@ pub async fn save(
     admin: Admin,
     Path(slug): Path<String>,
     Form(form): Form<Vec<(String, String)>>,
-) -> AppResult<Response> {
+) -> WebResult<Response> {
     let mut fields: Fields = HashMap::new();
     for (k, v) in form {
         fields.entry(k).or_default().push(v);
@@ -303,7 +302,7 @@ pub async fn save(
         .store()
         .document(state.org(), &slug)
         .await?
-        .ok_or(AppError::NotFound)?;
+        .ok_or(WebError::NotFound)?;
     let doc = match parse_fields(&fields, Some(&slug)) {
         Ok(d) => d,
         Err(errors) => {
@@ -324,15 +323,15 @@ pub async fn upload_version(
     admin: Admin,
     Path(slug): Path<String>,
     form: Multipart,
-) -> AppResult<Response> {
+) -> WebResult<Response> {
     state
         .store()
         .document(state.org(), &slug)
         .await?
-        .ok_or(AppError::NotFound)?;
+        .ok_or(WebError::NotFound)?;
     let (_, file) = read_form(&state, &admin, form).await?;
     let Some(file) = file else {
-        return Err(AppError::BadRequest(
+        return Err(WebError::BadRequest(
             "Choose the file to upload as the new version.".into(),
         ));
     };
@@ -351,19 +350,19 @@ pub async fn download(
     State(state): State<AppState>,
     admin: Admin,
     Path((slug, number)): Path<(String, i64)>,
-) -> AppResult<Response> {
+) -> WebResult<Response> {
     let doc = state
         .store()
         .document(state.org(), &slug)
         .await?
-        .ok_or(AppError::NotFound)?;
+        .ok_or(WebError::NotFound)?;
     let version = state
         .store()
         .document_versions(doc.id)
         .await?
         .into_iter()
         .find(|v| v.number == number)
-        .ok_or(AppError::NotFound)?;
+        .ok_or(WebError::NotFound)?;
     let done = state
         .app()
         .record(
@@ -388,12 +387,12 @@ struct DeletePage {
 }
 
 /// Asks before deleting: what goes (every version and its file) and that it cannot be undone.
-pub async fn delete_form(State(state): State<AppState>, admin: Admin, Path(slug): Path<String>) -> AppResult<Response> {
+pub async fn delete_form(State(state): State<AppState>, admin: Admin, Path(slug): Path<String>) -> WebResult<Response> {
     let doc = state
         .store()
         .document(state.org(), &slug)
         .await?
-        .ok_or(AppError::NotFound)?;
+        .ok_or(WebError::NotFound)?;
     let versions = state.store().document_versions(doc.id).await?.len();
     let html = DeletePage {
         layout: AdminLayout::new(&admin, None),
@@ -402,8 +401,7 @@ pub async fn delete_form(State(state): State<AppState>, admin: Admin, Path(slug)
         title: doc.title,
         versions,
     }
-    .render()
-    .map_err(anyhow::Error::from)?;
+    .render()?;
     Ok(Html(html).into_response())
 }
 
@@ -414,7 +412,7 @@ pub async fn delete(
     admin: Admin,
     Path(slug): Path<String>,
     Form(form): Form<HashMap<String, String>>,
-) -> AppResult<Response> {
+) -> WebResult<Response> {
     admin.check_csrf(&form)?;
     let done = state.app().delete_document(&admin.who(), &slug).await?;
     state.apply(done.effects).await;

@@ -4,7 +4,7 @@
 //! token) uses the link. A link that cannot be used gets a page saying why and what to do next.
 
 use super::form_csrf;
-use crate::http::error::AppResult;
+use crate::http::error::WebResult;
 use crate::AppState;
 use askama::Template;
 use axum::http::{header, StatusCode};
@@ -47,7 +47,7 @@ pub(super) async fn confirm_page(
     paragraphs: &[String],
     action: &str,
     button: &str,
-) -> AppResult<Response> {
+) -> WebResult<Response> {
     let (csrf, set) = form_csrf(state);
     let form = ButtonForm {
         action,
@@ -60,7 +60,7 @@ pub(super) async fn confirm_page(
 
 /// The page of a link that cannot be used (the state is never `Usable` here; if it is, the link
 /// was used up between two looks, which reads as used).
-pub(super) async fn unusable_page<T>(state: &AppState, kind: LinkKind, link: &LinkState<T>) -> AppResult<Response> {
+pub(super) async fn unusable_page<T>(state: &AppState, kind: LinkKind, link: &LinkState<T>) -> WebResult<Response> {
     use LinkKind::*;
     let (status, title, paragraphs, next): (StatusCode, &str, &[&str], (&str, &str)) = match (kind, link) {
         (Verify, LinkState::Expired) => (
@@ -117,7 +117,7 @@ async fn render(
     paragraphs: &[String],
     form: Option<ButtonForm<'_>>,
     next: Option<(&str, &str)>,
-) -> AppResult<String> {
+) -> WebResult<String> {
     let site = state.site().await;
     Ok(LinkPage {
         layout: &site.layout,
@@ -128,6 +128,5 @@ async fn render(
         form,
         next,
     }
-    .render()
-    .map_err(anyhow::Error::from)?)
+    .render()?)
 }

@@ -24,7 +24,7 @@ pub(crate) mod requests;
 mod upload_form;
 pub(crate) mod viewer;
 
-use crate::http::error::AppResult;
+use crate::http::error::WebResult;
 use crate::http::session::PUBLIC_FORMS;
 use crate::AppState;
 use axum::http::HeaderMap;
@@ -39,7 +39,7 @@ fn form_csrf(state: &AppState) -> (String, String) {
     (token.expose().to_owned(), set)
 }
 
-fn check_form_csrf(headers: &HeaderMap, form: &HashMap<String, String>) -> AppResult<()> {
+fn check_form_csrf(headers: &HeaderMap, form: &HashMap<String, String>) -> WebResult<()> {
     PUBLIC_FORMS.check(headers, form)
 }
 
@@ -59,7 +59,7 @@ async fn message(
     status: axum::http::StatusCode,
     title: &str,
     paragraphs: &[&str],
-) -> AppResult<Response> {
+) -> WebResult<Response> {
     use askama::Template;
     let site = state.site().await;
     let html = MessagePage {
@@ -69,8 +69,7 @@ async fn message(
         title,
         paragraphs: paragraphs.iter().map(|p| (*p).to_owned()).collect(),
     }
-    .render()
-    .map_err(anyhow::Error::from)?;
+    .render()?;
     Ok((status, Html(html)).into_response())
 }
 
@@ -90,6 +89,6 @@ async fn org_name(state: &AppState) -> String {
 }
 
 /// The NDA in force (the built-in one is published the first time it is needed).
-async fn current_nda(state: &AppState) -> AppResult<candor_store::Nda> {
+async fn current_nda(state: &AppState) -> WebResult<candor_store::Nda> {
     Ok(state.app().current_nda(&org_name(state).await).await?)
 }

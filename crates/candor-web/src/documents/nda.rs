@@ -3,7 +3,7 @@
 //! browser, and a copy goes to the signer. Then the rules may approve at once.
 
 use super::{check_form_csrf, current_nda, form_csrf, mail_context, message, STEP_COOKIE};
-use crate::http::error::AppResult;
+use crate::http::error::WebResult;
 use crate::http::session::read_cookie;
 use crate::AppState;
 use askama::Template;
@@ -33,7 +33,7 @@ struct NdaPage<'a> {
 }
 
 /// The request this browser is signing for (from its step cookie), while still unsigned.
-async fn this_request(state: &AppState, headers: &HeaderMap) -> AppResult<Option<candor_store::AccessRequest>> {
+async fn this_request(state: &AppState, headers: &HeaderMap) -> WebResult<Option<candor_store::AccessRequest>> {
     let Some(step) = read_cookie(headers, STEP_COOKIE) else {
         return Ok(None);
     };
@@ -44,7 +44,7 @@ async fn this_request(state: &AppState, headers: &HeaderMap) -> AppResult<Option
         .filter(|r| r.status == RequestStatus::Verified))
 }
 
-async fn expired(state: &AppState) -> AppResult<Response> {
+async fn expired(state: &AppState) -> WebResult<Response> {
     message(
         state,
         StatusCode::NOT_FOUND,
@@ -60,7 +60,7 @@ async fn page(
     req: &candor_store::AccessRequest,
     typed: &str,
     error: Option<&str>,
-) -> AppResult<Response> {
+) -> WebResult<Response> {
     let nda = current_nda(state).await?;
     let site = state.site().await;
     let (csrf, set) = form_csrf(state);
@@ -77,12 +77,11 @@ async fn page(
         typed,
         error,
     }
-    .render()
-    .map_err(anyhow::Error::from)?;
+    .render()?;
     Ok((status, [(header::SET_COOKIE, set)], Html(html)).into_response())
 }
 
-pub async fn form(State(state): State<AppState>, headers: HeaderMap) -> AppResult<Response> {
+pub async fn form(State(state): State<AppState>, headers: HeaderMap) -> WebResult<Response> {
     let Some(req) = this_request(&state, &headers).await? else {
         return expired(&state).await;
     };
@@ -100,7 +99,7 @@ pub async fn sign(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
-) -> AppResult<Response> {
+) -> WebResult<Response> {
     check_form_csrf(&headers, &form)?;
     let Some(req) = this_request(&state, &headers).await? else {
         return expired(&state).await;
@@ -152,7 +151,7 @@ pub async fn sign(
 }
 
 /// Signed: an auto-approve rule decides now; otherwise a person will.
-async fn after_signing(state: &AppState, req: &candor_store::AccessRequest) -> AppResult<Response> {
+async fn after_signing(state: &AppState, req: &candor_store::AccessRequest) -> WebResult<Response> {
     let done = state.app().auto_approve(req, &mail_context(state).await).await?;
     state.apply(done.effects).await;
     if done.value {

@@ -1,7 +1,7 @@
 //! Downloads of stored documents: the file decrypted as it streams out, as an attachment with
 //! `nosniff` and no caching. Public documents are here; NDA ones go through a viewer's grant.
 
-use crate::http::error::{AppError, AppResult};
+use crate::http::error::{WebError, WebResult};
 use crate::http::format::{attachment, DOWNLOAD_HEADERS};
 use crate::AppState;
 use axum::body::Body;
@@ -18,8 +18,8 @@ pub async fn stream_version(
     state: &AppState,
     version: &candor_store::DocumentVersion,
     ip: &str,
-) -> AppResult<Response> {
-    let blob = state.store().blob(&version.blob_id).await?.ok_or(AppError::NotFound)?;
+) -> WebResult<Response> {
+    let blob = state.store().blob(&version.blob_id).await?.ok_or(WebError::NotFound)?;
     let ring = state.key_ring_for(&blob.key_id)?;
     let wrapped = WrappedKey {
         key_id: blob.key_id.clone(),
@@ -60,7 +60,7 @@ pub async fn stream_version(
 }
 
 /// Logs and audits a damaged or unreadable blob; the answer is a plain server error.
-pub(crate) async fn damaged(state: &AppState, blob_id: &str, ip: &str, e: candor_blob::BlobError) -> AppError {
+pub(crate) async fn damaged(state: &AppState, blob_id: &str, ip: &str, e: candor_blob::BlobError) -> WebError {
     tracing::error!(blob.id = blob_id, error = %e, "a stored file could not be read back");
     let recorded = state
         .app()
@@ -76,7 +76,7 @@ pub(crate) async fn damaged(state: &AppState, blob_id: &str, ip: &str, e: candor
         Ok(done) => state.apply(done.effects).await,
         Err(e) => tracing::error!(error = %e, "could not record a damaged file in the audit log"),
     }
-    AppError::Internal(anyhow::anyhow!("stored file {blob_id} could not be read: {e}"))
+    WebError::Internal(anyhow::anyhow!("stored file {blob_id} could not be read: {e}"))
 }
 
 /// `GET /documents/{slug}/download`: the current version of a public document; anything else is
@@ -85,14 +85,14 @@ pub async fn download(
     State(state): State<AppState>,
     axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
     Path(slug): Path<String>,
-) -> AppResult<Response> {
+) -> WebResult<Response> {
     let doc = state
         .store()
         .document(state.org(), &slug)
         .await?
-        .ok_or(AppError::NotFound)?;
+        .ok_or(WebError::NotFound)?;
     let (Access::Public, Some(version)) = (doc.access, doc.current.as_ref()) else {
-        return Err(AppError::NotFound);
+        return Err(WebError::NotFound);
     };
     stream_version(&state, version, &peer.ip().to_string()).await
 }

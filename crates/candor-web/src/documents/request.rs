@@ -3,7 +3,7 @@
 
 use super::links::{confirm_page, unusable_page, LinkKind};
 use super::{check_form_csrf, form_csrf, mail_context, message, org_name, STEP_COOKIE};
-use crate::http::error::{AppError, AppResult};
+use crate::http::error::{WebError, WebResult};
 use crate::http::session::cookie;
 use crate::AppState;
 use askama::Template;
@@ -37,7 +37,7 @@ struct RequestPage<'a> {
 }
 
 /// NDA documents that have a file: `(slug, title)`.
-async fn nda_documents(state: &AppState) -> AppResult<Vec<(String, String)>> {
+async fn nda_documents(state: &AppState) -> WebResult<Vec<(String, String)>> {
     Ok(state
         .store()
         .documents(state.org())
@@ -54,7 +54,7 @@ async fn render(
     fields: &HashMap<String, String>,
     chosen: &[String],
     errors: Vec<String>,
-) -> AppResult<Response> {
+) -> WebResult<Response> {
     let site = state.site().await;
     let (csrf, set) = form_csrf(state);
     let get = |k: &str| fields.get(k).map(String::as_str).unwrap_or("");
@@ -79,12 +79,11 @@ async fn render(
         reason: get("reason"),
         errors,
     }
-    .render()
-    .map_err(anyhow::Error::from)?;
+    .render()?;
     Ok((status, [(header::SET_COOKIE, set)], Html(html)).into_response())
 }
 
-pub async fn form(State(state): State<AppState>, Query(q): Query<HashMap<String, String>>) -> AppResult<Response> {
+pub async fn form(State(state): State<AppState>, Query(q): Query<HashMap<String, String>>) -> WebResult<Response> {
     let chosen: Vec<String> = q
         .get("documents")
         .map(|d| d.split(',').map(str::to_owned).collect())
@@ -97,7 +96,7 @@ pub async fn submit(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Form(pairs): Form<Vec<(String, String)>>,
-) -> AppResult<Response> {
+) -> WebResult<Response> {
     let mut fields = HashMap::new();
     let mut chosen = vec![];
     for (k, v) in pairs {
@@ -116,7 +115,7 @@ pub async fn submit(
     limit
         .check(&ip_key)
         .and_then(|_| limit.check(&email_key))
-        .map_err(|secs| AppError::TooManyRequests { retry_after_secs: secs })?;
+        .map_err(|secs| WebError::TooManyRequests { retry_after_secs: secs })?;
     let all = get("all") == "on";
     let available = nda_documents(&state).await?;
     let mut errors = vec![];
@@ -190,7 +189,7 @@ pub async fn submit(
 
 /// The emailed link, opened: what confirming does, and the button that does it. Opening it
 /// changes nothing (mail scanners open links before people do).
-pub async fn verify_page(State(state): State<AppState>, Path(token): Path<String>) -> AppResult<Response> {
+pub async fn verify_page(State(state): State<AppState>, Path(token): Path<String>) -> WebResult<Response> {
     let link = state.store().link_state(&token_digest(&token), "verify").await?;
     let LinkState::Usable((_, email)) = &link else {
         return unusable_page(&state, LinkKind::Verify, &link).await;
@@ -218,7 +217,7 @@ pub async fn verify(
     Path(token): Path<String>,
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
-) -> AppResult<Response> {
+) -> WebResult<Response> {
     check_form_csrf(&headers, &form)?;
     let done = state.app().verify_email(&token, "").await?;
     state.apply(done.effects).await;

@@ -3,7 +3,7 @@
 //! report (per document or per company, as a page or CSV).
 
 use super::{current_nda, mail_context, org_name};
-use crate::http::error::{AppError, AppResult};
+use crate::http::error::{WebError, WebResult};
 use crate::http::format::{csv_field, display_time};
 use crate::http::layout::{AdminLayout, NoticeQuery};
 use crate::http::session::Admin;
@@ -58,7 +58,7 @@ struct QueuePage {
     grant_days: i64,
 }
 
-pub async fn queue(State(state): State<AppState>, admin: Admin, Query(q): Query<NoticeQuery>) -> AppResult<Response> {
+pub async fn queue(State(state): State<AppState>, admin: Admin, Query(q): Query<NoticeQuery>) -> WebResult<Response> {
     let waiting = state
         .store()
         .access_requests(state.org(), true)
@@ -81,12 +81,11 @@ pub async fn queue(State(state): State<AppState>, admin: Admin, Query(q): Query<
         recent,
         grant_days: state.app().access_rules().await?.grant_days,
     }
-    .render()
-    .map_err(anyhow::Error::from)?;
+    .render()?;
     Ok(Html(html).into_response())
 }
 
-fn days_of(form: &HashMap<String, Vec<String>>, default: i64) -> AppResult<i64> {
+fn days_of(form: &HashMap<String, Vec<String>>, default: i64) -> WebResult<i64> {
     match form
         .get("days")
         .and_then(|v| v.first())
@@ -94,7 +93,7 @@ fn days_of(form: &HashMap<String, Vec<String>>, default: i64) -> AppResult<i64> 
         .filter(|d| !d.is_empty())
     {
         None => Ok(default),
-        Some(d) => parse_grant_days(d).ok_or_else(|| AppError::BadRequest(GRANT_DAYS_HELP.into())),
+        Some(d) => parse_grant_days(d).ok_or_else(|| WebError::BadRequest(GRANT_DAYS_HELP.into())),
     }
 }
 
@@ -115,7 +114,7 @@ pub async fn decide(
     State(state): State<AppState>,
     admin: Admin,
     Form(pairs): Form<Vec<(String, String)>>,
-) -> AppResult<Response> {
+) -> WebResult<Response> {
     let form = multi(pairs);
     admin.check_csrf(&HashMap::from([("_csrf".to_owned(), first(&form, "_csrf").to_owned())]))?;
     let decision = match first(&form, "action") {
@@ -123,7 +122,7 @@ pub async fn decide(
             days: days_of(&form, state.app().access_rules().await?.grant_days)?,
         },
         "deny" => Decision::Deny,
-        _ => return Err(AppError::BadRequest("Choose approve or deny.".into())),
+        _ => return Err(WebError::BadRequest("Choose approve or deny.".into())),
     };
     let message: String = first(&form, "message").chars().take(1000).collect();
     let ids: Vec<i64> = form
@@ -133,7 +132,7 @@ pub async fn decide(
         .filter_map(|i| i.parse().ok())
         .collect();
     if ids.is_empty() {
-        return Err(AppError::BadRequest("Tick at least one request.".into()));
+        return Err(WebError::BadRequest("Tick at least one request.".into()));
     }
     let (who, ctx) = (admin.who(), mail_context(&state).await);
     let mut decided = 0;
@@ -174,7 +173,7 @@ struct GrantsPage {
     grants: Vec<GrantRow>,
 }
 
-pub async fn grants(State(state): State<AppState>, admin: Admin, Query(q): Query<NoticeQuery>) -> AppResult<Response> {
+pub async fn grants(State(state): State<AppState>, admin: Admin, Query(q): Query<NoticeQuery>) -> WebResult<Response> {
     let now = candor_store::now();
     let grants = state
         .store()
@@ -210,8 +209,7 @@ pub async fn grants(State(state): State<AppState>, admin: Admin, Query(q): Query
         layout: AdminLayout::new(&admin, q.notice.as_deref()),
         grants,
     }
-    .render()
-    .map_err(anyhow::Error::from)?;
+    .render()?;
     Ok(Html(html).into_response())
 }
 
@@ -220,7 +218,7 @@ pub async fn revoke(
     admin: Admin,
     Path(public_id): Path<String>,
     Form(form): Form<HashMap<String, String>>,
-) -> AppResult<Response> {
+) -> WebResult<Response> {
     admin.check_csrf(&form)?;
     let done = state.app().revoke_grant(&admin.who(), &public_id).await?;
     state.apply(done.effects).await;
@@ -244,7 +242,7 @@ pub async fn settings(
     State(state): State<AppState>,
     admin: Admin,
     Query(q): Query<NoticeQuery>,
-) -> AppResult<Response> {
+) -> WebResult<Response> {
     let r = state.app().access_rules().await?;
     let nda = current_nda(&state).await?;
     let html = SettingsPage {
@@ -257,8 +255,7 @@ pub async fn settings(
         nda_number: nda.number,
         nda_sha256: nda.sha256,
     }
-    .render()
-    .map_err(anyhow::Error::from)?;
+    .render()?;
     Ok(Html(html).into_response())
 }
 
@@ -266,11 +263,11 @@ pub async fn save_settings(
     State(state): State<AppState>,
     admin: Admin,
     Form(form): Form<HashMap<String, String>>,
-) -> AppResult<Response> {
+) -> WebResult<Response> {
     admin.check_csrf(&form)?;
     let field = |k: &str| form.get(k).map(|v| v.trim()).unwrap_or("");
     let grant_days =
-        parse_grant_days(field("grant_days")).ok_or_else(|| AppError::BadRequest(GRANT_DAYS_HELP.into()))?;
+        parse_grant_days(field("grant_days")).ok_or_else(|| WebError::BadRequest(GRANT_DAYS_HELP.into()))?;
     let settings = AccessSettings {
         rules: AccessRules {
             approve: parse_domains(field("approve")),
@@ -315,7 +312,7 @@ pub struct LogQuery {
 
 /// Who downloaded what: per document (`?document=`) or per company (`?company=`), as a page or
 /// as CSV (`?format=csv`, audited as an export).
-pub async fn access_log(State(state): State<AppState>, admin: Admin, Query(q): Query<LogQuery>) -> AppResult<Response> {
+pub async fn access_log(State(state): State<AppState>, admin: Admin, Query(q): Query<LogQuery>) -> WebResult<Response> {
     let some = |s: &str| Some(s.trim()).filter(|s| !s.is_empty()).map(str::to_owned);
     let (document, company) = (some(&q.document), some(&q.company));
     let rows = state
@@ -364,7 +361,6 @@ pub async fn access_log(State(state): State<AppState>, admin: Admin, Query(q): Q
         document: document.unwrap_or_default(),
         company: company.unwrap_or_default(),
     }
-    .render()
-    .map_err(anyhow::Error::from)?;
+    .render()?;
     Ok(Html(html).into_response())
 }

@@ -6,7 +6,7 @@
 
 use super::links::{confirm_page, unusable_page, LinkKind};
 use super::{check_form_csrf, form_csrf, mail_context, message, org_name};
-use crate::http::error::{AppError, AppResult};
+use crate::http::error::{WebError, WebResult};
 use crate::http::session::{cookie, read_cookie};
 use crate::AppState;
 use askama::Template;
@@ -32,7 +32,7 @@ fn session_cookie(state: &AppState) -> &'static str {
 /// The signed-in viewer's email, if any. Viewer sessions have their own idle and absolute
 /// timeouts (`viewer_session_idle_minutes`, `viewer_session_absolute_hours`), separate from the
 /// back office's.
-async fn viewer(state: &AppState, headers: &HeaderMap) -> AppResult<Option<String>> {
+async fn viewer(state: &AppState, headers: &HeaderMap) -> WebResult<Option<String>> {
     let Some(id) = read_cookie(headers, session_cookie(state)) else {
         return Ok(None);
     };
@@ -63,7 +63,7 @@ pub async fn enforce(
 
 /// The emailed sign-in link, opened: who it signs in, and the button that does it. Opening it
 /// changes nothing (mail scanners open links before people do).
-pub async fn login_page(State(state): State<AppState>, Path(token): Path<String>) -> AppResult<Response> {
+pub async fn login_page(State(state): State<AppState>, Path(token): Path<String>) -> WebResult<Response> {
     let link = state.store().link_state(&token_digest(&token), "viewer").await?;
     let LinkState::Usable((_, email)) = &link else {
         return unusable_page(&state, LinkKind::ViewerSignIn, &link).await;
@@ -84,7 +84,7 @@ pub async fn login(
     Path(token): Path<String>,
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
-) -> AppResult<Response> {
+) -> WebResult<Response> {
     check_form_csrf(&headers, &form)?;
     let done = state.app().viewer_login(&token, &peer.ip().to_string()).await?;
     state.apply(done.effects).await;
@@ -116,7 +116,7 @@ struct ViewerPage<'a> {
     rows: Vec<Row>,
 }
 
-pub async fn home(State(state): State<AppState>, headers: HeaderMap) -> AppResult<Response> {
+pub async fn home(State(state): State<AppState>, headers: HeaderMap) -> WebResult<Response> {
     let Some(email) = viewer(&state, &headers).await? else {
         return Ok(Redirect::to("/viewer/signin").into_response());
     };
@@ -147,8 +147,7 @@ pub async fn home(State(state): State<AppState>, headers: HeaderMap) -> AppResul
         csrf: &csrf,
         rows,
     }
-    .render()
-    .map_err(anyhow::Error::from)?;
+    .render()?;
     Ok(([(header::SET_COOKIE, set)], Html(html)).into_response())
 }
 
@@ -157,7 +156,7 @@ pub async fn download(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Path(slug): Path<String>,
-) -> AppResult<Response> {
+) -> WebResult<Response> {
     let Some(email) = viewer(&state, &headers).await? else {
         return Ok(Redirect::to("/viewer/signin").into_response());
     };
@@ -186,7 +185,7 @@ pub async fn download(
             )
             .await?;
         state.apply(done.effects).await;
-        return Err(AppError::NotFound);
+        return Err(WebError::NotFound);
     };
     let entry = candor_store::AccessLogEntry {
         grant_id: grant.public_id.clone(),
@@ -204,7 +203,7 @@ pub async fn download(
         return super::public::stream_version(&state, version, &ip).await;
     }
     // A PDF is watermarked for this viewer: read whole (decrypting), marked, sent.
-    let blob = state.store().blob(&version.blob_id).await?.ok_or(AppError::NotFound)?;
+    let blob = state.store().blob(&version.blob_id).await?.ok_or(WebError::NotFound)?;
     let ring = state.key_ring_for(&blob.key_id)?;
     let wrapped = candor_crypto::envelope::WrappedKey {
         key_id: blob.key_id.clone(),
@@ -249,7 +248,7 @@ pub async fn download(
                 )
                 .await?;
             state.apply(done.effects).await;
-            return Err(AppError::BadRequest(
+            return Err(WebError::BadRequest(
                 "This document cannot be prepared for you right now. The team has been told; please try again later or write to the security contact.".into(),
             ));
         }
@@ -279,7 +278,7 @@ pub async fn logout(
     State(state): State<AppState>,
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
-) -> AppResult<Response> {
+) -> WebResult<Response> {
     check_form_csrf(&headers, &form)?;
     if let Some(id) = read_cookie(&headers, session_cookie(&state)) {
         let done = state.app().viewer_logout(&token_digest(id)).await?;
@@ -298,7 +297,7 @@ struct SigninPage<'a> {
     csrf: &'a str,
 }
 
-pub async fn signin_form(State(state): State<AppState>) -> AppResult<Response> {
+pub async fn signin_form(State(state): State<AppState>) -> WebResult<Response> {
     let site = state.site().await;
     let (csrf, set) = form_csrf(&state);
     let html = SigninPage {
@@ -307,8 +306,7 @@ pub async fn signin_form(State(state): State<AppState>) -> AppResult<Response> {
         query: "",
         csrf: &csrf,
     }
-    .render()
-    .map_err(anyhow::Error::from)?;
+    .render()?;
     Ok(([(header::SET_COOKIE, set)], Html(html)).into_response())
 }
 
@@ -319,7 +317,7 @@ pub async fn signin(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
-) -> AppResult<Response> {
+) -> WebResult<Response> {
     check_form_csrf(&headers, &form)?;
     let email = form.get("email").map(|e| e.trim().to_lowercase()).unwrap_or_default();
     let ip = peer.ip().to_string();
@@ -328,7 +326,7 @@ pub async fn signin(
     limit
         .check(&ip_key)
         .and_then(|_| limit.check(&email_key))
-        .map_err(|secs| AppError::TooManyRequests { retry_after_secs: secs })?;
+        .map_err(|secs| WebError::TooManyRequests { retry_after_secs: secs })?;
     limit.failure(&ip_key);
     limit.failure(&email_key);
     if valid_email(&email) {

@@ -47,6 +47,7 @@ async fn back_office_headers(
 /// answer is cached.
 pub fn api(router: Router<AppState>) -> Router<AppState> {
     router
-        .fallback(|| async { crate::api::ApiError::NotFound("no such API endpoint; see /api/v1/openapi.json".into()) })
+        .fallback(|| async { super::error::WebError::Missing("no such API endpoint; see /api/v1/openapi.json".into()) })
+        .layer(axum::middleware::map_response(super::error::json_errors))
         .layer(axum::middleware::map_response(super::no_store))
 }

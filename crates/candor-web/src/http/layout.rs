@@ -2,7 +2,7 @@
 //! may reach, the confirmation after a redirect), and rendering a page into a response. Shared by
 //! every feature with back-office pages.
 
-use crate::http::error::AppResult;
+use crate::http::error::WebResult;
 use crate::http::session::Admin;
 use askama::Template;
 use axum::response::{Html, IntoResponse, Response};
@@ -10,8 +10,8 @@ use candor_core::access::{allows, Permission};
 use candor_core::Kind;
 
 /// Renders a page.
-pub fn html<T: Template>(t: T) -> AppResult<Response> {
-    Ok(Html(t.render().map_err(anyhow::Error::from)?).into_response())
+pub fn html<T: Template>(t: T) -> WebResult<Response> {
+    Ok(Html(t.render()?).into_response())
 }
 
 /// `?notice=key` after a redirect: which confirmation to show.

@@ -4,7 +4,7 @@
 //! state-changing request must carry the session's CSRF token in the form *and* come from our own
 //! origin (Origin, or Referer when Origin is absent).
 
-use crate::http::error::AppError;
+use crate::http::error::WebError;
 use crate::AppState;
 use axum::extract::{FromRef, FromRequestParts, OriginalUri};
 use axum::http::request::Parts;
@@ -63,10 +63,10 @@ impl DoubleSubmit {
         (token, set)
     }
 
-    pub fn check(&self, headers: &HeaderMap, form: &HashMap<String, String>) -> Result<(), AppError> {
+    pub fn check(&self, headers: &HeaderMap, form: &HashMap<String, String>) -> Result<(), WebError> {
         match (read_cookie(headers, self.cookie), form.get("_csrf")) {
             (Some(c), Some(f)) if same_secret(c, f) => Ok(()),
-            _ => Err(AppError::Csrf),
+            _ => Err(WebError::Csrf),
         }
     }
 }
@@ -94,7 +94,7 @@ pub fn client_ip(ext: &axum::http::Extensions) -> String {
 }
 
 /// The live session for a request's cookie, if any.
-async fn session_of(state: &AppState, headers: &HeaderMap) -> Result<Option<Session>, AppError> {
+async fn session_of(state: &AppState, headers: &HeaderMap) -> Result<Option<Session>, WebError> {
     let cfg = state.config();
     let Some(id) = read_cookie(headers, session_cookie_name(state)) else {
         return Ok(None);
@@ -158,7 +158,7 @@ pub async fn enforce(
         match state.app().mfa_required().await {
             Ok(true) => return Redirect::to("/admin/mfa").into_response(),
             Ok(false) => {}
-            Err(e) => return AppError::from(e).into_response(),
+            Err(e) => return WebError::from(e).into_response(),
         }
     }
     if let crate::routes::Access::Needs(p) = access {
@@ -166,16 +166,14 @@ pub async fn enforce(
             tracing::info!(user.id = session.user.id, permission = ?p, "permission denied");
             let target = format!("{} {}", req.method(), req.uri().path());
             let details = serde_json::json!({"permission": format!("{p:?}"), "role": session.user.role.as_str()});
+            let actor = candor_app::Actor::User {
+                email: session.user.email.clone(),
+                ip: client_ip(req.extensions()),
+            };
             state
-                .audit(
-                    &format!("user:{}", session.user.email),
-                    "auth.permission.denied",
-                    &target,
-                    &client_ip(req.extensions()),
-                    details,
-                )
+                .record(&actor, candor_app::Action::PermissionDenied, target, details)
                 .await;
-            return AppError::Forbidden.into_response();
+            return WebError::Forbidden.into_response();
         }
     }
     // Rotate the id on a timer while the session is in use; the old id keeps working for a
@@ -194,7 +192,7 @@ pub async fn enforce(
                 Ok(false) => {}
                 // With the disk full the id is rotated later; reading goes on meanwhile.
                 Err(candor_app::Error::StorageFull) => {}
-                Err(e) => return AppError::from(e).into_response(),
+                Err(e) => return WebError::from(e).into_response(),
             }
         }
     }
@@ -237,19 +235,19 @@ where
 }
 
 impl Admin {
-    pub fn require(&self, p: Permission) -> Result<(), AppError> {
+    pub fn require(&self, p: Permission) -> Result<(), WebError> {
         if allows(self.0.user.role, p) {
             Ok(())
         } else {
-            Err(AppError::Forbidden)
+            Err(WebError::Forbidden)
         }
     }
 
     /// Checks the form's CSRF token against the session's.
-    pub fn check_csrf(&self, form: &HashMap<String, String>) -> Result<(), AppError> {
+    pub fn check_csrf(&self, form: &HashMap<String, String>) -> Result<(), WebError> {
         match form.get("_csrf") {
             Some(t) if same_secret(t, &self.0.csrf_token) => Ok(()),
-            _ => Err(AppError::Csrf),
+            _ => Err(WebError::Csrf),
         }
     }
 
@@ -267,13 +265,6 @@ impl Admin {
             email: self.0.user.email.clone(),
             ip: self.1.clone(),
         }
-    }
-
-    /// Records an action of this user in the audit log.
-    pub async fn audit(&self, state: &AppState, action: &str, target: &str, details: serde_json::Value) {
-        state
-            .audit(&format!("user:{}", self.0.user.email), action, target, &self.1, details)
-            .await;
     }
 }
 
@@ -295,7 +286,7 @@ fn urlencode(s: &str) -> String {
 /// The Origin check for state-changing requests: the request must come from the configured public
 /// address or from the host it was sent to. A missing Origin falls back to Referer; a request
 /// with neither is refused (browsers send Origin on every cross-site POST).
-pub fn check_origin(state: &AppState, headers: &HeaderMap) -> Result<(), AppError> {
+pub fn check_origin(state: &AppState, headers: &HeaderMap) -> Result<(), WebError> {
     let claimed = headers
         .get(header::ORIGIN)
         .and_then(|v| v.to_str().ok())
@@ -305,7 +296,7 @@ pub fn check_origin(state: &AppState, headers: &HeaderMap) -> Result<(), AppErro
             let u = url::Url::parse(r).ok()?;
             Some(u.origin().ascii_serialization())
         })
-        .ok_or(AppError::Csrf)?;
+        .ok_or(WebError::Csrf)?;
     let public = url::Url::parse(&state.config().public_url)
         .map(|u| u.origin().ascii_serialization())
         .unwrap_or_default();
@@ -317,7 +308,7 @@ pub fn check_origin(state: &AppState, headers: &HeaderMap) -> Result<(), AppErro
     if claimed == public || Some(&claimed) == host.as_ref() {
         Ok(())
     } else {
-        Err(AppError::Csrf)
+        Err(WebError::Csrf)
     }
 }
 

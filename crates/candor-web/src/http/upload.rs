@@ -1,7 +1,7 @@
 //! Receiving an uploaded file from a multipart form: its type is decided by its first bytes, and
 //! it is encrypted into the blob store as it arrives, within the size limit.
 
-use crate::http::error::{AppError, AppResult};
+use crate::http::error::{WebError, WebResult};
 use crate::AppState;
 use axum::extract::multipart::Field;
 use bytes::Bytes;
@@ -19,11 +19,11 @@ pub struct Received {
 
 /// Stores the file in `field`. 415 when its content is not an accepted type, 413 over the limit;
 /// in both cases nothing is kept.
-pub async fn receive(state: &AppState, mut field: Field<'_>) -> AppResult<Received> {
+pub async fn receive(state: &AppState, mut field: Field<'_>) -> WebResult<Received> {
     let filename = safe_filename(field.file_name().unwrap_or("file"));
     let limit = state.config().storage.upload_limit;
     let too_large = || {
-        AppError::TooLarge(format!(
+        WebError::TooLarge(format!(
             "The file is larger than the limit of {} MiB. Upload a smaller file, or ask an administrator to raise upload_limit_mb.",
             limit / (1024 * 1024)
         ))
@@ -38,7 +38,7 @@ pub async fn receive(state: &AppState, mut field: Field<'_>) -> AppResult<Receiv
         }
     }
     let file_type = sniff(&head[..head.len().min(SNIFF_BYTES)]).map_err(|why| {
-        AppError::UnsupportedType(format!(
+        WebError::UnsupportedType(format!(
             "This file is {why}. Documents may be PDF, PNG, JPEG, Word (.docx), Excel (.xlsx) or plain text; the type is read from the file itself, not its name."
         ))
     })?;
@@ -59,11 +59,11 @@ pub async fn receive(state: &AppState, mut field: Field<'_>) -> AppResult<Receiv
         // The request body went over the server's body limit.
         Err(BlobError::Io(e)) if e.kind() == std::io::ErrorKind::FileTooLarge => return Err(too_large()),
         Err(BlobError::Io(e)) => {
-            return Err(AppError::BadRequest(format!(
+            return Err(WebError::BadRequest(format!(
                 "The upload did not arrive whole ({e}). Try again."
             )))
         }
-        Err(e) => return Err(AppError::Internal(e.into())),
+        Err(e) => return Err(WebError::Internal(e.into())),
     };
     // A PDF is watermarked for each viewer, so it must be one the watermarker can mark: checked
     // now by running it (same code, same limits), while the uploader can fix it, instead of
@@ -83,7 +83,7 @@ pub async fn receive(state: &AppState, mut field: Field<'_>) -> AppResult<Receiv
         };
         if let Err(why) = readable {
             state.blobs().delete(&stored.id).await.ok();
-            return Err(AppError::UnsupportedType(format!(
+            return Err(WebError::UnsupportedType(format!(
                 "This PDF cannot be read for watermarking: {why}. Save it again without a password, or export it anew (for example with \"Print to PDF\"), and upload that."
             )));
         }
@@ -101,11 +101,11 @@ pub async fn receive(state: &AppState, mut field: Field<'_>) -> AppResult<Receiv
     })
 }
 
-fn multipart_error(e: axum::extract::multipart::MultipartError, too_large: impl Fn() -> AppError) -> AppError {
+fn multipart_error(e: axum::extract::multipart::MultipartError, too_large: impl Fn() -> WebError) -> WebError {
     if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
         too_large()
     } else {
-        AppError::BadRequest(format!("The upload could not be read ({}). Try again.", e.body_text()))
+        WebError::BadRequest(format!("The upload could not be read ({}). Try again.", e.body_text()))
     }
 }
 

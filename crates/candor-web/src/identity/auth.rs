@@ -1,6 +1,6 @@
 //! Sign-in, sign-out, first-time setup and password reset links.
 
-use crate::http::error::{AppError, AppResult};
+use crate::http::error::{WebError, WebResult};
 use crate::http::session::user_agent;
 use crate::http::session::{cookie, read_cookie, safe_next, session_cookie_name, Admin, BACK_OFFICE_FORMS};
 use crate::AppState;
@@ -22,7 +22,7 @@ pub(super) fn pre_session_csrf(state: &AppState) -> (candor_crypto::Secret, Stri
     BACK_OFFICE_FORMS.issue(state)
 }
 
-pub(super) fn check_pre_session_csrf(headers: &HeaderMap, form: &HashMap<String, String>) -> AppResult<()> {
+pub(super) fn check_pre_session_csrf(headers: &HeaderMap, form: &HashMap<String, String>) -> WebResult<()> {
     BACK_OFFICE_FORMS.check(headers, form)
 }
 /// The one answer for an unknown email, a disabled user and a wrong password.
@@ -46,7 +46,7 @@ fn login_page(
     next: &str,
     email: &str,
     error: Option<&str>,
-) -> AppResult<Response> {
+) -> WebResult<Response> {
     let (token, set) = pre_session_csrf(state);
     let html = LoginPage {
         csrf: token.expose(),
@@ -57,8 +57,7 @@ fn login_page(
         email,
         error,
     }
-    .render()
-    .map_err(anyhow::Error::from)?;
+    .render()?;
     Ok((
         status,
         [
@@ -73,7 +72,7 @@ fn login_page(
 pub async fn login_form(
     State(state): State<AppState>,
     Query(q): Query<HashMap<String, String>>,
-) -> AppResult<Response> {
+) -> WebResult<Response> {
     let next = q
         .get("next")
         .filter(|n| safe_next(n))
@@ -87,11 +86,11 @@ pub async fn login(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
-) -> AppResult<Response> {
+) -> WebResult<Response> {
     let field = |k: &str| form.get(k).map(String::as_str).unwrap_or("");
     // Refused before anything else: with single sign-on enforced no password is ever checked.
     if state.sso_only() {
-        return Err(AppError::BadRequest(
+        return Err(WebError::BadRequest(
             "Password sign-in is turned off here: sign in with single sign-on from /admin/login.".into(),
         ));
     }
@@ -109,7 +108,7 @@ pub async fn login(
         // Only logged: refused attempts check nothing, and recording each would let anyone fill
         // the audit log for free.
         tracing::warn!(client.ip = %ip, "login refused while backing off");
-        return Err(AppError::TooManyRequests { retry_after_secs: secs });
+        return Err(WebError::TooManyRequests { retry_after_secs: secs });
     }
     let user = state
         .store()
@@ -122,9 +121,7 @@ pub async fn login(
     };
     // verify_password does the same work whether or not there is a hash, so timing is uniform.
     let password = field("password").to_owned();
-    let ok = tokio::task::spawn_blocking(move || verify_password(&password, hash.as_deref()))
-        .await
-        .map_err(anyhow::Error::from)?;
+    let ok = tokio::task::spawn_blocking(move || verify_password(&password, hash.as_deref())).await?;
     let Some(user) = user.filter(|_| ok) else {
         by_ip.failure(&ip_key);
         by_account.failure(&user_key);
@@ -176,7 +173,7 @@ pub async fn login(
 
 /// Opens a session for a user who has just signed in, audits it, and returns the session
 /// cookie's `Set-Cookie` value.
-pub(super) async fn open_session(state: &AppState, ip: &str, sign_in: SignIn<'_>) -> AppResult<String> {
+pub(super) async fn open_session(state: &AppState, ip: &str, sign_in: SignIn<'_>) -> WebResult<String> {
     let actor = Actor::User {
         email: sign_in.user.email.clone(),
         ip: ip.to_owned(),
@@ -197,7 +194,7 @@ pub async fn logout(
     admin: Admin,
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
-) -> AppResult<Response> {
+) -> WebResult<Response> {
     admin.check_csrf(&form)?;
     let id_hash = read_cookie(&headers, session_cookie_name(&state)).map(token_digest);
     let done = state
@@ -247,7 +244,7 @@ const RESET: LinkKind = LinkKind {
 
 /// The user of a usable link, or the error page that says why the link cannot be used and what
 /// to do instead. Looking changes nothing: only saving the form uses a link.
-async fn usable_link(state: &AppState, kind: &LinkKind, digest: &str) -> AppResult<candor_store::User> {
+async fn usable_link(state: &AppState, kind: &LinkKind, digest: &str) -> WebResult<candor_store::User> {
     use candor_store::LinkState;
     let why = match state.store().user_link_state(digest, kind.purpose).await? {
         LinkState::Usable(user) => return Ok(user),
@@ -255,10 +252,10 @@ async fn usable_link(state: &AppState, kind: &LinkKind, digest: &str) -> AppResu
         LinkState::Expired => "This link has expired, or was replaced: a newer link, using another link or changing the password ends it. Ask for a new link at /admin/forgot, or ask an owner.",
         LinkState::Unknown => "This link is not valid: it may have been copied incompletely, or the account is disabled. Check that the whole link is in the address bar, or ask for a new one at /admin/forgot, or ask an owner.",
     };
-    Err(AppError::BadRequest(why.into()))
+    Err(WebError::BadRequest(why.into()))
 }
 
-async fn link_form(state: &AppState, kind: &LinkKind, token: &str) -> AppResult<Response> {
+async fn link_form(state: &AppState, kind: &LinkKind, token: &str) -> WebResult<Response> {
     let user = usable_link(state, kind, &token_digest(token)).await?;
     let (csrf, set) = pre_session_csrf(state);
     let email = if user.email.ends_with("@localhost") {
@@ -275,8 +272,7 @@ async fn link_form(state: &AppState, kind: &LinkKind, token: &str) -> AppResult<
         name: &user.name,
         errors: vec![],
     }
-    .render()
-    .map_err(anyhow::Error::from)?;
+    .render()?;
     Ok((
         [
             (header::SET_COOKIE, set),
@@ -294,7 +290,7 @@ async fn link_submit(
     headers: &HeaderMap,
     form: &HashMap<String, String>,
     ip: &str,
-) -> AppResult<Response> {
+) -> WebResult<Response> {
     let field = |k: &str| form.get(k).map(String::as_str).unwrap_or("");
     check_pre_session_csrf(headers, form)?;
     let digest = token_digest(token);
@@ -333,14 +329,13 @@ async fn link_submit(
             name,
             errors,
         }
-        .render()
-        .map_err(anyhow::Error::from)?;
+        .render()?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response());
     }
     if kind.ask_identity {
         match state.store().set_user_identity(state.org(), user.id, email, name).await {
             Err(candor_store::StoreError::Conflict(_)) => {
-                return Err(AppError::BadRequest(
+                return Err(WebError::BadRequest(
                     "Another user already has this email address.".into(),
                 ))
             }
@@ -349,8 +344,7 @@ async fn link_submit(
     }
     let password = password.to_owned();
     let hash = tokio::task::spawn_blocking(move || hash_password(&password))
-        .await
-        .map_err(anyhow::Error::from)?
+        .await?
         .map_err(anyhow::Error::from)?;
     if state
         .store()
@@ -358,25 +352,28 @@ async fn link_submit(
         .await?
         .is_none()
     {
-        return Err(AppError::BadRequest(
+        return Err(WebError::BadRequest(
             "This link was used already: each link works once. Sign in at /admin/login, or ask for a new link at /admin/forgot."
                 .into(),
         ));
     }
-    let actor = format!("user:{}", if kind.ask_identity { email } else { user.email.as_str() });
+    let email = if kind.ask_identity { email } else { user.email.as_str() };
+    let actor = candor_app::Actor::User {
+        email: email.to_owned(),
+        ip: ip.to_owned(),
+    };
     state
-        .audit(
+        .record(
             &actor,
-            "auth.password.set",
-            &actor.replacen("user:", "user/", 1),
-            ip,
+            candor_app::Action::PasswordSet,
+            format!("user/{email}"),
             serde_json::json!({"link": kind.purpose}),
         )
         .await;
     Ok(Redirect::to("/admin/login?next=/admin").into_response())
 }
 
-pub async fn setup_form(State(state): State<AppState>, Path(token): Path<String>) -> AppResult<Response> {
+pub async fn setup_form(State(state): State<AppState>, Path(token): Path<String>) -> WebResult<Response> {
     link_form(&state, &SETUP, &token).await
 }
 pub async fn setup(
@@ -385,10 +382,10 @@ pub async fn setup(
     Path(token): Path<String>,
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
-) -> AppResult<Response> {
+) -> WebResult<Response> {
     link_submit(&state, &SETUP, &token, &headers, &form, &peer.ip().to_string()).await
 }
-pub async fn reset_form(State(state): State<AppState>, Path(token): Path<String>) -> AppResult<Response> {
+pub async fn reset_form(State(state): State<AppState>, Path(token): Path<String>) -> WebResult<Response> {
     link_form(&state, &RESET, &token).await
 }
 pub async fn reset(
@@ -397,6 +394,6 @@ pub async fn reset(
     Path(token): Path<String>,
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
-) -> AppResult<Response> {
+) -> WebResult<Response> {
     link_submit(&state, &RESET, &token, &headers, &form, &peer.ip().to_string()).await
 }

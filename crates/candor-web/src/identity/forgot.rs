@@ -6,7 +6,7 @@
 //! limit per client address and per email address, because each one may send mail.
 
 use super::auth::{check_pre_session_csrf, pre_session_csrf};
-use crate::http::error::{AppError, AppResult};
+use crate::http::error::{WebError, WebResult};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{ConnectInfo, State};
@@ -28,19 +28,18 @@ struct ForgotPage<'a> {
     sent: bool,
 }
 
-fn page(state: &AppState, sent: bool) -> AppResult<Response> {
+fn page(state: &AppState, sent: bool) -> WebResult<Response> {
     let (token, set) = pre_session_csrf(state);
     let html = ForgotPage {
         csrf: token.expose(),
         mail_enabled: state.config().smtp.is_some() && !state.sso_only(),
         sent,
     }
-    .render()
-    .map_err(anyhow::Error::from)?;
+    .render()?;
     Ok(([(header::SET_COOKIE, set)], Html(html)).into_response())
 }
 
-pub async fn form(State(state): State<AppState>) -> AppResult<Response> {
+pub async fn form(State(state): State<AppState>) -> WebResult<Response> {
     page(&state, false)
 }
 
@@ -49,7 +48,7 @@ pub async fn request(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
-) -> AppResult<Response> {
+) -> WebResult<Response> {
     check_pre_session_csrf(&headers, &form)?;
     if state.config().smtp.is_none() || state.sso_only() {
         return page(&state, false);
@@ -62,7 +61,7 @@ pub async fn request(
         .take(254)
         .collect();
     if email.is_empty() {
-        return Err(AppError::BadRequest(
+        return Err(WebError::BadRequest(
             "Enter the email address you sign in with, then press the button again.".into(),
         ));
     }
@@ -74,7 +73,7 @@ pub async fn request(
         .and_then(|_| limit.check(&email_key))
         .map_err(|secs| {
             tracing::warn!(client.ip = %ip, "password reset refused while backing off");
-            AppError::TooManyRequests { retry_after_secs: secs }
+            WebError::TooManyRequests { retry_after_secs: secs }
         })?;
     limit.failure(&ip_key);
     limit.failure(&email_key);
@@ -117,12 +116,12 @@ async fn send_reset_link(state: &AppState, email: &str, ip: &str) -> anyhow::Res
         .await?
         .filter(|u| !u.disabled);
     let details = serde_json::json!({"account": user.is_some()});
+    let actor = candor_app::Actor::Anonymous { ip: ip.to_owned() };
     state
-        .audit(
-            "anonymous",
-            "auth.reset.requested",
-            &format!("user/{email}"),
-            ip,
+        .record(
+            &actor,
+            candor_app::Action::ResetRequested,
+            format!("user/{email}"),
             details,
         )
         .await;

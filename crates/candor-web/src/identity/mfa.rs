@@ -3,7 +3,7 @@
 //! organization-wide "require MFA for all admins" setting. The rules are in
 //! `candor_app::identity`.
 
-use crate::http::error::{AppError, AppResult};
+use crate::http::error::{WebError, WebResult};
 use crate::http::layout::AdminLayout;
 use crate::http::session::{cookie, read_cookie, safe_next, session_cookie_name, Admin};
 use crate::http::FormMap;
@@ -36,7 +36,7 @@ async fn page(
     admin: &Admin,
     recovery_codes: Vec<String>,
     error: Option<String>,
-) -> AppResult<Response> {
+) -> WebResult<Response> {
     let user = &admin.0.user;
     let pending = state.app().totp_enrolment_secret(user.id).await?;
     let enabled = pending.is_none();
@@ -65,17 +65,16 @@ async fn page(
         can_set_policy: candor_core::access::allows(user.role, candor_core::access::Permission::ManageUsers),
         policy_on,
     }
-    .render()
-    .map_err(anyhow::Error::from)?;
+    .render()?;
     Ok((status, [(header::CACHE_CONTROL, "no-store")], Html(html)).into_response())
 }
 
-pub async fn show(State(state): State<AppState>, admin: Admin) -> AppResult<Response> {
+pub async fn show(State(state): State<AppState>, admin: Admin) -> WebResult<Response> {
     page(&state, &admin, vec![], None).await
 }
 
 /// Confirms enrolment with a code from the app; answers with the recovery codes, shown once.
-pub async fn confirm(State(state): State<AppState>, admin: Admin, Form(form): Form<FormMap>) -> AppResult<Response> {
+pub async fn confirm(State(state): State<AppState>, admin: Admin, Form(form): Form<FormMap>) -> WebResult<Response> {
     admin.check_csrf(&form)?;
     let code = form.get("code").map(String::as_str).unwrap_or("");
     let done = state.app().enrol_totp(&admin.who(), admin.0.user.id, code).await?;
@@ -122,7 +121,7 @@ pub struct NextQuery {
     next: Option<String>,
 }
 
-pub async fn verify_form(admin: Admin, Query(q): Query<NextQuery>) -> AppResult<Response> {
+pub async fn verify_form(admin: Admin, Query(q): Query<NextQuery>) -> WebResult<Response> {
     if !admin.0.mfa_pending {
         return Ok(Redirect::to("/admin").into_response());
     }
@@ -134,8 +133,7 @@ pub async fn verify_form(admin: Admin, Query(q): Query<NextQuery>) -> AppResult<
         totp: admin.0.user.has_totp,
         passkey: admin.0.user.passkeys > 0,
     }
-    .render()
-    .map_err(anyhow::Error::from)?;
+    .render()?;
     Ok(Html(html).into_response())
 }
 
@@ -145,7 +143,7 @@ pub async fn verify(
     admin: Admin,
     headers: HeaderMap,
     Form(form): Form<FormMap>,
-) -> AppResult<Response> {
+) -> WebResult<Response> {
     admin.check_csrf(&form)?;
     let user = &admin.0.user;
     if !admin.0.mfa_pending {
@@ -153,7 +151,7 @@ pub async fn verify(
     }
     let key = format!("mfa:{}", user.id);
     if let Err(secs) = state.login_backoff().check(&key) {
-        return Err(AppError::TooManyRequests { retry_after_secs: secs });
+        return Err(WebError::TooManyRequests { retry_after_secs: secs });
     }
     let next = form
         .get("next")
@@ -187,8 +185,7 @@ pub async fn verify(
                 "That code is not valid, or was used already. Try the current code from your app, or a recovery code.",
             ),
         }
-        .render()
-        .map_err(anyhow::Error::from)?;
+        .render()?;
         return Ok((StatusCode::UNAUTHORIZED, Html(html)).into_response());
     };
     state.login_backoff().success(&key);
@@ -207,7 +204,7 @@ pub(super) async fn finish_second_factor(
     admin: &Admin,
     headers: &HeaderMap,
     method: &str,
-) -> AppResult<String> {
+) -> WebResult<String> {
     let old = read_cookie(headers, session_cookie_name(state))
         .unwrap_or_default()
         .to_owned();
@@ -227,7 +224,7 @@ pub(super) async fn finish_second_factor(
 }
 
 /// Owners turn "require MFA for all admins" on or off.
-pub async fn set_policy(State(state): State<AppState>, admin: Admin, Form(form): Form<FormMap>) -> AppResult<Response> {
+pub async fn set_policy(State(state): State<AppState>, admin: Admin, Form(form): Form<FormMap>) -> WebResult<Response> {
     admin.check_csrf(&form)?;
     let on = form.get("require").map(String::as_str) == Some("true");
     let done = state.app().set_mfa_required(&admin.who(), on).await?;

@@ -9,7 +9,7 @@
 
 use super::auth::{check_pre_session_csrf, open_session};
 use super::mfa::finish_second_factor;
-use crate::http::error::{AppError, AppResult};
+use crate::http::error::{WebError, WebResult};
 use crate::http::layout::{AdminLayout, NoticeQuery};
 use crate::http::session::user_agent;
 use crate::http::session::{safe_next, Admin};
@@ -44,15 +44,15 @@ pub async fn script() -> Response {
 }
 
 /// A JSON error for the script to show: `{"error": "..."}`.
-fn json_error(status: StatusCode, message: &str) -> AppError {
-    AppError::Json(status, message.to_owned())
+fn json_error(status: StatusCode, message: &str) -> WebError {
+    WebError::Json(status, message.to_owned())
 }
 
 fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
-fn webauthn(state: &AppState) -> AppResult<&webauthn_rs::Webauthn> {
+fn webauthn(state: &AppState) -> WebResult<&webauthn_rs::Webauthn> {
     state.webauthn().ok_or_else(|| {
         json_error(
             StatusCode::NOT_FOUND,
@@ -61,7 +61,7 @@ fn webauthn(state: &AppState) -> AppResult<&webauthn_rs::Webauthn> {
     })
 }
 
-fn check_csrf_header(admin: &Admin, headers: &HeaderMap) -> AppResult<()> {
+fn check_csrf_header(admin: &Admin, headers: &HeaderMap) -> WebResult<()> {
     let given = headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or("");
     if same_secret(given, admin.csrf()) {
         Ok(())
@@ -80,7 +80,7 @@ async fn begin<S: serde::Serialize, O: serde::Serialize>(
     purpose: &str,
     ceremony_state: &S,
     options: &O,
-) -> AppResult<Response> {
+) -> WebResult<Response> {
     let id = random_token();
     let saved = serde_json::to_string(ceremony_state).map_err(anyhow::Error::from)?;
     state
@@ -96,7 +96,7 @@ async fn take<S: serde::de::DeserializeOwned>(
     ceremony: &str,
     user_id: Option<i64>,
     purpose: &str,
-) -> AppResult<Option<S>> {
+) -> WebResult<Option<S>> {
     let saved = state
         .store()
         .take_ceremony(&token_digest(ceremony), user_id, purpose)
@@ -123,7 +123,7 @@ struct PasskeysPage {
     available: bool,
 }
 
-pub async fn list(State(state): State<AppState>, admin: Admin, Query(q): Query<NoticeQuery>) -> AppResult<Response> {
+pub async fn list(State(state): State<AppState>, admin: Admin, Query(q): Query<NoticeQuery>) -> WebResult<Response> {
     let passkeys = state
         .store()
         .passkeys(admin.0.user.id)
@@ -141,12 +141,11 @@ pub async fn list(State(state): State<AppState>, admin: Admin, Query(q): Query<N
         passkeys,
         available: state.webauthn().is_some(),
     }
-    .render()
-    .map_err(anyhow::Error::from)?;
+    .render()?;
     Ok(Html(html).into_response())
 }
 
-pub async fn register_start(State(state): State<AppState>, admin: Admin, headers: HeaderMap) -> AppResult<Response> {
+pub async fn register_start(State(state): State<AppState>, admin: Admin, headers: HeaderMap) -> WebResult<Response> {
     check_csrf_header(&admin, &headers)?;
     let webauthn = webauthn(&state)?;
     let user = &admin.0.user;
@@ -186,7 +185,7 @@ pub async fn register_finish(
     admin: Admin,
     headers: HeaderMap,
     Json(body): Json<RegisterBody>,
-) -> AppResult<Response> {
+) -> WebResult<Response> {
     check_csrf_header(&admin, &headers)?;
     let webauthn = webauthn(&state)?;
     let user = &admin.0.user;
@@ -231,7 +230,7 @@ pub async fn delete(
     admin: Admin,
     Path(id): Path<i64>,
     Form(form): Form<HashMap<String, String>>,
-) -> AppResult<Response> {
+) -> WebResult<Response> {
     admin.check_csrf(&form)?;
     // Only your own: another user's passkey id is simply not found.
     let done = state.app().remove_passkey(&admin.who(), &admin.0.user, id).await?;
@@ -241,7 +240,7 @@ pub async fn delete(
 
 // --- Second factor -----------------------------------------------------------------------------
 
-pub async fn mfa_start(State(state): State<AppState>, admin: Admin, headers: HeaderMap) -> AppResult<Response> {
+pub async fn mfa_start(State(state): State<AppState>, admin: Admin, headers: HeaderMap) -> WebResult<Response> {
     check_csrf_header(&admin, &headers)?;
     let webauthn = webauthn(&state)?;
     if !admin.0.mfa_pending {
@@ -279,13 +278,13 @@ pub async fn mfa_finish(
     admin: Admin,
     headers: HeaderMap,
     Json(body): Json<AuthBody>,
-) -> AppResult<Response> {
+) -> WebResult<Response> {
     check_csrf_header(&admin, &headers)?;
     let webauthn = webauthn(&state)?;
     let user = &admin.0.user;
     let key = format!("mfa:{}", user.id);
     if let Err(secs) = state.login_backoff().check(&key) {
-        return Err(AppError::TooManyRequests { retry_after_secs: secs });
+        return Err(WebError::TooManyRequests { retry_after_secs: secs });
     }
     let Some(auth) = take::<PasskeyAuthentication>(&state, &body.ceremony, Some(user.id), "mfa").await? else {
         return Err(json_error(StatusCode::BAD_REQUEST, EXPIRED));
@@ -336,7 +335,7 @@ async fn record_use(
     state: &AppState,
     stored: &candor_store::StoredPasskey,
     result: &webauthn_rs::prelude::AuthenticationResult,
-) -> AppResult<()> {
+) -> WebResult<()> {
     let mut passkey: Passkey = serde_json::from_str(&stored.passkey).map_err(anyhow::Error::from)?;
     passkey.update_credential(result);
     let saved = serde_json::to_string(&passkey).map_err(anyhow::Error::from)?;
@@ -346,7 +345,7 @@ async fn record_use(
 
 // --- Sign-in without a password ----------------------------------------------------------------
 
-fn check_pre_session_header(headers: &HeaderMap) -> AppResult<()> {
+fn check_pre_session_header(headers: &HeaderMap) -> WebResult<()> {
     let given = headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or("");
     let form = HashMap::from([("_csrf".to_owned(), given.to_owned())]);
     check_pre_session_csrf(headers, &form)
@@ -357,7 +356,7 @@ pub async fn login_start(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-) -> AppResult<Response> {
+) -> WebResult<Response> {
     check_pre_session_header(&headers)?;
     if state.sso_only() {
         return Err(json_error(StatusCode::FORBIDDEN, "Sign in with single sign-on here."));
@@ -368,7 +367,7 @@ pub async fn login_start(
     state
         .start_backoff()
         .check(&key)
-        .map_err(|secs| AppError::TooManyRequests { retry_after_secs: secs })?;
+        .map_err(|secs| WebError::TooManyRequests { retry_after_secs: secs })?;
     state.start_backoff().failure(&key);
     let (mut options, auth) = webauthn
         .start_discoverable_authentication()
@@ -383,7 +382,7 @@ pub async fn login_finish(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Json(body): Json<AuthBody>,
-) -> AppResult<Response> {
+) -> WebResult<Response> {
     check_pre_session_header(&headers)?;
     if state.sso_only() {
         return Err(json_error(StatusCode::FORBIDDEN, "Sign in with single sign-on here."));
@@ -392,7 +391,7 @@ pub async fn login_finish(
     let ip = peer.ip().to_string();
     let ip_key = format!("ip:{ip}");
     if let Err(secs) = state.login_backoff().check(&ip_key) {
-        return Err(AppError::TooManyRequests { retry_after_secs: secs });
+        return Err(WebError::TooManyRequests { retry_after_secs: secs });
     }
     let Some(auth) = take::<DiscoverableAuthentication>(&state, &body.ceremony, None, "login").await? else {
         return Err(json_error(StatusCode::BAD_REQUEST, EXPIRED));
@@ -448,7 +447,7 @@ async fn passwordless_user(
     webauthn: &webauthn_rs::Webauthn,
     credential: &PublicKeyCredential,
     auth: DiscoverableAuthentication,
-) -> AppResult<Option<candor_store::User>> {
+) -> WebResult<Option<candor_store::User>> {
     let Ok((handle, cred_id)) = webauthn.identify_discoverable_authentication(credential) else {
         return Ok(None);
     };

@@ -1,7 +1,7 @@
 //! Changing your own password: the current one is required, the new one must pass the policy,
 //! and every other session of yours ends.
 
-use crate::http::error::AppResult;
+use crate::http::error::WebResult;
 use crate::http::layout::AdminLayout;
 use crate::http::session::Admin;
 use crate::http::FormMap;
@@ -20,7 +20,7 @@ struct ChangePasswordPage {
     errors: Vec<String>,
 }
 
-fn page(admin: &Admin, errors: Vec<String>) -> AppResult<Response> {
+fn page(admin: &Admin, errors: Vec<String>) -> WebResult<Response> {
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {
@@ -30,21 +30,20 @@ fn page(admin: &Admin, errors: Vec<String>) -> AppResult<Response> {
         layout: AdminLayout::new(admin, None),
         errors,
     }
-    .render()
-    .map_err(anyhow::Error::from)?;
+    .render()?;
     Ok((status, Html(html)).into_response())
 }
 
-pub async fn form(admin: Admin) -> AppResult<Response> {
+pub async fn form(admin: Admin) -> WebResult<Response> {
     page(&admin, vec![])
 }
 
-pub async fn change(State(state): State<AppState>, admin: Admin, Form(form): Form<FormMap>) -> AppResult<Response> {
+pub async fn change(State(state): State<AppState>, admin: Admin, Form(form): Form<FormMap>) -> WebResult<Response> {
     admin.check_csrf(&form)?;
     // A stolen session must not become an unlimited oracle for the account's password.
     let key = format!("pwchange:{}", admin.0.user.id);
     if let Err(secs) = state.login_backoff().check(&key) {
-        return Err(crate::http::error::AppError::TooManyRequests { retry_after_secs: secs });
+        return Err(crate::http::error::WebError::TooManyRequests { retry_after_secs: secs });
     }
     let field = |k: &str| form.get(k).cloned().unwrap_or_default();
     let change = PasswordChange {

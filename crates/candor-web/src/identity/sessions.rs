@@ -1,6 +1,6 @@
 //! "Your sessions": every device signed in as you, with revoke one / revoke all others.
 
-use crate::http::error::AppResult;
+use crate::http::error::WebResult;
 use crate::http::layout::{AdminLayout, NoticeQuery};
 use crate::http::session::Admin;
 use crate::http::FormMap;
@@ -30,7 +30,7 @@ fn when(t: i64) -> String {
     crate::http::format::display_time(Some(t))
 }
 
-pub async fn list(State(state): State<AppState>, admin: Admin, Query(q): Query<NoticeQuery>) -> AppResult<Response> {
+pub async fn list(State(state): State<AppState>, admin: Admin, Query(q): Query<NoticeQuery>) -> WebResult<Response> {
     let rows = state
         .store()
         .user_sessions(admin.0.user.id)
@@ -53,7 +53,7 @@ pub async fn list(State(state): State<AppState>, admin: Admin, Query(q): Query<N
         layout: AdminLayout::new(&admin, q.notice.as_deref()),
         rows,
     };
-    Ok(Html(page.render().map_err(anyhow::Error::from)?).into_response())
+    Ok(Html(page.render()?).into_response())
 }
 
 pub async fn revoke(
@@ -61,7 +61,7 @@ pub async fn revoke(
     admin: Admin,
     Path(id): Path<String>,
     Form(form): Form<FormMap>,
-) -> AppResult<Response> {
+) -> WebResult<Response> {
     admin.check_csrf(&form)?;
     // Scoped to the signed-in user: someone else's session id is simply not found.
     let done = state.app().revoke_session(&admin.who(), admin.0.user.id, &id).await?;
@@ -73,7 +73,7 @@ pub async fn revoke_others(
     State(state): State<AppState>,
     admin: Admin,
     Form(form): Form<FormMap>,
-) -> AppResult<Response> {
+) -> WebResult<Response> {
     admin.check_csrf(&form)?;
     let done = state
         .app()

@@ -8,7 +8,7 @@
 
 use super::auth::open_session;
 use super::oidc::{decide, Decision, Existing, Identity};
-use crate::http::error::{AppError, AppResult};
+use crate::http::error::{WebError, WebResult};
 use crate::http::session::user_agent;
 use crate::http::session::{cookie, read_cookie, safe_next};
 use crate::AppState;
@@ -27,16 +27,16 @@ pub async fn start(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Query(q): Query<HashMap<String, String>>,
-) -> AppResult<Response> {
+) -> WebResult<Response> {
     let Some(oidc) = state.oidc() else {
-        return Err(AppError::NotFound);
+        return Err(WebError::NotFound);
     };
     // Each start stores a row; an address that starts many and finishes none waits.
     let key = format!("sso-ip:{}", peer.ip());
     state
         .start_backoff()
         .check(&key)
-        .map_err(|secs| AppError::TooManyRequests { retry_after_secs: secs })?;
+        .map_err(|secs| WebError::TooManyRequests { retry_after_secs: secs })?;
     state.start_backoff().failure(&key);
     let next = q
         .get("next")
@@ -45,7 +45,7 @@ pub async fn start(
         .unwrap_or("/admin");
     let started = oidc.start().await.map_err(|why| {
         tracing::error!(error = %why, "single sign-on could not start");
-        AppError::Sso(format!("Candor could not reach the identity provider: {why}."))
+        WebError::Sso(format!("Candor could not reach the identity provider: {why}."))
     })?;
     let id = random_token();
     let login = candor_store::SsoLogin {
@@ -77,9 +77,9 @@ pub async fn callback(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
-) -> AppResult<Response> {
+) -> WebResult<Response> {
     let Some(oidc) = state.oidc() else {
-        return Err(AppError::NotFound);
+        return Err(WebError::NotFound);
     };
     let ip = peer.ip().to_string();
     let fail = |why: String| {
@@ -87,16 +87,16 @@ pub async fn callback(
         let ip = ip.clone();
         async move {
             tracing::info!(client.ip = %ip, reason = %why, "single sign-on failed");
+            let actor = candor_app::Actor::Anonymous { ip };
             state
-                .audit(
-                    "anonymous",
-                    "auth.sso.failed",
+                .record(
+                    &actor,
+                    candor_app::Action::SsoFailed,
                     "sso",
-                    &ip,
                     serde_json::json!({"reason": why}),
                 )
                 .await;
-            AppError::Sso(why)
+            WebError::Sso(why)
         }
     };
     // Whatever happens next, this browser's sign-in in progress is used up.
@@ -152,7 +152,7 @@ pub async fn callback(
 
 /// The account this verified identity signs in to, after the rules (link, role change, or
 /// just-in-time creation, each audited); `Err` with the reason shown when refused.
-async fn account_for(state: &AppState, id: &Identity, ip: &str) -> AppResult<Result<candor_store::User, String>> {
+async fn account_for(state: &AppState, id: &Identity, ip: &str) -> WebResult<Result<candor_store::User, String>> {
     let settings = state.oidc().expect("called with single sign-on on").settings();
     let store = state.store();
     let org = state.org();
@@ -169,7 +169,7 @@ async fn account_for(state: &AppState, id: &Identity, ip: &str) -> AppResult<Res
         }),
         None => None,
     };
-    let actor = "sso";
+    let actor = candor_app::Actor::Sso { ip: ip.to_owned() };
     match decide(settings, id, existing.as_ref()) {
         Decision::Refuse(why) => Ok(Err(why)),
         Decision::Create { role } => {
@@ -178,7 +178,12 @@ async fn account_for(state: &AppState, id: &Identity, ip: &str) -> AppResult<Res
                 .await?;
             let details = serde_json::json!({"role": role.as_str(), "via": "single sign-on"});
             state
-                .audit(actor, "user.create", &format!("user/{}", user.email), ip, details)
+                .record(
+                    &actor,
+                    candor_app::Action::UserCreate,
+                    format!("user/{}", user.email),
+                    details,
+                )
                 .await;
             Ok(Ok(user))
         }
@@ -192,7 +197,12 @@ async fn account_for(state: &AppState, id: &Identity, ip: &str) -> AppResult<Res
                 store.set_role(org, user.id, role).await?;
                 let details = serde_json::json!({"from": user.role.as_str(), "to": role.as_str(), "groups": id.groups});
                 state
-                    .audit(actor, "user.role.change", &format!("user/{}", user.email), ip, details)
+                    .record(
+                        &actor,
+                        candor_app::Action::UserRoleChange,
+                        format!("user/{}", user.email),
+                        details,
+                    )
                     .await;
                 user.role = role;
             }

@@ -1,6 +1,6 @@
 //! Managing back-office users (owners only).
 
-use crate::http::error::{AppError, AppResult};
+use crate::http::error::{WebError, WebResult};
 use crate::http::layout::AdminLayout;
 use crate::http::session::Admin;
 use crate::AppState;
@@ -89,7 +89,7 @@ async fn page(
     notice: Option<&str>,
     invite_link: Option<String>,
     error: Option<String>,
-) -> AppResult<Response> {
+) -> WebResult<Response> {
     page_after(state, admin, notice, None, invite_link, error).await
 }
 
@@ -100,7 +100,7 @@ async fn page_after(
     changed: Option<i64>,
     invite_link: Option<String>,
     error: Option<String>,
-) -> AppResult<Response> {
+) -> WebResult<Response> {
     let tokens = state.store().live_api_tokens_by_creator(state.org()).await?;
     let users = state.store().users(state.org()).await?;
     let role_change = changed.and_then(|id| users.iter().find(|u| u.id == id)).and_then(|u| {
@@ -148,12 +148,11 @@ async fn page_after(
         error,
         role_change,
     }
-    .render()
-    .map_err(anyhow::Error::from)?;
+    .render()?;
     Ok((status, Html(html)).into_response())
 }
 
-pub async fn list(State(state): State<AppState>, admin: Admin, Query(q): Query<UsersQuery>) -> AppResult<Response> {
+pub async fn list(State(state): State<AppState>, admin: Admin, Query(q): Query<UsersQuery>) -> WebResult<Response> {
     page_after(&state, &admin, q.notice.as_deref(), q.changed, None, None).await
 }
 
@@ -161,7 +160,7 @@ pub async fn create(
     State(state): State<AppState>,
     admin: Admin,
     Form(form): Form<HashMap<String, String>>,
-) -> AppResult<Response> {
+) -> WebResult<Response> {
     admin.check_csrf(&form)?;
     let email = form.get("email").map(|s| s.trim()).unwrap_or("");
     let name = form.get("name").map(|s| s.trim()).unwrap_or("");
@@ -208,9 +207,9 @@ async fn set_disabled(
     form: &HashMap<String, String>,
     id: i64,
     disabled: bool,
-) -> AppResult<Response> {
+) -> WebResult<Response> {
     admin.check_csrf(form)?;
-    let user = state.store().user(state.org(), id).await?.ok_or(AppError::NotFound)?;
+    let user = state.store().user(state.org(), id).await?.ok_or(WebError::NotFound)?;
     let done = state
         .app()
         .set_user_disabled(&admin.who(), Some(admin.0.user.id), &user, disabled)
@@ -225,7 +224,7 @@ pub async fn disable(
     admin: Admin,
     Path(id): Path<i64>,
     Form(form): Form<HashMap<String, String>>,
-) -> AppResult<Response> {
+) -> WebResult<Response> {
     set_disabled(&state, &admin, &form, id, true).await
 }
 
@@ -234,7 +233,7 @@ pub async fn enable(
     admin: Admin,
     Path(id): Path<i64>,
     Form(form): Form<HashMap<String, String>>,
-) -> AppResult<Response> {
+) -> WebResult<Response> {
     set_disabled(&state, &admin, &form, id, false).await
 }
 
@@ -243,12 +242,12 @@ pub async fn change_role(
     admin: Admin,
     Path(id): Path<i64>,
     Form(form): Form<HashMap<String, String>>,
-) -> AppResult<Response> {
+) -> WebResult<Response> {
     admin.check_csrf(&form)?;
     let Some(role) = form.get("role").and_then(|r| Role::parse(r)) else {
-        return Err(AppError::BadRequest("Role: choose one of the listed roles.".into()));
+        return Err(WebError::BadRequest("Role: choose one of the listed roles.".into()));
     };
-    let user = state.store().user(state.org(), id).await?.ok_or(AppError::NotFound)?;
+    let user = state.store().user(state.org(), id).await?.ok_or(WebError::NotFound)?;
     let done = state
         .app()
         .change_role(&admin.who(), Some(admin.0.user.id), &user, role)
@@ -262,9 +261,9 @@ pub async fn end_sessions(
     admin: Admin,
     Path(id): Path<i64>,
     Form(form): Form<HashMap<String, String>>,
-) -> AppResult<Response> {
+) -> WebResult<Response> {
     admin.check_csrf(&form)?;
-    let user = state.store().user(state.org(), id).await?.ok_or(AppError::NotFound)?;
+    let user = state.store().user(state.org(), id).await?.ok_or(WebError::NotFound)?;
     let done = state.app().end_user_sessions(&admin.who(), &user).await?;
     state.apply(done.effects).await;
     Ok(Redirect::to("/admin/users?notice=user-sessions-revoked").into_response())
@@ -277,9 +276,9 @@ pub async fn reset_mfa(
     admin: Admin,
     Path(id): Path<i64>,
     Form(form): Form<HashMap<String, String>>,
-) -> AppResult<Response> {
+) -> WebResult<Response> {
     admin.check_csrf(&form)?;
-    let user = state.store().user(state.org(), id).await?.ok_or(AppError::NotFound)?;
+    let user = state.store().user(state.org(), id).await?.ok_or(WebError::NotFound)?;
     let done = state.app().reset_mfa(&admin.who(), &user).await?;
     state.apply(done.effects).await;
     Ok(Redirect::to("/admin/users?notice=mfa-reset").into_response())

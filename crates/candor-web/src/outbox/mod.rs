@@ -4,7 +4,7 @@
 //! A message's text is never shown: password-reset, invitation and sign-in links are
 //! credentials. Recipient, subject, purpose and the mail server's words are enough to act on.
 
-use crate::http::error::AppResult;
+use crate::http::error::WebResult;
 use crate::http::format::display_time;
 use crate::http::layout::{AdminLayout, NoticeQuery};
 use crate::http::session::Admin;
@@ -65,7 +65,7 @@ fn row(email: UndeliveredEmail, now: i64) -> Row {
     }
 }
 
-pub async fn list(State(state): State<AppState>, admin: Admin, Query(q): Query<NoticeQuery>) -> AppResult<Response> {
+pub async fn list(State(state): State<AppState>, admin: Admin, Query(q): Query<NoticeQuery>) -> WebResult<Response> {
     let emails = state.store().undelivered_emails(state.org(), SHOWN + 1).await?;
     let more = emails.len() as i64 > SHOWN;
     let now = candor_store::now();
@@ -78,7 +78,7 @@ pub async fn list(State(state): State<AppState>, admin: Admin, Query(q): Query<N
         more,
         rows,
     };
-    Ok(Html(page.render().map_err(anyhow::Error::from)?).into_response())
+    Ok(Html(page.render()?).into_response())
 }
 
 /// Makes a waiting or failed message due now and wakes the worker.
@@ -87,7 +87,7 @@ pub async fn retry(
     admin: Admin,
     Path(id): Path<i64>,
     Form(form): Form<HashMap<String, String>>,
-) -> AppResult<Response> {
+) -> WebResult<Response> {
     admin.check_csrf(&form)?;
     let done = state.app().retry_email(&admin.who(), id).await?;
     state.apply(done.effects).await;
@@ -100,7 +100,7 @@ pub async fn discard(
     admin: Admin,
     Path(id): Path<i64>,
     Form(form): Form<HashMap<String, String>>,
-) -> AppResult<Response> {
+) -> WebResult<Response> {
     admin.check_csrf(&form)?;
     let done = state.app().discard_email(&admin.who(), id).await?;
     state.apply(done.effects).await;

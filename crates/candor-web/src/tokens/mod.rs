@@ -1,6 +1,6 @@
 //! API tokens: created here, shown once, stored as a digest.
 
-use crate::http::error::AppResult;
+use crate::http::error::WebResult;
 use crate::http::layout::{AdminLayout, NoticeQuery};
 use crate::http::session::Admin;
 use crate::AppState;
@@ -39,7 +39,7 @@ async fn page(
     notice: Option<&str>,
     new_token: Option<String>,
     error: Option<String>,
-) -> AppResult<Response> {
+) -> WebResult<Response> {
     let tokens = state
         .store()
         .api_tokens(state.org())
@@ -66,12 +66,11 @@ async fn page(
         new_token,
         error,
     }
-    .render()
-    .map_err(anyhow::Error::from)?;
+    .render()?;
     Ok((status, [(axum::http::header::CACHE_CONTROL, "no-store")], Html(html)).into_response())
 }
 
-pub async fn list(State(state): State<AppState>, admin: Admin, Query(q): Query<NoticeQuery>) -> AppResult<Response> {
+pub async fn list(State(state): State<AppState>, admin: Admin, Query(q): Query<NoticeQuery>) -> WebResult<Response> {
     page(&state, &admin, q.notice.as_deref(), None, None).await
 }
 
@@ -79,7 +78,7 @@ pub async fn create(
     State(state): State<AppState>,
     admin: Admin,
     Form(form): Form<HashMap<String, String>>,
-) -> AppResult<Response> {
+) -> WebResult<Response> {
     admin.check_csrf(&form)?;
     let field = |k: &str| form.get(k).map(String::as_str).unwrap_or("");
     let new = match NewToken::parse(
@@ -104,7 +103,7 @@ pub async fn revoke(
     admin: Admin,
     Path(id): Path<i64>,
     Form(form): Form<HashMap<String, String>>,
-) -> AppResult<Response> {
+) -> WebResult<Response> {
     admin.check_csrf(&form)?;
     let done = state.app().revoke_api_token(&admin.who(), id).await?;
     state.apply(done.effects).await;
