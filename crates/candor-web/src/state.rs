@@ -2,6 +2,7 @@
 
 use crate::config::Config;
 use crate::site::Site;
+use candor_core::SiteChange;
 use candor_store::{OrgId, Store, StoreResult};
 use chrono::NaiveDate;
 use std::sync::{Arc, RwLock};
@@ -42,6 +43,11 @@ struct Inner {
     oidc: Option<crate::sso::OidcClient>,
     /// How many times the public site was rendered since start (an idle server renders nothing).
     site_builds: std::sync::atomic::AtomicU64,
+    /// How many incremental updates of the public site were swapped in since start.
+    site_updates: std::sync::atomic::AtomicU64,
+    /// Held while a new site is made and swapped in, so updates happen one after the other: two
+    /// incremental updates made side by side from the same site would each lose the other's change.
+    site_update: tokio::sync::Mutex<()>,
     /// Watermarking jobs (upload checks and downloads) that may run at once: one per core. The
     /// rest wait their turn, so parallel downloads of a large PDF cannot exhaust memory.
     watermark_slots: Arc<tokio::sync::Semaphore>,
@@ -81,6 +87,8 @@ impl AppState {
                 blobs,
                 key_ring: RwLock::new(Arc::new(ring)),
                 site_builds: Default::default(),
+                site_updates: Default::default(),
+                site_update: tokio::sync::Mutex::new(()),
                 watermark_slots: Arc::new(tokio::sync::Semaphore::new(
                     std::thread::available_parallelism().map_or(2, usize::from),
                 )),
@@ -186,10 +194,39 @@ impl AppState {
                         tracing::error!(error = %e, "could not re-render the site after a content change");
                     }
                 }
-                Ok(_) => {}
+                Ok(_) => {
+                    if let Err(e) = self.check_updated_site().await {
+                        tracing::warn!(error = %e, "could not check the updated site against the database");
+                    }
+                }
                 Err(e) => tracing::warn!(error = %e, "could not check for content changes"),
             }
         }
+    }
+
+    /// After an incremental update: reads all content once and renders everything again if the
+    /// site does not show exactly that (a change made elsewhere landed just before the update,
+    /// whose fingerprint then covered it unread). Does nothing for a site already checked.
+    async fn check_updated_site(&self) -> StoreResult<()> {
+        use std::sync::atomic::Ordering;
+        let site = self.inner.site.read().expect("site lock").clone();
+        if !site.needs_check.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        let _one_at_a_time = self.inner.site_update.lock().await;
+        let fingerprint = self.inner.store.content_fingerprint(self.inner.org).await?;
+        let source = crate::site::Source::read(&self.inner.store, self.inner.org).await?;
+        let current = self.inner.site.read().expect("site lock").clone();
+        if !Arc::ptr_eq(&current, &site) {
+            return Ok(()); // replaced meanwhile; the next tick looks at the new one
+        }
+        if fingerprint == site.fingerprint && site.matches(&source) {
+            site.needs_check.store(false, Ordering::Relaxed);
+            return Ok(());
+        }
+        tracing::info!("the updated site missed a change made elsewhere; rendering everything");
+        drop(_one_at_a_time);
+        self.refresh_site().await.map(drop)
     }
 
     /// Appends to the tamper-evident audit log (and copies the entry to standard output as one
@@ -218,8 +255,15 @@ impl AppState {
         self.inner.site_builds.load(std::sync::atomic::Ordering::Relaxed)
     }
 
+    /// How many incremental updates ([`AppState::apply_site_changes`]) were swapped in after
+    /// start-up; their fallbacks to a full render count in [`AppState::site_builds`] instead.
+    pub fn site_updates(&self) -> u64 {
+        self.inner.site_updates.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Renders the site from the database and swaps it in. Called after every publish.
     pub async fn refresh_site(&self) -> StoreResult<Arc<Site>> {
+        let _one_at_a_time = self.inner.site_update.lock().await;
         self.inner
             .site_builds
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -234,6 +278,49 @@ impl AppState {
         );
         *self.inner.site.write().expect("site lock") = site.clone();
         Ok(site)
+    }
+
+    /// Brings the site up to date after `changes` (a use case's "site changed" effect): reads
+    /// and renders only what they touch. `Everything`, a new day, or an update that fails, render
+    /// everything ([`AppState::refresh_site`]).
+    pub async fn apply_site_changes(&self, changes: &[SiteChange]) -> StoreResult<Arc<Site>> {
+        if changes.contains(&SiteChange::Everything) {
+            return self.refresh_site().await;
+        }
+        let guard = self.inner.site_update.lock().await;
+        let current = self.inner.site.read().expect("site lock").clone();
+        if changes.is_empty() {
+            return Ok(current);
+        }
+        let day = today();
+        if current.source.is_none() || current.built_for != day {
+            drop(guard);
+            return self.refresh_site().await;
+        }
+        let updated = current
+            .apply(
+                &self.inner.store,
+                self.inner.org,
+                &self.inner.config.public_url,
+                day,
+                changes,
+            )
+            .await;
+        match updated {
+            Ok(site) => {
+                let site = Arc::new(site);
+                *self.inner.site.write().expect("site lock") = site.clone();
+                self.inner
+                    .site_updates
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                Ok(site)
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "could not update the site; rendering everything");
+                drop(guard);
+                self.refresh_site().await
+            }
+        }
     }
 }
 

@@ -2,11 +2,14 @@
 //! documents, not millions, so a scan of pre-lowercased text answers in microseconds and needs no
 //! index to keep in sync.
 
-use super::content::Published;
+use super::content::{Entry, Published};
 use super::pages::Layout;
 use askama::Template;
 use candor_core::markdown::to_plain_text;
+use std::collections::HashMap;
+use std::sync::Arc;
 
+#[derive(Debug, PartialEq)]
 struct Doc {
     href: String,
     title: String,
@@ -16,8 +19,23 @@ struct Doc {
     haystack: String,
 }
 
+impl Doc {
+    fn new(href: String, title: &str, kind: &'static str, text: String) -> Doc {
+        let haystack = format!("{} {}", title, text).to_lowercase();
+        Doc {
+            href,
+            title: title.to_owned(),
+            kind,
+            text,
+            haystack,
+        }
+    }
+}
+
+/// Equal indexes hold the same documents in the same order.
+#[derive(Clone, Debug, PartialEq)]
 pub struct SearchIndex {
-    docs: Vec<Doc>,
+    docs: Vec<Arc<Doc>>,
 }
 
 pub struct SearchResult {
@@ -27,88 +45,178 @@ pub struct SearchResult {
     pub snippet_html: String,
 }
 
+/// Collects the documents of an index, taking a document over from the previous index when the
+/// item it was made from is unchanged (turning Markdown into text is the costly part).
+struct Collector<'a> {
+    docs: Vec<Arc<Doc>>,
+    /// The previous index's documents by link.
+    previous: HashMap<&'a str, &'a Arc<Doc>>,
+}
+
+impl<'a> Collector<'a> {
+    /// Adds the document for `now`, reusing the previous one when `before` (the same item in the
+    /// content the previous index was made from) is equal and had the same link.
+    fn add<T: PartialEq>(
+        &mut self,
+        before: Option<&Entry<T>>,
+        now: &Entry<T>,
+        href: String,
+        make: impl FnOnce(String) -> Doc,
+    ) {
+        if before == Some(now) {
+            if let Some(doc) = self.previous.get(href.as_str()) {
+                self.docs.push(Arc::clone(doc));
+                return;
+            }
+        }
+        self.docs.push(Arc::new(make(href)));
+    }
+}
+
+/// Entries by slug, for finding an item's previous state.
+fn by_slug<T>(entries: &[Entry<T>]) -> HashMap<&str, &Entry<T>> {
+    entries.iter().map(|e| (e.slug.as_str(), e)).collect()
+}
+
 impl SearchIndex {
     pub fn new(p: &Published) -> SearchIndex {
-        let mut docs = vec![];
-        let mut add = |href: String, title: &str, kind: &'static str, text: String| {
-            let haystack = format!("{} {}", title, text).to_lowercase();
-            docs.push(Doc {
-                href,
-                title: title.to_owned(),
-                kind,
-                text,
-                haystack,
-            });
+        SearchIndex::collect(p, None)
+    }
+
+    /// The index for `p`, given this index made from `before`: only the documents of changed
+    /// items are made again.
+    pub fn updated(&self, before: &Published, p: &Published) -> SearchIndex {
+        SearchIndex::collect(p, Some((self, before)))
+    }
+
+    fn collect(p: &Published, prior: Option<(&SearchIndex, &Published)>) -> SearchIndex {
+        let empty = Published::from_items(&[], chrono::NaiveDate::MIN);
+        let (previous, before) = match prior {
+            Some((index, before)) => (index.docs.iter().map(|d| (d.href.as_str(), d)).collect(), before),
+            None => (HashMap::new(), &empty),
         };
+        let mut c = Collector { docs: vec![], previous };
+        let sections_before: HashMap<&str, &Entry<candor_core::Section>> = before
+            .sections
+            .iter()
+            .map(|s| (s.section.slug.as_str(), &s.section))
+            .collect();
+        let controls_before: HashMap<&str, &Entry<candor_core::Control>> = before
+            .sections
+            .iter()
+            .flat_map(|s| &s.controls)
+            .map(|e| (e.slug.as_str(), e))
+            .collect();
         for s in &p.sections {
             let sec = &s.section;
-            add(
+            c.add(
+                sections_before.get(sec.slug.as_str()).copied(),
+                sec,
                 format!("/s/{}", sec.slug),
-                &sec.body.title,
-                "Section",
-                format!("{} {}", sec.body.summary, to_plain_text(&sec.body.body)),
+                |href| {
+                    Doc::new(
+                        href,
+                        &sec.body.title,
+                        "Section",
+                        format!("{} {}", sec.body.summary, to_plain_text(&sec.body.body)),
+                    )
+                },
             );
-            for c in &s.controls {
-                add(
-                    format!("/s/{}#{}", sec.slug, c.slug),
-                    &c.body.title,
-                    "Control",
-                    to_plain_text(&c.body.body),
+            for ctl in &s.controls {
+                c.add(
+                    controls_before.get(ctl.slug.as_str()).copied(),
+                    ctl,
+                    format!("/s/{}#{}", sec.slug, ctl.slug),
+                    |href| Doc::new(href, &ctl.body.title, "Control", to_plain_text(&ctl.body.body)),
                 );
             }
         }
-        for c in &p.certifications {
-            let text = format!(
-                "{} {} {}",
-                c.body.status.label(),
-                c.body.issuer.as_deref().unwrap_or(""),
-                to_plain_text(&c.body.summary)
-            );
-            add(format!("/compliance#{}", c.slug), &c.body.name, "Compliance", text);
-        }
-        for s in &p.subprocessors {
-            let b = &s.body;
-            add(
-                format!("/subprocessors#{}", s.slug),
-                &b.name,
-                "Subprocessor",
-                format!("{} {} {}", b.purpose, b.data.join(", "), b.locations.join(", ")),
-            );
-        }
-        for x in &p.policies {
-            add(
-                format!("/policies/{}", x.slug),
-                &x.body.title,
-                "Policy",
-                format!("{} {}", x.body.summary, to_plain_text(&x.body.body)),
+        let before_certs = by_slug(&before.certifications);
+        for e in &p.certifications {
+            c.add(
+                before_certs.get(e.slug.as_str()).copied(),
+                e,
+                format!("/compliance#{}", e.slug),
+                |href| {
+                    let text = format!(
+                        "{} {} {}",
+                        e.body.status.label(),
+                        e.body.issuer.as_deref().unwrap_or(""),
+                        to_plain_text(&e.body.summary)
+                    );
+                    Doc::new(href, &e.body.name, "Compliance", text)
+                },
             );
         }
-        for f in &p.faq {
-            add(
-                format!("/faq#{}", f.slug),
-                &f.body.question,
-                "FAQ",
-                to_plain_text(&f.body.answer),
+        let before_subs = by_slug(&before.subprocessors);
+        for e in &p.subprocessors {
+            c.add(
+                before_subs.get(e.slug.as_str()).copied(),
+                e,
+                format!("/subprocessors#{}", e.slug),
+                |href| {
+                    let b = &e.body;
+                    Doc::new(
+                        href,
+                        &b.name,
+                        "Subprocessor",
+                        format!("{} {} {}", b.purpose, b.data.join(", "), b.locations.join(", ")),
+                    )
+                },
             );
         }
-        for c in &p.cookies {
-            let b = &c.body;
-            add(
-                format!("/cookies#{}", c.slug),
-                &b.name,
-                "Cookie",
-                format!("{} {} {}", b.service, b.provider, b.purpose),
+        let before_policies = by_slug(&before.policies);
+        for e in &p.policies {
+            c.add(
+                before_policies.get(e.slug.as_str()).copied(),
+                e,
+                format!("/policies/{}", e.slug),
+                |href| {
+                    Doc::new(
+                        href,
+                        &e.body.title,
+                        "Policy",
+                        format!("{} {}", e.body.summary, to_plain_text(&e.body.body)),
+                    )
+                },
             );
         }
-        for x in &p.pages {
-            add(
-                format!("/p/{}", x.slug),
-                &x.body.title,
-                "Page",
-                to_plain_text(&x.body.body),
+        let before_faq = by_slug(&before.faq);
+        for e in &p.faq {
+            c.add(
+                before_faq.get(e.slug.as_str()).copied(),
+                e,
+                format!("/faq#{}", e.slug),
+                |href| Doc::new(href, &e.body.question, "FAQ", to_plain_text(&e.body.answer)),
             );
         }
-        SearchIndex { docs }
+        let before_cookies = by_slug(&before.cookies);
+        for e in &p.cookies {
+            c.add(
+                before_cookies.get(e.slug.as_str()).copied(),
+                e,
+                format!("/cookies#{}", e.slug),
+                |href| {
+                    let b = &e.body;
+                    Doc::new(
+                        href,
+                        &b.name,
+                        "Cookie",
+                        format!("{} {} {}", b.service, b.provider, b.purpose),
+                    )
+                },
+            );
+        }
+        let before_pages = by_slug(&before.pages);
+        for e in &p.pages {
+            c.add(
+                before_pages.get(e.slug.as_str()).copied(),
+                e,
+                format!("/p/{}", e.slug),
+                |href| Doc::new(href, &e.body.title, "Page", to_plain_text(&e.body.body)),
+            );
+        }
+        SearchIndex { docs: c.docs }
     }
 
     /// Documents containing every term, best first: title matches weigh more than text matches.
@@ -122,7 +230,7 @@ impl SearchIndex {
         if terms.is_empty() {
             return vec![];
         }
-        let mut hits: Vec<(usize, &Doc)> = self
+        let mut hits: Vec<(usize, &Arc<Doc>)> = self
             .docs
             .iter()
             .filter(|d| terms.iter().all(|t| d.haystack.contains(t.as_str())))
