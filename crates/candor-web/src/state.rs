@@ -190,8 +190,16 @@ impl AppState {
             let built_from = self.inner.site.read().expect("site lock").fingerprint;
             match self.inner.store.content_fingerprint(self.inner.org).await {
                 Ok(now) if now != built_from => {
-                    if let Err(e) = self.refresh_site().await {
-                        tracing::error!(error = %e, "could not re-render the site after a content change");
+                    // An update under way may be about to swap in a site of this very content (a
+                    // publish is committed before its update starts): wait for it and look again.
+                    let settled = {
+                        let _updates_done = self.inner.site_update.lock().await;
+                        self.inner.site.read().expect("site lock").fingerprint
+                    };
+                    if settled != now {
+                        if let Err(e) = self.refresh_site().await {
+                            tracing::error!(error = %e, "could not re-render the site after a content change");
+                        }
                     }
                 }
                 Ok(_) => {
