@@ -227,12 +227,16 @@ impl Site {
                 },
             );
         }
-        if changed.items() {
+        let trust = if changed.items() {
+            let trust = self.trust.updated(before, &p, public_url, today);
             map.insert(
                 "/trust.json".into(),
-                page("application/json", feeds::trust_json(&p, public_url, today)),
+                page("application/json", trust.render(&p, public_url, today)),
             );
-        }
+            trust
+        } else {
+            self.trust.clone()
+        };
         if changed.profile
             || changed.sections
             || changed.certifications
@@ -272,6 +276,7 @@ impl Site {
             built_for: today,
             fingerprint: Default::default(),
             published: p,
+            trust,
             source: Some(source),
             public_url: public_url.to_owned(),
             needs_check: AtomicBool::new(false),

@@ -370,6 +370,11 @@ fn assert_same(updated: &Site, full: &Site) -> Result<(), TestCaseError> {
             b.map(|p| p.body.len())
         );
     }
+    let whole = super::trust_json::tests::whole(&full.published, URL, day());
+    prop_assert!(
+        full.pages["/trust.json"].body == whole.as_bytes(),
+        "trust.json joined from pieces differs from the document serialised whole"
+    );
     prop_assert!(updated.not_found == full.not_found, "the 404 page differs");
     prop_assert!(updated.search == full.search, "the search index differs");
     prop_assert!(updated.layout == full.layout, "the layout differs");

@@ -40,6 +40,11 @@ impl Published {
         super::source::Source::from_items(items, vec![]).published(today)
     }
 
+    /// Nothing published (the placeholder profile, dated the earliest day).
+    pub fn empty() -> Published {
+        super::source::Source::default().published(NaiveDate::MIN)
+    }
+
     /// The newest "updated" date of anything published.
     pub fn last_updated(&self) -> NaiveDate {
         let mut d = self.profile.updated;

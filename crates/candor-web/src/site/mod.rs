@@ -12,8 +12,10 @@ mod feeds;
 mod icon;
 pub mod library;
 pub mod pages;
+mod reuse;
 mod search;
 mod source;
+pub mod trust_json;
 
 pub use content::Published;
 pub use search::{render as render_search, SearchIndex};
@@ -50,6 +52,8 @@ pub struct Site {
     /// What `published` was derived from, for [`Site::apply`]; `None` for a site rendered by
     /// [`Site::build`] straight from `Published`.
     pub source: Option<Source>,
+    /// The pieces `/trust.json` was joined from, for incremental updates.
+    pub trust: trust_json::TrustParts,
     /// The public URL the feeds, `trust.json` and the sitemap were rendered with.
     pub public_url: String,
     /// Set by [`Site::apply`]: the fingerprint was read after changes this update may not have
@@ -154,11 +158,12 @@ impl Site {
             "text/css; charset=utf-8",
             feeds::brand_css(&p.profile.body.brand_color),
         );
+        let trust = trust_json::TrustParts::new(p, public_url, today);
         put(
             &mut map,
             "/trust.json".into(),
             "application/json",
-            feeds::trust_json(p, public_url, today),
+            trust.render(p, public_url, today),
         );
         put(
             &mut map,
@@ -194,6 +199,7 @@ impl Site {
             built_for: today,
             fingerprint: Default::default(),
             published: p.clone(),
+            trust,
             source: None,
             public_url: public_url.to_owned(),
             needs_check: AtomicBool::new(false),

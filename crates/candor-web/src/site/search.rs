@@ -2,11 +2,12 @@
 //! documents, not millions, so a scan of pre-lowercased text answers in microseconds and needs no
 //! index to keep in sync.
 
-use super::content::{Entry, Published};
+use super::content::{Entry, Published, SectionEntry};
 use super::pages::Layout;
+use super::reuse::reuse;
 use askama::Template;
 use candor_core::markdown::to_plain_text;
-use std::collections::HashMap;
+use candor_core::{Certification, Cookie, Faq, Page, Policy, Subprocessor};
 use std::sync::Arc;
 
 #[derive(Debug, PartialEq)]
@@ -33,9 +34,16 @@ impl Doc {
 }
 
 /// Equal indexes hold the same documents in the same order.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SearchIndex {
-    docs: Vec<Arc<Doc>>,
+    /// Per section: its document, then its controls'.
+    sections: Vec<Arc<Vec<Doc>>>,
+    certifications: Vec<Arc<Doc>>,
+    subprocessors: Vec<Arc<Doc>>,
+    policies: Vec<Arc<Doc>>,
+    faq: Vec<Arc<Doc>>,
+    cookies: Vec<Arc<Doc>>,
+    pages: Vec<Arc<Doc>>,
 }
 
 pub struct SearchResult {
@@ -45,178 +53,138 @@ pub struct SearchResult {
     pub snippet_html: String,
 }
 
-/// Collects the documents of an index, taking a document over from the previous index when the
-/// item it was made from is unchanged (turning Markdown into text is the costly part).
-struct Collector<'a> {
-    docs: Vec<Arc<Doc>>,
-    /// The previous index's documents by link.
-    previous: HashMap<&'a str, &'a Arc<Doc>>,
-}
-
-impl<'a> Collector<'a> {
-    /// Adds the document for `now`, reusing the previous one when `before` (the same item in the
-    /// content the previous index was made from) is equal and had the same link.
-    fn add<T: PartialEq>(
-        &mut self,
-        before: Option<&Entry<T>>,
-        now: &Entry<T>,
-        href: String,
-        make: impl FnOnce(String) -> Doc,
-    ) {
-        if before == Some(now) {
-            if let Some(doc) = self.previous.get(href.as_str()) {
-                self.docs.push(Arc::clone(doc));
-                return;
-            }
-        }
-        self.docs.push(Arc::new(make(href)));
+fn section_docs(s: &SectionEntry) -> Arc<Vec<Doc>> {
+    let sec = &s.section;
+    let mut docs = vec![Doc::new(
+        format!("/s/{}", sec.slug),
+        &sec.body.title,
+        "Section",
+        format!("{} {}", sec.body.summary, to_plain_text(&sec.body.body)),
+    )];
+    for c in &s.controls {
+        docs.push(Doc::new(
+            format!("/s/{}#{}", sec.slug, c.slug),
+            &c.body.title,
+            "Control",
+            to_plain_text(&c.body.body),
+        ));
     }
+    Arc::new(docs)
 }
 
-/// Entries by slug, for finding an item's previous state.
-fn by_slug<T>(entries: &[Entry<T>]) -> HashMap<&str, &Entry<T>> {
-    entries.iter().map(|e| (e.slug.as_str(), e)).collect()
+fn certification(e: &Entry<Certification>) -> Arc<Doc> {
+    let text = format!(
+        "{} {} {}",
+        e.body.status.label(),
+        e.body.issuer.as_deref().unwrap_or(""),
+        to_plain_text(&e.body.summary)
+    );
+    Arc::new(Doc::new(
+        format!("/compliance#{}", e.slug),
+        &e.body.name,
+        "Compliance",
+        text,
+    ))
+}
+
+fn subprocessor(e: &Entry<Subprocessor>) -> Arc<Doc> {
+    let b = &e.body;
+    Arc::new(Doc::new(
+        format!("/subprocessors#{}", e.slug),
+        &b.name,
+        "Subprocessor",
+        format!("{} {} {}", b.purpose, b.data.join(", "), b.locations.join(", ")),
+    ))
+}
+
+fn policy(e: &Entry<Policy>) -> Arc<Doc> {
+    Arc::new(Doc::new(
+        format!("/policies/{}", e.slug),
+        &e.body.title,
+        "Policy",
+        format!("{} {}", e.body.summary, to_plain_text(&e.body.body)),
+    ))
+}
+
+fn faq(e: &Entry<Faq>) -> Arc<Doc> {
+    Arc::new(Doc::new(
+        format!("/faq#{}", e.slug),
+        &e.body.question,
+        "FAQ",
+        to_plain_text(&e.body.answer),
+    ))
+}
+
+fn cookie(e: &Entry<Cookie>) -> Arc<Doc> {
+    let b = &e.body;
+    Arc::new(Doc::new(
+        format!("/cookies#{}", e.slug),
+        &b.name,
+        "Cookie",
+        format!("{} {} {}", b.service, b.provider, b.purpose),
+    ))
+}
+
+fn page(e: &Entry<Page>) -> Arc<Doc> {
+    Arc::new(Doc::new(
+        format!("/p/{}", e.slug),
+        &e.body.title,
+        "Page",
+        to_plain_text(&e.body.body),
+    ))
 }
 
 impl SearchIndex {
     pub fn new(p: &Published) -> SearchIndex {
-        SearchIndex::collect(p, None)
+        SearchIndex::default().updated(&Published::empty(), p)
     }
 
     /// The index for `p`, given this index made from `before`: only the documents of changed
-    /// items are made again.
+    /// items are made again (turning Markdown into text is the costly part).
     pub fn updated(&self, before: &Published, p: &Published) -> SearchIndex {
-        SearchIndex::collect(p, Some((self, before)))
+        SearchIndex {
+            sections: reuse(
+                &before.sections,
+                &self.sections,
+                &p.sections,
+                |s| &s.section.slug,
+                section_docs,
+            ),
+            certifications: reuse(
+                &before.certifications,
+                &self.certifications,
+                &p.certifications,
+                |e| &e.slug,
+                certification,
+            ),
+            subprocessors: reuse(
+                &before.subprocessors,
+                &self.subprocessors,
+                &p.subprocessors,
+                |e| &e.slug,
+                subprocessor,
+            ),
+            policies: reuse(&before.policies, &self.policies, &p.policies, |e| &e.slug, policy),
+            faq: reuse(&before.faq, &self.faq, &p.faq, |e| &e.slug, faq),
+            cookies: reuse(&before.cookies, &self.cookies, &p.cookies, |e| &e.slug, cookie),
+            pages: reuse(&before.pages, &self.pages, &p.pages, |e| &e.slug, page),
+        }
     }
 
-    fn collect(p: &Published, prior: Option<(&SearchIndex, &Published)>) -> SearchIndex {
-        let empty = Published::from_items(&[], chrono::NaiveDate::MIN);
-        let (previous, before) = match prior {
-            Some((index, before)) => (index.docs.iter().map(|d| (d.href.as_str(), d)).collect(), before),
-            None => (HashMap::new(), &empty),
-        };
-        let mut c = Collector { docs: vec![], previous };
-        let sections_before: HashMap<&str, &Entry<candor_core::Section>> = before
-            .sections
-            .iter()
-            .map(|s| (s.section.slug.as_str(), &s.section))
-            .collect();
-        let controls_before: HashMap<&str, &Entry<candor_core::Control>> = before
-            .sections
-            .iter()
-            .flat_map(|s| &s.controls)
-            .map(|e| (e.slug.as_str(), e))
-            .collect();
-        for s in &p.sections {
-            let sec = &s.section;
-            c.add(
-                sections_before.get(sec.slug.as_str()).copied(),
-                sec,
-                format!("/s/{}", sec.slug),
-                |href| {
-                    Doc::new(
-                        href,
-                        &sec.body.title,
-                        "Section",
-                        format!("{} {}", sec.body.summary, to_plain_text(&sec.body.body)),
-                    )
-                },
-            );
-            for ctl in &s.controls {
-                c.add(
-                    controls_before.get(ctl.slug.as_str()).copied(),
-                    ctl,
-                    format!("/s/{}#{}", sec.slug, ctl.slug),
-                    |href| Doc::new(href, &ctl.body.title, "Control", to_plain_text(&ctl.body.body)),
-                );
-            }
-        }
-        let before_certs = by_slug(&before.certifications);
-        for e in &p.certifications {
-            c.add(
-                before_certs.get(e.slug.as_str()).copied(),
-                e,
-                format!("/compliance#{}", e.slug),
-                |href| {
-                    let text = format!(
-                        "{} {} {}",
-                        e.body.status.label(),
-                        e.body.issuer.as_deref().unwrap_or(""),
-                        to_plain_text(&e.body.summary)
-                    );
-                    Doc::new(href, &e.body.name, "Compliance", text)
-                },
-            );
-        }
-        let before_subs = by_slug(&before.subprocessors);
-        for e in &p.subprocessors {
-            c.add(
-                before_subs.get(e.slug.as_str()).copied(),
-                e,
-                format!("/subprocessors#{}", e.slug),
-                |href| {
-                    let b = &e.body;
-                    Doc::new(
-                        href,
-                        &b.name,
-                        "Subprocessor",
-                        format!("{} {} {}", b.purpose, b.data.join(", "), b.locations.join(", ")),
-                    )
-                },
-            );
-        }
-        let before_policies = by_slug(&before.policies);
-        for e in &p.policies {
-            c.add(
-                before_policies.get(e.slug.as_str()).copied(),
-                e,
-                format!("/policies/{}", e.slug),
-                |href| {
-                    Doc::new(
-                        href,
-                        &e.body.title,
-                        "Policy",
-                        format!("{} {}", e.body.summary, to_plain_text(&e.body.body)),
-                    )
-                },
-            );
-        }
-        let before_faq = by_slug(&before.faq);
-        for e in &p.faq {
-            c.add(
-                before_faq.get(e.slug.as_str()).copied(),
-                e,
-                format!("/faq#{}", e.slug),
-                |href| Doc::new(href, &e.body.question, "FAQ", to_plain_text(&e.body.answer)),
-            );
-        }
-        let before_cookies = by_slug(&before.cookies);
-        for e in &p.cookies {
-            c.add(
-                before_cookies.get(e.slug.as_str()).copied(),
-                e,
-                format!("/cookies#{}", e.slug),
-                |href| {
-                    let b = &e.body;
-                    Doc::new(
-                        href,
-                        &b.name,
-                        "Cookie",
-                        format!("{} {} {}", b.service, b.provider, b.purpose),
-                    )
-                },
-            );
-        }
-        let before_pages = by_slug(&before.pages);
-        for e in &p.pages {
-            c.add(
-                before_pages.get(e.slug.as_str()).copied(),
-                e,
-                format!("/p/{}", e.slug),
-                |href| Doc::new(href, &e.body.title, "Page", to_plain_text(&e.body.body)),
-            );
-        }
-        SearchIndex { docs: c.docs }
+    /// Every document, in the order results with equal scores are listed.
+    fn docs(&self) -> impl Iterator<Item = &Doc> {
+        self.sections.iter().flat_map(|s| s.iter()).chain(
+            [
+                &self.certifications,
+                &self.subprocessors,
+                &self.policies,
+                &self.faq,
+                &self.cookies,
+                &self.pages,
+            ]
+            .into_iter()
+            .flat_map(|group| group.iter().map(|d| &**d)),
+        )
     }
 
     /// Documents containing every term, best first: title matches weigh more than text matches.
@@ -230,9 +198,8 @@ impl SearchIndex {
         if terms.is_empty() {
             return vec![];
         }
-        let mut hits: Vec<(usize, &Arc<Doc>)> = self
-            .docs
-            .iter()
+        let mut hits: Vec<(usize, &Doc)> = self
+            .docs()
             .filter(|d| terms.iter().all(|t| d.haystack.contains(t.as_str())))
             .map(|d| {
                 let title = d.title.to_lowercase();
