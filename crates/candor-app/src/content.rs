@@ -148,10 +148,8 @@ impl App {
         let mut work = self.begin().await?;
         let org = work.org();
         work.move_item(org, kind, slug, dir).await?;
-        work.site_changed(SiteChange::Item {
-            kind,
-            slug: slug.to_owned(),
-        });
+        // A move can renumber the whole group: the kind's order changed, not one item.
+        work.site_changed(SiteChange::Order { kind });
         let direction = match dir {
             Move::Up => "up",
             Move::Down => "down",
@@ -192,11 +190,9 @@ impl App {
         let mut work = self.begin().await?;
         let org = work.org();
         let summary = work.import(org, items, &actor.author()).await?;
-        for (kind, slug) in &summary.touched {
-            work.site_changed(SiteChange::Item {
-                kind: *kind,
-                slug: slug.clone(),
-            });
+        // An import may add, change, reorder and unpublish anything: render everything.
+        if !summary.touched.is_empty() {
+            work.site_changed(SiteChange::Everything);
         }
         work.audit(
             actor,

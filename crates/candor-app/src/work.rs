@@ -3,20 +3,9 @@
 
 use crate::{Action, Actor, Result};
 use candor_core::audit::AuditEntry;
-use candor_core::Kind;
 use candor_store::{NewAuditEvent, NewEmail, OrgId, Tx};
 
-/// A part of the public site that a change touched, so only the pages that show it are
-/// rendered again.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum SiteChange {
-    /// One content item (a control, a policy, the profile...).
-    Item { kind: Kind, slug: String },
-    /// The document library (a document's details, versions or access level).
-    Documents,
-    /// Anything else: render every page.
-    Everything,
-}
+pub use candor_core::SiteChange;
 
 /// What a committed use case asks of the world outside the database. One place in each front
 /// end applies them (the web server re-renders the site and wakes the outbox; the CLI prints the

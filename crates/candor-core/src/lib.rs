@@ -13,6 +13,7 @@ pub mod items;
 pub mod markdown;
 pub mod password;
 pub mod requests;
+pub mod site_change;
 pub mod slug;
 pub mod text;
 
@@ -20,4 +21,5 @@ pub use content::{
     CertStatus, Certification, Control, Cookie, CookieCategory, Faq, Kind, Page, Policy, Profile, Section,
     Subprocessor, Visibility,
 };
+pub use site_change::{SiteChange, SiteReads};
 pub use slug::Slug;

@@ -21,8 +21,6 @@ use candor_core::{Kind, Slug};
 use candor_store::{Item, Move};
 use serde_json::Value;
 
-/// Kept here while the back office's other pages still import it from `super::content`.
-
 pub(super) fn parse_kind(s: &str) -> WebResult<Kind> {
     Kind::parse(s).ok_or(WebError::NotFound)
 }

@@ -2,12 +2,14 @@
 //! by the features that render public pages of their own (the visitor's path to documents).
 //! The site feature builds it from published content (`site::pages`).
 
+#[derive(Clone, Debug, PartialEq)]
 pub struct Link {
     pub href: String,
     pub label: String,
 }
 
 /// What every public page shares: header, navigation and footer.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Layout {
     pub org_name: String,
     pub tagline: String,

@@ -1,69 +1,15 @@
-//! Machine-readable views: trust.json, the Atom feed, the sitemap, robots.txt and brand CSS.
+//! Machine-readable views: the Atom feed, the sitemap, robots.txt and brand CSS (`trust.json` is
+//! in [`super::trust_json`]).
 
 use super::content::Published;
 use candor_core::markdown::escape_into;
 use candor_core::markdown::to_safe_html;
 use chrono::NaiveDate;
-use serde_json::json;
-
-/// `trust.json` schema version; documented in docs/TRUST_JSON.md. Bump on breaking changes.
-pub const TRUST_JSON_VERSION: u32 = 1;
 
 /// The brand colour as a CSS custom property. A stylesheet, not an inline style, so the CSP can
 /// forbid inline styles.
 pub fn brand_css(color: &str) -> String {
     format!(":root {{ --brand: {color}; }}\n")
-}
-
-pub fn trust_json(p: &Published, base: &str, today: NaiveDate) -> String {
-    let prof = &p.profile.body;
-    let doc = json!({
-        "schema_version": TRUST_JSON_VERSION,
-        "generated_on": today.to_string(),
-        "url": base,
-        "organization": {
-            "name": prof.name, "tagline": prof.tagline, "description_markdown": prof.description,
-            "website": prof.website, "logo_url": prof.logo_url, "brand_color": prof.brand_color,
-            "contacts": {"security": prof.security_email, "privacy": prof.privacy_email, "support": prof.support_email},
-            "hosting_regions": prof.hosting_regions, "updated": p.profile.updated.to_string(),
-        },
-        "sections": p.sections.iter().map(|s| json!({
-            "slug": s.section.slug, "title": s.section.body.title, "summary": s.section.body.summary,
-            "intro_markdown": s.section.body.body, "updated": s.section.updated.to_string(),
-            "url": format!("{base}/s/{}", s.section.slug),
-            "controls": s.controls.iter().map(|c| json!({
-                "slug": c.slug, "title": c.body.title, "body_markdown": c.body.body,
-                "updated": c.updated.to_string(), "url": format!("{base}/s/{}#{}", s.section.slug, c.slug),
-            })).collect::<Vec<_>>(),
-        })).collect::<Vec<_>>(),
-        "certifications": p.certifications.iter().map(|c| json!({
-            "slug": c.slug, "name": c.body.name, "status": c.body.status,
-            "shown_status": c.body.shown_status(today).token(), "issuer": c.body.issuer,
-            "issued": c.body.issued, "expires": c.body.expires, "summary_markdown": c.body.summary,
-            "url": c.body.url, "updated": c.updated.to_string(),
-        })).collect::<Vec<_>>(),
-        "subprocessors": p.subprocessors.iter().map(|s| json!({
-            "slug": s.slug, "name": s.body.name, "purpose": s.body.purpose, "data": s.body.data,
-            "locations": s.body.locations, "website": s.body.website, "added": s.body.added,
-            "updated": s.updated.to_string(),
-        })).collect::<Vec<_>>(),
-        "policies": p.policies.iter().map(|x| json!({
-            "slug": x.slug, "title": x.body.title, "summary": x.body.summary, "effective": x.body.effective,
-            "body_markdown": x.body.body, "updated": x.updated.to_string(), "url": format!("{base}/policies/{}", x.slug),
-        })).collect::<Vec<_>>(),
-        "faq": p.faq.iter().map(|f| json!({
-            "slug": f.slug, "question": f.body.question, "answer_markdown": f.body.answer, "updated": f.updated.to_string(),
-        })).collect::<Vec<_>>(),
-        "cookies": p.cookies.iter().map(|c| json!({
-            "slug": c.slug, "name": c.body.name, "provider": c.body.provider, "service": c.body.service,
-            "category": c.body.category, "duration": c.body.duration, "purpose": c.body.purpose,
-        })).collect::<Vec<_>>(),
-        "pages": p.pages.iter().map(|x| json!({
-            "slug": x.slug, "title": x.body.title, "body_markdown": x.body.body,
-            "updated": x.updated.to_string(), "url": format!("{base}/p/{}", x.slug),
-        })).collect::<Vec<_>>(),
-    });
-    serde_json::to_string_pretty(&doc).expect("json serializes")
 }
 
 /// Text for an XML document: escaped, and with every character that XML 1.0 forbids (control
@@ -90,10 +36,17 @@ fn is_xml_char(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{fffd}' | '\u{10000}'..)
 }
 
+/// An entry's summary in the feed, before it is written.
+enum Summary<'a> {
+    Text(&'a str),
+    Markdown(&'a str),
+}
+
 /// An Atom feed of content updates, newest first.
 pub fn atom(p: &Published, base: &str) -> String {
     let base = esc(base);
-    let mut entries: Vec<(NaiveDate, String, String, String)> = vec![];
+    // Certification summaries are Markdown, turned into HTML only for the entries that make the cut.
+    let mut entries: Vec<(NaiveDate, String, String, Summary)> = vec![];
     for s in &p.sections {
         let d = s
             .controls
@@ -104,7 +57,7 @@ pub fn atom(p: &Published, base: &str) -> String {
             d,
             s.section.body.title.clone(),
             format!("/s/{}", s.section.slug),
-            s.section.body.summary.clone(),
+            Summary::Text(&s.section.body.summary),
         ));
     }
     for c in &p.certifications {
@@ -112,7 +65,7 @@ pub fn atom(p: &Published, base: &str) -> String {
             c.updated,
             c.body.name.clone(),
             format!("/compliance#{}", c.slug),
-            to_safe_html(&c.body.summary),
+            Summary::Markdown(&c.body.summary),
         ));
     }
     for x in &p.policies {
@@ -120,7 +73,7 @@ pub fn atom(p: &Published, base: &str) -> String {
             x.updated,
             x.body.title.clone(),
             format!("/policies/{}", x.slug),
-            x.body.summary.clone(),
+            Summary::Text(&x.body.summary),
         ));
     }
     for s in &p.subprocessors {
@@ -128,11 +81,16 @@ pub fn atom(p: &Published, base: &str) -> String {
             s.updated,
             format!("Subprocessor: {}", s.body.name),
             format!("/subprocessors#{}", s.slug),
-            s.body.purpose.clone(),
+            Summary::Text(&s.body.purpose),
         ));
     }
     for x in &p.pages {
-        entries.push((x.updated, x.body.title.clone(), format!("/p/{}", x.slug), String::new()));
+        entries.push((
+            x.updated,
+            x.body.title.clone(),
+            format!("/p/{}", x.slug),
+            Summary::Text(""),
+        ));
     }
     entries.sort_by(|a, b| b.0.cmp(&a.0).then(a.2.cmp(&b.2)));
     entries.truncate(50);
@@ -143,6 +101,10 @@ pub fn atom(p: &Published, base: &str) -> String {
         esc(&p.profile.body.name)
     );
     for (date, title, path, summary) in entries {
+        let summary = match summary {
+            Summary::Text(t) => t.to_owned(),
+            Summary::Markdown(m) => to_safe_html(m),
+        };
         out.push_str(&format!(
             "<entry><title>{}</title><id>{base}{}</id><link href=\"{base}{}\"/><updated>{date}T00:00:00Z</updated><summary type=\"html\">{}</summary></entry>\n",
             esc(&title),

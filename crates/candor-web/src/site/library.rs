@@ -7,7 +7,7 @@ use askama::Template;
 use candor_core::documents::Access;
 
 /// A document as visitors see it in the list.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct ListedDocument {
     pub slug: String,
     pub title: String,

@@ -4,27 +4,35 @@
 //! or a change of date (certifications expire at midnight) swaps in a new `Site`. A page view is a
 //! hash lookup and a clone of shared bytes: no database work, no rendering.
 
+mod apply;
+#[cfg(test)]
+mod apply_tests;
 mod content;
 mod feeds;
 mod icon;
 pub mod library;
 pub mod pages;
+mod reuse;
 mod search;
+mod source;
+pub mod trust_json;
 
 pub use content::Published;
 pub use search::{render as render_search, SearchIndex};
+pub use source::Source;
 
 use bytes::Bytes;
 use candor_store::{OrgId, Store, StoreResult};
 use chrono::NaiveDate;
 use std::collections::HashMap;
+use std::sync::atomic::AtomicBool;
 
 /// Bumped when the stylesheet changes, to bust caches (`?v=`).
 pub const ASSET_VERSION: &str = "1";
 pub const SITE_CSS: &str = include_str!("../../assets/site.css");
 
 /// A ready response body with its content type.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct CachedPage {
     pub content_type: &'static str,
     pub body: Bytes,
@@ -39,6 +47,19 @@ pub struct Site {
     pub built_for: NaiveDate,
     /// The content fingerprint read before rendering; a different one means a rebuild.
     pub fingerprint: candor_store::ContentFingerprint,
+    /// The content the pages show, as the renderers see it.
+    pub published: Published,
+    /// What `published` was derived from, for [`Site::apply`]; `None` for a site rendered by
+    /// [`Site::build`] straight from `Published`.
+    pub source: Option<Source>,
+    /// The pieces `/trust.json` was joined from, for incremental updates.
+    pub trust: trust_json::TrustParts,
+    /// The public URL the feeds, `trust.json` and the sitemap were rendered with.
+    pub public_url: String,
+    /// Set by [`Site::apply`]: the fingerprint was read after changes this update may not have
+    /// read (made by another process just before), so the content watcher reads everything once
+    /// to confirm the pages match the database ([`Site::matches`]), and clears it.
+    pub needs_check: AtomicBool,
 }
 
 const HTML: &str = "text/html; charset=utf-8";
@@ -70,13 +91,20 @@ impl Site {
         // Read first: a change that lands while rendering then shows as a new fingerprint and
         // causes one more rebuild, never a missed one.
         let fingerprint = store.content_fingerprint(org).await?;
-        let items = store.all_items(org).await?;
-        let mut published = Published::from_items(&items, today);
-        published.documents = library::listed(store.documents(org).await?);
+        let source = Source::read(store, org).await?;
         Ok(Site {
             fingerprint,
-            ..Site::build(&published, public_url, today)
+            ..Site::render(source, public_url, today)
         })
+    }
+
+    /// Every page from `source`, which the site keeps for later incremental updates.
+    pub fn render(source: Source, public_url: &str, today: NaiveDate) -> Site {
+        let published = source.published(today);
+        Site {
+            source: Some(source),
+            ..Site::build(&published, public_url, today)
+        }
     }
 
     pub fn build(p: &Published, public_url: &str, today: NaiveDate) -> Site {
@@ -130,11 +158,12 @@ impl Site {
             "text/css; charset=utf-8",
             feeds::brand_css(&p.profile.body.brand_color),
         );
+        let trust = trust_json::TrustParts::new(p, public_url, today);
         put(
             &mut map,
             "/trust.json".into(),
             "application/json",
-            feeds::trust_json(p, public_url, today),
+            trust.render(p, public_url, today),
         );
         put(
             &mut map,
@@ -169,6 +198,11 @@ impl Site {
             layout,
             built_for: today,
             fingerprint: Default::default(),
+            published: p.clone(),
+            trust,
+            source: None,
+            public_url: public_url.to_owned(),
+            needs_check: AtomicBool::new(false),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Rendering the public pages from published content. Each page is rendered once per publish
 //! and kept in memory (see [`super::Site`]).
 
-use super::content::Published;
+use super::content::{Entry, Published};
 use askama::Template;
 use candor_core::content::ShownStatus;
 use candor_core::markdown::{to_safe_html, to_safe_html_with_top};
@@ -231,54 +231,62 @@ pub struct SectionPage<'a> {
     pub documents: Vec<super::library::ListedDocument>,
 }
 
-/// Every section page: (slug, html).
-pub fn sections(layout: &Layout, p: &Published) -> Vec<(String, String)> {
-    let all: Vec<_> = p
-        .sections
-        .iter()
-        .map(|s| (s.section.slug.clone(), s.section.body.title.clone()))
-        .collect();
+/// The sidebar of every section page: each section's slug and title, in order.
+pub fn section_links(p: &Published) -> Vec<(String, String)> {
     p.sections
         .iter()
-        .map(|s| {
-            let updated = s
-                .controls
-                .iter()
-                .map(|c| c.updated)
-                .fold(s.section.updated, NaiveDate::max);
-            let page = SectionPage {
-                documents: super::library::related(p, &format!("section/{}", s.section.slug)),
-                layout,
-                current: "",
-                query: "",
-                slug: s.section.slug.clone(),
-                title: s.section.body.title.clone(),
-                summary: s.section.body.summary.clone(),
-                updated: updated.to_string(),
-                updated_human: human_date(updated),
-                intro_html: to_safe_html_with_top(&s.section.body.body, 2),
-                controls: s
-                    .controls
-                    .iter()
-                    .map(|c| ControlView {
-                        slug: c.slug.clone(),
-                        title: c.body.title.clone(),
-                        body_html: to_safe_html(&c.body.body),
-                        updated: c.updated.to_string(),
-                        updated_human: human_date(c.updated),
-                    })
-                    .collect(),
-                all_sections: all
-                    .iter()
-                    .map(|(slug, title)| SectionLink {
-                        slug: slug.clone(),
-                        title: title.clone(),
-                    })
-                    .collect(),
-            };
-            (s.section.slug.clone(), page.render().expect("section renders"))
-        })
+        .map(|s| (s.section.slug.clone(), s.section.body.title.clone()))
         .collect()
+}
+
+/// Every section page: (slug, html).
+pub fn sections(layout: &Layout, p: &Published) -> Vec<(String, String)> {
+    let all = section_links(p);
+    p.sections
+        .iter()
+        .map(|s| (s.section.slug.clone(), section(layout, p, &all, s)))
+        .collect()
+}
+
+/// One section page; `all` is [`section_links`].
+pub fn section(layout: &Layout, p: &Published, all: &[(String, String)], s: &super::content::SectionEntry) -> String {
+    let updated = s
+        .controls
+        .iter()
+        .map(|c| c.updated)
+        .fold(s.section.updated, NaiveDate::max);
+    SectionPage {
+        documents: super::library::related(p, &format!("section/{}", s.section.slug)),
+        layout,
+        current: "",
+        query: "",
+        slug: s.section.slug.clone(),
+        title: s.section.body.title.clone(),
+        summary: s.section.body.summary.clone(),
+        updated: updated.to_string(),
+        updated_human: human_date(updated),
+        intro_html: to_safe_html_with_top(&s.section.body.body, 2),
+        controls: s
+            .controls
+            .iter()
+            .map(|c| ControlView {
+                slug: c.slug.clone(),
+                title: c.body.title.clone(),
+                body_html: to_safe_html(&c.body.body),
+                updated: c.updated.to_string(),
+                updated_human: human_date(c.updated),
+            })
+            .collect(),
+        all_sections: all
+            .iter()
+            .map(|(slug, title)| SectionLink {
+                slug: slug.clone(),
+                title: title.clone(),
+            })
+            .collect(),
+    }
+    .render()
+    .expect("section renders")
 }
 
 #[derive(Template)]
@@ -402,36 +410,48 @@ pub struct DocumentPage<'a> {
 pub fn documents(layout: &Layout, p: &Published) -> Vec<(String, String)> {
     let mut out = vec![];
     for e in &p.policies {
-        let page = DocumentPage {
-            layout,
-            current: "/policies",
-            query: "",
-            parent_href: "/policies",
-            parent_label: "Policies",
-            title: e.body.title.clone(),
-            summary: e.body.summary.clone(),
-            effective: Some(e.body.effective.to_string()),
-            updated: e.updated.to_string(),
-            body_html: to_safe_html_with_top(&e.body.body, 2),
-        };
-        out.push((format!("/policies/{}", e.slug), page.render().expect("renders")));
+        out.push((format!("/policies/{}", e.slug), policy(layout, e)));
     }
     for e in &p.pages {
-        let page = DocumentPage {
-            layout,
-            current: "",
-            query: "",
-            parent_href: "/",
-            parent_label: "Trust Center",
-            title: e.body.title.clone(),
-            summary: String::new(),
-            effective: None,
-            updated: e.updated.to_string(),
-            body_html: to_safe_html_with_top(&e.body.body, 2),
-        };
-        out.push((format!("/p/{}", e.slug), page.render().expect("renders")));
+        out.push((format!("/p/{}", e.slug), free_page(layout, e)));
     }
     out
+}
+
+/// A policy's own page (`/policies/SLUG`).
+pub fn policy(layout: &Layout, e: &Entry<candor_core::Policy>) -> String {
+    DocumentPage {
+        layout,
+        current: "/policies",
+        query: "",
+        parent_href: "/policies",
+        parent_label: "Policies",
+        title: e.body.title.clone(),
+        summary: e.body.summary.clone(),
+        effective: Some(e.body.effective.to_string()),
+        updated: e.updated.to_string(),
+        body_html: to_safe_html_with_top(&e.body.body, 2),
+    }
+    .render()
+    .expect("renders")
+}
+
+/// A free page (`/p/SLUG`).
+pub fn free_page(layout: &Layout, e: &Entry<candor_core::Page>) -> String {
+    DocumentPage {
+        layout,
+        current: "",
+        query: "",
+        parent_href: "/",
+        parent_label: "Trust Center",
+        title: e.body.title.clone(),
+        summary: String::new(),
+        effective: None,
+        updated: e.updated.to_string(),
+        body_html: to_safe_html_with_top(&e.body.body, 2),
+    }
+    .render()
+    .expect("renders")
 }
 
 pub struct FaqView {

@@ -2,11 +2,15 @@
 //! documents, not millions, so a scan of pre-lowercased text answers in microseconds and needs no
 //! index to keep in sync.
 
-use super::content::Published;
+use super::content::{Entry, Published, SectionEntry};
 use super::pages::Layout;
+use super::reuse::reuse;
 use askama::Template;
 use candor_core::markdown::to_plain_text;
+use candor_core::{Certification, Cookie, Faq, Page, Policy, Subprocessor};
+use std::sync::Arc;
 
+#[derive(Debug, PartialEq)]
 struct Doc {
     href: String,
     title: String,
@@ -16,8 +20,30 @@ struct Doc {
     haystack: String,
 }
 
+impl Doc {
+    fn new(href: String, title: &str, kind: &'static str, text: String) -> Doc {
+        let haystack = format!("{} {}", title, text).to_lowercase();
+        Doc {
+            href,
+            title: title.to_owned(),
+            kind,
+            text,
+            haystack,
+        }
+    }
+}
+
+/// Equal indexes hold the same documents in the same order.
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SearchIndex {
-    docs: Vec<Doc>,
+    /// Per section: its document, then its controls'.
+    sections: Vec<Arc<Vec<Doc>>>,
+    certifications: Vec<Arc<Doc>>,
+    subprocessors: Vec<Arc<Doc>>,
+    policies: Vec<Arc<Doc>>,
+    faq: Vec<Arc<Doc>>,
+    cookies: Vec<Arc<Doc>>,
+    pages: Vec<Arc<Doc>>,
 }
 
 pub struct SearchResult {
@@ -27,88 +53,138 @@ pub struct SearchResult {
     pub snippet_html: String,
 }
 
+fn section_docs(s: &SectionEntry) -> Arc<Vec<Doc>> {
+    let sec = &s.section;
+    let mut docs = vec![Doc::new(
+        format!("/s/{}", sec.slug),
+        &sec.body.title,
+        "Section",
+        format!("{} {}", sec.body.summary, to_plain_text(&sec.body.body)),
+    )];
+    for c in &s.controls {
+        docs.push(Doc::new(
+            format!("/s/{}#{}", sec.slug, c.slug),
+            &c.body.title,
+            "Control",
+            to_plain_text(&c.body.body),
+        ));
+    }
+    Arc::new(docs)
+}
+
+fn certification(e: &Entry<Certification>) -> Arc<Doc> {
+    let text = format!(
+        "{} {} {}",
+        e.body.status.label(),
+        e.body.issuer.as_deref().unwrap_or(""),
+        to_plain_text(&e.body.summary)
+    );
+    Arc::new(Doc::new(
+        format!("/compliance#{}", e.slug),
+        &e.body.name,
+        "Compliance",
+        text,
+    ))
+}
+
+fn subprocessor(e: &Entry<Subprocessor>) -> Arc<Doc> {
+    let b = &e.body;
+    Arc::new(Doc::new(
+        format!("/subprocessors#{}", e.slug),
+        &b.name,
+        "Subprocessor",
+        format!("{} {} {}", b.purpose, b.data.join(", "), b.locations.join(", ")),
+    ))
+}
+
+fn policy(e: &Entry<Policy>) -> Arc<Doc> {
+    Arc::new(Doc::new(
+        format!("/policies/{}", e.slug),
+        &e.body.title,
+        "Policy",
+        format!("{} {}", e.body.summary, to_plain_text(&e.body.body)),
+    ))
+}
+
+fn faq(e: &Entry<Faq>) -> Arc<Doc> {
+    Arc::new(Doc::new(
+        format!("/faq#{}", e.slug),
+        &e.body.question,
+        "FAQ",
+        to_plain_text(&e.body.answer),
+    ))
+}
+
+fn cookie(e: &Entry<Cookie>) -> Arc<Doc> {
+    let b = &e.body;
+    Arc::new(Doc::new(
+        format!("/cookies#{}", e.slug),
+        &b.name,
+        "Cookie",
+        format!("{} {} {}", b.service, b.provider, b.purpose),
+    ))
+}
+
+fn page(e: &Entry<Page>) -> Arc<Doc> {
+    Arc::new(Doc::new(
+        format!("/p/{}", e.slug),
+        &e.body.title,
+        "Page",
+        to_plain_text(&e.body.body),
+    ))
+}
+
 impl SearchIndex {
     pub fn new(p: &Published) -> SearchIndex {
-        let mut docs = vec![];
-        let mut add = |href: String, title: &str, kind: &'static str, text: String| {
-            let haystack = format!("{} {}", title, text).to_lowercase();
-            docs.push(Doc {
-                href,
-                title: title.to_owned(),
-                kind,
-                text,
-                haystack,
-            });
-        };
-        for s in &p.sections {
-            let sec = &s.section;
-            add(
-                format!("/s/{}", sec.slug),
-                &sec.body.title,
-                "Section",
-                format!("{} {}", sec.body.summary, to_plain_text(&sec.body.body)),
-            );
-            for c in &s.controls {
-                add(
-                    format!("/s/{}#{}", sec.slug, c.slug),
-                    &c.body.title,
-                    "Control",
-                    to_plain_text(&c.body.body),
-                );
-            }
+        SearchIndex::default().updated(&Published::empty(), p)
+    }
+
+    /// The index for `p`, given this index made from `before`: only the documents of changed
+    /// items are made again (turning Markdown into text is the costly part).
+    pub fn updated(&self, before: &Published, p: &Published) -> SearchIndex {
+        SearchIndex {
+            sections: reuse(
+                &before.sections,
+                &self.sections,
+                &p.sections,
+                |s| &s.section.slug,
+                section_docs,
+            ),
+            certifications: reuse(
+                &before.certifications,
+                &self.certifications,
+                &p.certifications,
+                |e| &e.slug,
+                certification,
+            ),
+            subprocessors: reuse(
+                &before.subprocessors,
+                &self.subprocessors,
+                &p.subprocessors,
+                |e| &e.slug,
+                subprocessor,
+            ),
+            policies: reuse(&before.policies, &self.policies, &p.policies, |e| &e.slug, policy),
+            faq: reuse(&before.faq, &self.faq, &p.faq, |e| &e.slug, faq),
+            cookies: reuse(&before.cookies, &self.cookies, &p.cookies, |e| &e.slug, cookie),
+            pages: reuse(&before.pages, &self.pages, &p.pages, |e| &e.slug, page),
         }
-        for c in &p.certifications {
-            let text = format!(
-                "{} {} {}",
-                c.body.status.label(),
-                c.body.issuer.as_deref().unwrap_or(""),
-                to_plain_text(&c.body.summary)
-            );
-            add(format!("/compliance#{}", c.slug), &c.body.name, "Compliance", text);
-        }
-        for s in &p.subprocessors {
-            let b = &s.body;
-            add(
-                format!("/subprocessors#{}", s.slug),
-                &b.name,
-                "Subprocessor",
-                format!("{} {} {}", b.purpose, b.data.join(", "), b.locations.join(", ")),
-            );
-        }
-        for x in &p.policies {
-            add(
-                format!("/policies/{}", x.slug),
-                &x.body.title,
-                "Policy",
-                format!("{} {}", x.body.summary, to_plain_text(&x.body.body)),
-            );
-        }
-        for f in &p.faq {
-            add(
-                format!("/faq#{}", f.slug),
-                &f.body.question,
-                "FAQ",
-                to_plain_text(&f.body.answer),
-            );
-        }
-        for c in &p.cookies {
-            let b = &c.body;
-            add(
-                format!("/cookies#{}", c.slug),
-                &b.name,
-                "Cookie",
-                format!("{} {} {}", b.service, b.provider, b.purpose),
-            );
-        }
-        for x in &p.pages {
-            add(
-                format!("/p/{}", x.slug),
-                &x.body.title,
-                "Page",
-                to_plain_text(&x.body.body),
-            );
-        }
-        SearchIndex { docs }
+    }
+
+    /// Every document, in the order results with equal scores are listed.
+    fn docs(&self) -> impl Iterator<Item = &Doc> {
+        self.sections.iter().flat_map(|s| s.iter()).chain(
+            [
+                &self.certifications,
+                &self.subprocessors,
+                &self.policies,
+                &self.faq,
+                &self.cookies,
+                &self.pages,
+            ]
+            .into_iter()
+            .flat_map(|group| group.iter().map(|d| &**d)),
+        )
     }
 
     /// Documents containing every term, best first: title matches weigh more than text matches.
@@ -123,8 +199,7 @@ impl SearchIndex {
             return vec![];
         }
         let mut hits: Vec<(usize, &Doc)> = self
-            .docs
-            .iter()
+            .docs()
             .filter(|d| terms.iter().all(|t| d.haystack.contains(t.as_str())))
             .map(|d| {
                 let title = d.title.to_lowercase();

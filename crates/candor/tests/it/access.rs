@@ -151,17 +151,18 @@ both_dbs!(
             let user = app.store.user_by_email(org, &email).await.unwrap().unwrap();
             for scope in [candor_store::TokenScope::ReadWrite, candor_store::TokenScope::Read] {
                 let secret = format!("candor_route_test_{}_{}", role.as_str(), scope.as_str());
-                app.store
-                    .create_api_token(
-                        org,
-                        "route test",
-                        &candor_crypto::token_digest(&secret),
-                        scope,
-                        user.id,
-                        None,
-                    )
-                    .await
-                    .unwrap();
+                let mut tx = app.store.begin().await.unwrap();
+                tx.create_api_token(
+                    org,
+                    "route test",
+                    &candor_crypto::token_digest(&secret),
+                    scope,
+                    user.id,
+                    None,
+                )
+                .await
+                .unwrap();
+                tx.commit().await.unwrap();
                 tokens.push((role, scope.as_str(), secret));
             }
         }

@@ -1,0 +1,285 @@
+//! Incremental updates: after a change, read again only what it names and render again only the
+//! pages whose inputs differ, instead of reading and rendering everything.
+//!
+//! Which page reads what (the dependency map; `layout` is the header, navigation and footer
+//! every HTML page shares, derived from the profile and from which kinds have items):
+//!
+//! | output | inputs |
+//! |---|---|
+//! | every HTML page, `404` | layout |
+//! | `/` | profile, sections and their controls, certifications, policies, subprocessors, pages (the "updated" date) |
+//! | `/s/SLUG` | that section and its controls, every section's slug and title (sidebar), documents linked to it |
+//! | `/compliance` | certifications, documents linked to them |
+//! | `/subprocessors`, `/policies`, `/faq`, `/cookies`, `/documents` | their own kind |
+//! | `/policies/SLUG`, `/p/SLUG` | that policy or page |
+//! | `trust.json` | every kind but documents |
+//! | `feed.atom` | profile, sections and controls, certifications, policies, subprocessors, pages |
+//! | `brand.css`, `favicon.ico` | the profile's brand colour |
+//! | `sitemap.xml` | the set of HTML pages and the "updated" date (always rendered again: cheap) |
+//! | search index | every kind but profile and documents, per item |
+//!
+//! A new day or another public URL renders everything. The test
+//! `apply_renders_what_build_renders` holds an updated site byte-for-byte to a full build.
+
+use super::content::{Entry, Published, SectionEntry};
+use super::source::{Source, StoreReader};
+use super::{feeds, icon, library, pages, CachedPage, Site, HTML};
+use bytes::Bytes;
+use candor_core::{SiteChange, SiteReads};
+use candor_store::{OrgId, Store, StoreResult};
+use chrono::NaiveDate;
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::AtomicBool;
+
+/// Which groups of content differ between two versions.
+struct Changed {
+    profile: bool,
+    sections: bool,
+    certifications: bool,
+    subprocessors: bool,
+    policies: bool,
+    faq: bool,
+    cookies: bool,
+    pages: bool,
+    documents: bool,
+}
+
+impl Changed {
+    fn between(a: &Published, b: &Published) -> Changed {
+        Changed {
+            profile: a.profile != b.profile,
+            sections: a.sections != b.sections,
+            certifications: a.certifications != b.certifications,
+            subprocessors: a.subprocessors != b.subprocessors,
+            policies: a.policies != b.policies,
+            faq: a.faq != b.faq,
+            cookies: a.cookies != b.cookies,
+            pages: a.pages != b.pages,
+            documents: a.documents != b.documents,
+        }
+    }
+
+    /// Anything the search index, `trust.json` and the feed read (documents aside).
+    fn items(&self) -> bool {
+        self.profile
+            || self.sections
+            || self.certifications
+            || self.subprocessors
+            || self.policies
+            || self.faq
+            || self.cookies
+            || self.pages
+    }
+}
+
+fn page(content_type: &'static str, body: String) -> CachedPage {
+    CachedPage {
+        content_type,
+        body: Bytes::from(body),
+    }
+}
+
+/// Entries of one kind that have their own page, by slug.
+fn by_slug<T>(entries: &[Entry<T>]) -> HashMap<&str, &Entry<T>> {
+    entries.iter().map(|e| (e.slug.as_str(), e)).collect()
+}
+
+impl Site {
+    /// This site after `changes`: reads what they name (one item, a kind, the documents) and
+    /// renders again the pages that depend on what differs. `Everything`, a new day, another
+    /// public URL or a site without a [`Source`] read and render everything.
+    pub async fn apply(
+        &self,
+        store: &Store,
+        org: OrgId,
+        public_url: &str,
+        today: NaiveDate,
+        changes: &[SiteChange],
+    ) -> StoreResult<Site> {
+        let reads = SiteReads::of(changes);
+        let Some(source) = &self.source else {
+            return Site::load(store, org, public_url, today).await;
+        };
+        if reads.everything || today != self.built_for || public_url != self.public_url {
+            return Site::load(store, org, public_url, today).await;
+        }
+        // Read first, as `load` does; see `needs_check` for what it may cover besides.
+        let fingerprint = store.content_fingerprint(org).await?;
+        let next = source.patched(&reads, &StoreReader { store, org }).await?;
+        let site = self.with_source(next, public_url, today);
+        Ok(Site {
+            fingerprint,
+            needs_check: AtomicBool::new(true),
+            ..site
+        })
+    }
+
+    /// Whether the content this site shows is `source` (read whole from the store).
+    pub fn matches(&self, source: &Source) -> bool {
+        self.source.as_ref() == Some(source)
+    }
+
+    /// This site rendered from `source` instead: pages whose inputs are unchanged are kept, the
+    /// rest are rendered again. The result is what [`Site::render`] gives for `source`, byte for
+    /// byte; only the fingerprint is not carried over.
+    pub fn with_source(&self, source: Source, public_url: &str, today: NaiveDate) -> Site {
+        if today != self.built_for || public_url != self.public_url {
+            return Site::render(source, public_url, today);
+        }
+        let before = &self.published;
+        let p = source.published(today);
+        let layout = pages::Layout::new(&p);
+        let all = layout != self.layout;
+        let changed = Changed::between(before, &p);
+        let mut map = self.pages.clone();
+
+        if all
+            || changed.profile
+            || changed.sections
+            || changed.certifications
+            || changed.policies
+            || changed.subprocessors
+            || changed.pages
+        {
+            map.insert("/".into(), page(HTML, pages::home(&layout, &p, today)));
+        }
+
+        // Section pages.
+        let links = pages::section_links(&p);
+        let every_section = all || links != pages::section_links(before);
+        let sections_before: HashMap<&str, &SectionEntry> =
+            before.sections.iter().map(|s| (s.section.slug.as_str(), s)).collect();
+        for s in &p.sections {
+            let slug = s.section.slug.as_str();
+            let link = format!("section/{slug}");
+            if every_section
+                || sections_before.get(slug) != Some(&s)
+                || (changed.documents && library::related(before, &link) != library::related(&p, &link))
+            {
+                map.insert(format!("/s/{slug}"), page(HTML, pages::section(&layout, &p, &links, s)));
+            }
+        }
+        let live: HashSet<String> = p.sections.iter().map(|s| format!("/s/{}", s.section.slug)).collect();
+        map.retain(|path, _| !path.starts_with("/s/") || live.contains(path));
+
+        // Pages that exist only while there is something to list.
+        let certification_documents = changed.documents
+            && p.certifications.iter().any(|c| {
+                let link = format!("certification/{}", c.slug);
+                library::related(before, &link) != library::related(&p, &link)
+            });
+        if p.certifications.is_empty() {
+            map.remove("/compliance");
+        } else if all || changed.certifications || certification_documents || !map.contains_key("/compliance") {
+            map.insert("/compliance".into(), page(HTML, pages::compliance(&layout, &p, today)));
+        }
+        if p.documents.is_empty() {
+            map.remove("/documents");
+        } else if all || changed.documents || !map.contains_key("/documents") {
+            map.insert("/documents".into(), page(HTML, library::page(&layout, &p)));
+        }
+
+        if all || changed.subprocessors {
+            map.insert("/subprocessors".into(), page(HTML, pages::subprocessors(&layout, &p)));
+        }
+        if all || changed.policies {
+            map.insert("/policies".into(), page(HTML, pages::policies(&layout, &p)));
+        }
+        if all || changed.faq {
+            map.insert("/faq".into(), page(HTML, pages::faq(&layout, &p)));
+        }
+        if all || changed.cookies {
+            map.insert("/cookies".into(), page(HTML, pages::cookies(&layout, &p)));
+        }
+
+        // Policy and free pages, one each.
+        let policies_before = by_slug(&before.policies);
+        for e in &p.policies {
+            if all || policies_before.get(e.slug.as_str()) != Some(&e) {
+                map.insert(format!("/policies/{}", e.slug), page(HTML, pages::policy(&layout, e)));
+            }
+        }
+        let pages_before = by_slug(&before.pages);
+        for e in &p.pages {
+            if all || pages_before.get(e.slug.as_str()) != Some(&e) {
+                map.insert(format!("/p/{}", e.slug), page(HTML, pages::free_page(&layout, e)));
+            }
+        }
+        let live: HashSet<String> = p
+            .policies
+            .iter()
+            .map(|e| format!("/policies/{}", e.slug))
+            .chain(p.pages.iter().map(|e| format!("/p/{}", e.slug)))
+            .collect();
+        map.retain(|path, _| !(path.starts_with("/policies/") || path.starts_with("/p/")) || live.contains(path));
+
+        if before.profile.body.brand_color != p.profile.body.brand_color {
+            let color = &p.profile.body.brand_color;
+            map.insert(
+                "/assets/brand.css".into(),
+                page("text/css; charset=utf-8", feeds::brand_css(color)),
+            );
+            map.insert(
+                "/favicon.ico".into(),
+                CachedPage {
+                    content_type: "image/x-icon",
+                    body: Bytes::from(icon::favicon_ico(color)),
+                },
+            );
+        }
+        let trust = if changed.items() {
+            let trust = self.trust.updated(before, &p, public_url, today);
+            map.insert(
+                "/trust.json".into(),
+                page("application/json", trust.render(&p, public_url, today)),
+            );
+            trust
+        } else {
+            self.trust.clone()
+        };
+        if changed.profile
+            || changed.sections
+            || changed.certifications
+            || changed.policies
+            || changed.subprocessors
+            || changed.pages
+        {
+            map.insert(
+                "/feed.atom".into(),
+                page("application/atom+xml; charset=utf-8", feeds::atom(&p, public_url)),
+            );
+        }
+        let paths: Vec<String> = map.keys().filter(|k| map[*k].content_type == HTML).cloned().collect();
+        map.insert(
+            "/sitemap.xml".into(),
+            page(
+                "application/xml; charset=utf-8",
+                feeds::sitemap(&paths, public_url, p.last_updated()),
+            ),
+        );
+
+        let search = if changed.items() {
+            self.search.updated(before, &p)
+        } else {
+            self.search.clone()
+        };
+        let not_found = if all {
+            Bytes::from(pages::not_found(&layout))
+        } else {
+            self.not_found.clone()
+        };
+        Site {
+            pages: map,
+            not_found,
+            search,
+            layout,
+            built_for: today,
+            fingerprint: Default::default(),
+            published: p,
+            trust,
+            source: Some(source),
+            public_url: public_url.to_owned(),
+            needs_check: AtomicBool::new(false),
+        }
+    }
+}
