@@ -540,8 +540,10 @@ both_dbs!(
         let token_actor = chain
             .iter()
             .find(|e| e.record.action == "api.request")
-            .map(|e| format!("{} (test sync)", e.record.actor))
+            .map(|e| e.record.actor.clone())
             .expect("the token's requests are recorded");
+        // One spelling of the token everywhere: its use and its changes name it the same way.
+        assert!(token_actor.ends_with(" (test sync)"), "{token_actor}");
         let content: Vec<_> = chain
             .iter()
             .filter(|e| e.record.action.starts_with("content."))

@@ -149,15 +149,12 @@ async fn updates_match_a_full_render(db: Db) {
     }
     apply(&[SiteChange::Order { kind: Kind::Control }], "a control moved").await;
     {
+        // Read before the transaction: SQLite's pool has one connection, which it holds.
+        let section = first(&app, Kind::Section).await.slug;
         let mut tx = store.begin().await.unwrap();
-        tx.move_item(
-            org,
-            Kind::Section,
-            &first(&app, Kind::Section).await.slug,
-            candor_store::Move::Down,
-        )
-        .await
-        .unwrap();
+        tx.move_item(org, Kind::Section, &section, candor_store::Move::Down)
+            .await
+            .unwrap();
         tx.commit().await.unwrap();
     }
     apply(&[SiteChange::Order { kind: Kind::Section }], "a section moved").await;
