@@ -1,6 +1,5 @@
 //! Candor's HTTP server: the public trust center, the back office and the API.
 
-mod api;
 mod audit;
 pub mod bootstrap;
 pub mod config;

@@ -154,7 +154,12 @@ fn routes(upload_limit: u64) -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             get(crate::documents::viewer::download),
         ),
         // The API. Publishing with `?publish=true` also needs PublishContent; the handler asks.
-        r(GET, "/api/v1/openapi.json", Public, get(crate::api::openapi::document)),
+        r(
+            GET,
+            "/api/v1/openapi.json",
+            Public,
+            get(crate::content::openapi::document),
+        ),
         r(
             GET,
             "/api/v1/{kind}",
@@ -600,6 +605,8 @@ fn guard(state: &AppState, access: Access, handler: MethodRouter<AppState>) -> M
             crate::http::session::enforce,
         )),
         Access::Viewer => handler.route_layer(from_fn_with_state(state.clone(), crate::documents::viewer::enforce)),
-        Access::Token(p) => handler.route_layer(from_fn_with_state((state.clone(), p), crate::api::enforce)),
+        Access::Token(p) => {
+            handler.route_layer(from_fn_with_state((state.clone(), p), crate::http::api_token::enforce))
+        }
     }
 }

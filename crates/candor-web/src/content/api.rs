@@ -1,6 +1,6 @@
 //! Content items over the API: the same use cases as the back office, with the token as actor.
 
-use crate::api::ApiCaller;
+use crate::http::api_token::ApiCaller;
 use crate::http::error::{WebError, WebResult};
 use crate::AppState;
 use axum::extract::rejection::{JsonRejection, QueryRejection};

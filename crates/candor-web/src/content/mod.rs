@@ -10,3 +10,4 @@ pub(crate) mod admin;
 pub(crate) mod api;
 mod form;
 pub(crate) mod history;
+pub(crate) mod openapi;

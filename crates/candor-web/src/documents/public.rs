@@ -2,7 +2,6 @@
 //! `nosniff` and no caching. Public documents are here; NDA ones go through a viewer's grant.
 
 use crate::http::error::{WebError, WebResult};
-use crate::http::format::{attachment, DOWNLOAD_HEADERS};
 use crate::AppState;
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -44,18 +43,8 @@ pub async fn stream_version(
     });
     let mut res = Body::from_stream(body).into_response();
     let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        version.content_type.parse().expect("a stored content type"),
-    );
-    h.insert(
-        header::CONTENT_DISPOSITION,
-        attachment(&version.filename).parse().expect("a safe name"),
-    );
+    crate::http::format::set_download_headers(h, &version.content_type, &version.filename);
     h.insert(header::CONTENT_LENGTH, blob.size.into());
-    for (name, value) in DOWNLOAD_HEADERS {
-        h.insert(name, value.parse().expect("static"));
-    }
     Ok(res)
 }
 

@@ -260,17 +260,8 @@ pub async fn download(
     let parts = [original, bytes::Bytes::from(copy.update)].map(Ok::<_, std::convert::Infallible>);
     let mut res = axum::body::Body::from_stream(futures_util::stream::iter(parts)).into_response();
     let h = res.headers_mut();
-    h.insert(header::CONTENT_TYPE, "application/pdf".parse().expect("static"));
+    crate::http::format::set_download_headers(h, "application/pdf", &version.filename);
     h.insert(header::CONTENT_LENGTH, length.into());
-    h.insert(
-        header::CONTENT_DISPOSITION,
-        crate::http::format::attachment(&version.filename)
-            .parse()
-            .expect("safe"),
-    );
-    for (name, value) in crate::http::format::DOWNLOAD_HEADERS {
-        h.insert(name, value.parse().expect("static"));
-    }
     Ok(res)
 }
 

@@ -23,6 +23,22 @@ pub fn attachment(filename: &str) -> String {
     format!("attachment; filename=\"{}\"", super::upload::safe_filename(filename))
 }
 
+/// Sets the headers of a file download: its type (a stored type that is not a valid header value
+/// becomes `application/octet-stream`), an attachment disposition with a safe file name, and
+/// [`DOWNLOAD_HEADERS`].
+pub fn set_download_headers(h: &mut axum::http::HeaderMap, content_type: &str, filename: &str) {
+    use axum::http::HeaderValue;
+    let content_type =
+        HeaderValue::from_str(content_type).unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream"));
+    h.insert(header::CONTENT_TYPE, content_type);
+    let disposition =
+        HeaderValue::from_str(&attachment(filename)).unwrap_or_else(|_| HeaderValue::from_static("attachment"));
+    h.insert(header::CONTENT_DISPOSITION, disposition);
+    for (name, value) in DOWNLOAD_HEADERS {
+        h.insert(name, HeaderValue::from_static(value));
+    }
+}
+
 /// Headers on every file download: never sniffed as another type, never cached.
 pub const DOWNLOAD_HEADERS: [(header::HeaderName, &str); 2] = [
     (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),

@@ -4,6 +4,7 @@
 //! Feature modules (`site`, `content`, `documents`, `identity`, ...) import from here and from
 //! `candor-app`, never from one another (tests/architecture.rs in candor-app checks it).
 
+pub mod api_token;
 pub mod error;
 pub mod format;
 pub mod headers;

@@ -153,7 +153,10 @@ pub async fn callback(
 /// The account this verified identity signs in to, after the rules (link, role change, or
 /// just-in-time creation, each audited); `Err` with the reason shown when refused.
 async fn account_for(state: &AppState, id: &Identity, ip: &str) -> WebResult<Result<candor_store::User, String>> {
-    let settings = state.oidc().expect("called with single sign-on on").settings();
+    let Some(oidc) = state.oidc() else {
+        return Ok(Err("single sign-on is not configured on this server".into()));
+    };
+    let settings = oidc.settings();
     let store = state.store();
     let org = state.org();
     let found = match store.user_by_sso_subject(org, &id.subject).await? {
@@ -188,8 +191,11 @@ async fn account_for(state: &AppState, id: &Identity, ip: &str) -> WebResult<Res
             Ok(Ok(user))
         }
         Decision::SignIn { user_id, role, link } => {
-            let mut user = found.expect("decided on an existing user");
-            debug_assert_eq!(user.id, user_id);
+            let Some(mut user) = found.filter(|u| u.id == user_id) else {
+                return Err(WebError::Internal(anyhow::anyhow!(
+                    "single sign-on decided on user {user_id}, which was not the account found"
+                )));
+            };
             if link {
                 store.link_sso_subject(user.id, &id.subject).await?;
             }

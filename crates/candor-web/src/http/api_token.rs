@@ -1,7 +1,6 @@
-//! The REST API at `/api/v1`: JSON CRUD for every content kind, authenticated by bearer tokens
-//! created in the back office. The routes below are also the source of the OpenAPI document.
-
-pub(crate) mod openapi;
+//! Who calls the REST API at `/api/v1`: a bearer token created in the back office, checked
+//! against the route table's `Access::Token` rule (scope for the method, the creator's current
+//! role for the permission), and handed to handlers as [`ApiCaller`].
 
 use crate::http::error::{WebError, WebResult};
 use crate::AppState;
