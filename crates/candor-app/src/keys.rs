@@ -115,7 +115,7 @@ impl App {
                 };
                 let mut work = self.begin().await?;
                 let replaced = work.replace_totp_secret(&secret, &new).await?;
-                work.finish(()).await?.then_apply(drop);
+                work.commit().await?;
                 if replaced {
                     report.secrets += 1;
                 }

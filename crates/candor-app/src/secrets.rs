@@ -38,7 +38,7 @@ impl App {
                 if work.replace_totp_secret(&s, &new).await? {
                     sealed += 1;
                 }
-                work.finish(()).await?.then_apply(drop);
+                work.commit().await?;
             }
         }
         if sealed > 0 {

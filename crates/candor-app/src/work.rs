@@ -22,10 +22,6 @@ pub struct Effects {
 }
 
 impl Effects {
-    pub fn is_empty(&self) -> bool {
-        self.site.is_empty() && self.mail_queued == 0 && self.audit.is_empty()
-    }
-
     /// Adds another use case's effects to these.
     pub fn merge(&mut self, other: Effects) {
         self.site.extend(other.site);
@@ -40,14 +36,6 @@ impl Effects {
 pub struct Done<T> {
     pub value: T,
     pub effects: Effects,
-}
-
-impl<T> Done<T> {
-    /// Applies the effects with `apply` and returns the value.
-    pub fn then_apply(self, apply: impl FnOnce(Effects)) -> T {
-        apply(self.effects);
-        self.value
-    }
 }
 
 /// A use case in progress. Dereferences to the store's transaction for its writes; the audit
@@ -96,6 +84,18 @@ impl Work {
         if !self.site.contains(&change) {
             self.site.push(change);
         }
+    }
+
+    /// Commits a write that records nothing and sends nothing (upkeep such as re-sealing a
+    /// secret or rotating a session id), so there are no effects to hand on.
+    pub async fn commit(self) -> Result<()> {
+        debug_assert!(self.site.is_empty(), "a write that changes the site must use finish");
+        let committed = self.tx.commit().await?;
+        debug_assert!(
+            committed.audit.is_empty() && committed.mail_queued == 0,
+            "a write with an audit entry or mail must use finish, so its effects are applied"
+        );
+        Ok(())
     }
 
     /// Commits the action, its audit entries and its mail together, and returns `value` with

@@ -95,7 +95,7 @@ impl App {
         let mut work = self.begin().await?;
         work.set_totp_pending(user_id, &self.seal(&totp_context(user_id), &secret))
             .await?;
-        work.finish(()).await?.then_apply(drop);
+        work.commit().await?;
         Ok(Some(Secret::new(secret)))
     }
 

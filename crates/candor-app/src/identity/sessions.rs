@@ -48,7 +48,8 @@ impl App {
     pub async fn rotate_session(&self, old_hash: &str, new_hash: &str) -> Result<bool> {
         let mut work = self.begin().await?;
         let rotated = work.rotate_session(old_hash, new_hash).await?;
-        Ok(work.finish(rotated).await?.then_apply(drop))
+        work.commit().await?;
+        Ok(rotated)
     }
 
     /// Signs `user` out: the session presented with `id_hash` (if any) ends.
