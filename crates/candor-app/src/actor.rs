@@ -22,6 +22,9 @@ pub enum Actor {
     Sso { ip: String },
     /// Someone at the server's command line, as the operating-system user.
     Cli { os_user: String },
+    /// A built-in status monitor, by its id and name, changing a component's status or opening
+    /// and resolving an incident by itself.
+    Monitor { id: i64, name: String },
     /// Candor itself: first start, the demo, scheduled work.
     System,
 }
@@ -36,7 +39,7 @@ impl Actor {
             | Actor::Visitor { ip, .. }
             | Actor::Anonymous { ip }
             | Actor::Sso { ip } => ip,
-            Actor::Rule { .. } | Actor::Cli { .. } | Actor::System => "",
+            Actor::Rule { .. } | Actor::Cli { .. } | Actor::Monitor { .. } | Actor::System => "",
         }
     }
 
@@ -50,7 +53,7 @@ impl Actor {
 }
 
 /// The one spelling of an actor in the audit log: `user:EMAIL`, `api-token:ID (NAME)`,
-/// `viewer:EMAIL`, `visitor:EMAIL`, `anonymous`, `rule:NAME`, `sso`, `cli:OS-USER`, `system`.
+/// `viewer:EMAIL`, `visitor:EMAIL`, `anonymous`, `rule:NAME`, `sso`, `cli:OS-USER`, `monitor:ID (NAME)`, `system`.
 impl fmt::Display for Actor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -62,6 +65,7 @@ impl fmt::Display for Actor {
             Actor::Rule { name } => write!(f, "rule:{name}"),
             Actor::Sso { .. } => f.write_str("sso"),
             Actor::Cli { os_user } => write!(f, "cli:{os_user}"),
+            Actor::Monitor { id, name } => write!(f, "monitor:{id} ({name})"),
             Actor::System => f.write_str("system"),
         }
     }
@@ -108,6 +112,13 @@ mod tests {
             (Actor::Rule { name: "auto-approve" }, "rule:auto-approve"),
             (Actor::Sso { ip }, "sso"),
             (Actor::Cli { os_user: "root".into() }, "cli:root"),
+            (
+                Actor::Monitor {
+                    id: 3,
+                    name: "api".into(),
+                },
+                "monitor:3 (api)",
+            ),
             (Actor::System, "system"),
         ];
         for (actor, spelled) in cases {

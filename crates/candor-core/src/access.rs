@@ -18,17 +18,20 @@ pub enum Role {
     AccessManager,
     /// Handles vulnerability and incident reports.
     Triager,
+    /// Runs the status page: components, incidents, maintenance and monitors.
+    StatusManager,
     /// Reads everything, including the audit log; changes nothing.
     Auditor,
 }
 
 impl Role {
-    pub const ALL: [Role; 6] = [
+    pub const ALL: [Role; 7] = [
         Role::Owner,
         Role::Admin,
         Role::Editor,
         Role::AccessManager,
         Role::Triager,
+        Role::StatusManager,
         Role::Auditor,
     ];
 
@@ -39,6 +42,7 @@ impl Role {
             Role::Editor => "editor",
             Role::AccessManager => "access-manager",
             Role::Triager => "triager",
+            Role::StatusManager => "status-manager",
             Role::Auditor => "auditor",
         }
     }
@@ -50,6 +54,7 @@ impl Role {
             Role::Editor => "Editor",
             Role::AccessManager => "Access manager",
             Role::Triager => "Triager",
+            Role::StatusManager => "Status manager",
             Role::Auditor => "Auditor",
         }
     }
@@ -87,6 +92,10 @@ pub enum Permission {
     /// See mail that has not gone out (recipients, subjects, errors; never the text, whose links
     /// are credentials), and send it again or drop it.
     ManageOutbox,
+    /// Run the status page: components, incidents, maintenance, monitors.
+    ManageStatus,
+    /// See and remove subscribers, and manage webhook endpoints and their deliveries.
+    ManageSubscriptions,
 }
 
 /// The permission table.
@@ -98,6 +107,7 @@ pub fn allows(role: Role, p: Permission) -> bool {
         Role::Editor => matches!(p, ViewContent | EditContent | PublishContent),
         Role::AccessManager => matches!(p, ViewContent | ManageAccessRequests | DownloadRawDocuments),
         Role::Triager => matches!(p, ViewContent | TriageReports),
+        Role::StatusManager => matches!(p, ViewContent | ManageStatus),
         Role::Auditor => matches!(p, ViewContent | ViewApiTokens | ViewUsers | ViewAuditLog),
     }
 }
@@ -128,6 +138,8 @@ mod tests {
             TriageReports,
             DownloadRawDocuments,
             ManageOutbox,
+            ManageStatus,
+            ManageSubscriptions,
         ] {
             assert!(!allows(Role::Auditor, p), "{p:?}");
         }

@@ -8,13 +8,16 @@ pub mod audit;
 pub mod content;
 pub mod contentdir;
 pub mod documents;
+pub mod events;
 pub mod fields;
 pub mod items;
 pub mod markdown;
+pub mod outbound;
 pub mod password;
 pub mod requests;
 pub mod site_change;
 pub mod slug;
+pub mod status;
 pub mod text;
 
 pub use content::{

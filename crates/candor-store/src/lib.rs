@@ -16,6 +16,7 @@ mod outbox;
 mod passkeys;
 mod sessions;
 mod sso;
+mod status;
 mod tokens;
 mod tx;
 mod users;
@@ -29,6 +30,10 @@ pub use outbox::{MailTrouble, NewEmail, OutboxEmail, OutboxStatus, UndeliveredEm
 pub use passkeys::{StoredPasskey, CEREMONY_SECS};
 pub use sessions::{NewSession, Session, SessionInfo, ROTATION_GRACE_SECS};
 pub use sso::{SsoLogin, SSO_LOGIN_SECS};
+pub use status::{
+    ComponentFields, Incident, IncidentQuery, Maintenance, NewIncident, NewMaintenance, StatusComponent, StatusGroup,
+    TimelineEntry,
+};
 pub use tokens::{ApiToken, LiveToken, TokenScope};
 pub use tx::{Committed, Tx};
 pub use users::{Role, User};

@@ -34,6 +34,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(7, "passkeys", "0007_passkeys.sql"),
     migration!(8, "documents", "0008_documents.sql"),
     migration!(9, "access_requests", "0009_access_requests.sql"),
+    migration!(10, "status", "0010_status.sql"),
 ];
 
 pub(crate) async fn run(store: &Store) -> StoreResult<()> {
