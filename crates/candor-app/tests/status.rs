@@ -86,18 +86,19 @@ async fn incidents_set_and_give_back_component_statuses(db: &Db) {
     assert_eq!(page.open_incidents.len(), 2);
 
     // Going back is refused with the reason, and nothing is written.
-    app.post_incident_update(
-        &owner(),
-        first,
-        &UpdateDraft {
-            status: IncidentStatus::Monitoring,
-            body: "A fix is deployed.".into(),
-            display_at: None,
-            components: None,
-        },
-    )
-    .await
-    .unwrap();
+    let _ = app
+        .post_incident_update(
+            &owner(),
+            first,
+            &UpdateDraft {
+                status: IncidentStatus::Monitoring,
+                body: "A fix is deployed.".into(),
+                display_at: None,
+                components: None,
+            },
+        )
+        .await
+        .unwrap();
     let audit_before = db.audit().await.len();
     let refused = app
         .post_incident_update(
@@ -124,7 +125,8 @@ async fn incidents_set_and_give_back_component_statuses(db: &Db) {
         display_at: None,
         components: None,
     };
-    app.post_incident_update(&owner(), first, &resolve("Fixed."))
+    let _ = app
+        .post_incident_update(&owner(), first, &resolve("Fixed."))
         .await
         .unwrap();
     assert_eq!(
@@ -135,7 +137,8 @@ async fn incidents_set_and_give_back_component_statuses(db: &Db) {
         ],
         "the API keeps the other open incident's status"
     );
-    app.post_incident_update(&owner(), second, &resolve("Latency is back to normal."))
+    let _ = app
+        .post_incident_update(&owner(), second, &resolve("Latency is back to normal."))
         .await
         .unwrap();
     assert!(components(db).await.iter().all(|c| c.1 == ComponentStatus::Operational));
@@ -146,18 +149,19 @@ async fn incidents_set_and_give_back_component_statuses(db: &Db) {
     assert_eq!(incident.updates[0].body, "Fixed.", "newest first");
 
     // A postmortem follows resolution.
-    app.post_incident_update(
-        &owner(),
-        first,
-        &UpdateDraft {
-            status: IncidentStatus::Postmortem,
-            body: "A configuration change exhausted the connection pool.".into(),
-            display_at: None,
-            components: None,
-        },
-    )
-    .await
-    .unwrap();
+    let _ = app
+        .post_incident_update(
+            &owner(),
+            first,
+            &UpdateDraft {
+                status: IncidentStatus::Postmortem,
+                body: "A configuration change exhausted the connection pool.".into(),
+                display_at: None,
+                components: None,
+            },
+        )
+        .await
+        .unwrap();
     let incident = db.store.incident(app.org(), first).await.unwrap().unwrap();
     assert_eq!(
         incident.postmortem.as_deref(),
@@ -273,11 +277,12 @@ async fn uptime_rolls_up_into_days(db: &Db) {
         vec![SiteChange::Status],
         "the first day's bar appears"
     );
-    app.set_status_component_status(&owner(), api, ComponentStatus::MajorOutage)
+    let _ = app
+        .set_status_component_status(&owner(), api, ComponentStatus::MajorOutage)
         .await
         .unwrap();
     let later = candor_store::now() + 600;
-    app.roll_up_uptime(later, 7 * 86_400).await.unwrap();
+    let _ = app.roll_up_uptime(later, 7 * 86_400).await.unwrap();
     let page = app.status_page(later).await.unwrap();
     let today = page.components[0].days.last().unwrap().1.unwrap();
     assert!(today.major_secs >= 590, "{today:?}");
