@@ -20,6 +20,8 @@ pub mod keys;
 pub mod mail;
 pub mod outbox;
 mod secrets;
+pub mod status;
+mod subscriptions;
 pub mod tokens;
 pub mod viewer;
 mod work;

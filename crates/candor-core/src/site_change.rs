@@ -18,6 +18,10 @@ pub enum SiteChange {
     Order { kind: Kind },
     /// The document library changed: a document was added, edited, deleted or given a new file.
     Documents,
+    /// The status page changed: a component, incident or maintenance window, or a new day of
+    /// uptime history. The status pages, their feed, badges and JSON, and the home page's
+    /// banner are rendered again.
+    Status,
     /// Anything else, or more than is worth naming (an import): read and render everything.
     Everything,
 }
@@ -41,6 +45,7 @@ pub struct SiteReads {
     /// Single items to read (none of them of a kind in `kinds`).
     pub items: BTreeSet<(Kind, String)>,
     pub documents: bool,
+    pub status: bool,
 }
 
 impl SiteReads {
@@ -55,6 +60,7 @@ impl SiteReads {
                     reads.kinds.insert(*kind);
                 }
                 SiteChange::Documents => reads.documents = true,
+                SiteChange::Status => reads.status = true,
                 SiteChange::Everything => reads.everything = true,
             }
         }
@@ -65,7 +71,7 @@ impl SiteReads {
 
     /// Nothing to read: the site stays as it is.
     pub fn is_empty(&self) -> bool {
-        !self.everything && self.kinds.is_empty() && self.items.is_empty() && !self.documents
+        !self.everything && self.kinds.is_empty() && self.items.is_empty() && !self.documents && !self.status
     }
 }
 

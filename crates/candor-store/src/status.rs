@@ -447,6 +447,53 @@ impl Store {
         Ok((before, changes))
     }
 
+    /// The first day not yet final in a component's history: the last day rolled up (it is
+    /// recomputed), or None when nothing was rolled up yet.
+    pub async fn last_status_day(&self, component: i64) -> StoreResult<Option<i64>> {
+        let row = sqlx::query("SELECT MAX(day) AS d FROM status_days WHERE component_id = $1")
+            .bind(component)
+            .fetch_one(&self.pool)
+            .await?;
+        get(&row, "d")
+    }
+
+    /// The maintenance windows that covered a component and had not ended by `since`: (started,
+    /// completed).
+    pub async fn maintenance_windows(&self, component: i64, since: i64) -> StoreResult<Vec<(i64, Option<i64>)>> {
+        let rows = sqlx::query(
+            "SELECT m.started_at, m.completed_at FROM maintenances m \
+             JOIN maintenance_components mc ON mc.maintenance_id = m.id \
+             WHERE mc.component_id = $1 AND m.started_at IS NOT NULL AND (m.completed_at IS NULL OR m.completed_at >= $2) \
+             ORDER BY m.started_at",
+        )
+        .bind(component)
+        .bind(since)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((get(r, "started_at")?, get(r, "completed_at")?)))
+            .collect()
+    }
+
+    /// A component's monitor checks per UTC day from `since`: (day, checks, failed).
+    pub async fn check_counts(&self, component: i64, since: i64) -> StoreResult<Vec<(i64, i64, i64)>> {
+        let rows = sqlx::query(
+            "SELECT (r.at / 86400) * 86400 AS day, COUNT(*) AS n, CAST(SUM(1 - r.ok) AS BIGINT) AS failed FROM monitor_results r \
+             JOIN monitors m ON m.id = r.monitor_id WHERE m.component_id = $1 AND r.at >= $2 \
+             GROUP BY (r.at / 86400) * 86400 ORDER BY day",
+        )
+        .bind(component)
+        .bind(since)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let failed: Option<i64> = get(r, "failed")?;
+                Ok((get(r, "day")?, get(r, "n")?, failed.unwrap_or(0)))
+            })
+            .collect()
+    }
+
     /// A number that changes whenever anything on the status page changes (for caches that
     /// must notice writes by another process).
     pub async fn status_fingerprint(&self, org: OrgId) -> StoreResult<String> {
@@ -513,6 +560,48 @@ impl Tx {
 
     pub async fn unfinished_maintenances_now(&mut self, org: OrgId) -> StoreResult<Vec<Maintenance>> {
         read::unfinished_maintenances(self, org).await
+    }
+
+    pub async fn status_group_exists(&mut self, org: OrgId, id: i64) -> StoreResult<bool> {
+        Ok(
+            sqlx::query("SELECT id FROM status_groups WHERE org_id = $1 AND id = $2")
+                .bind(org)
+                .bind(id)
+                .fetch_optional(&mut **self)
+                .await?
+                .is_some(),
+        )
+    }
+
+    /// The components that exist among `ids` (for checking a form's choices).
+    pub async fn existing_components(&mut self, org: OrgId, ids: &[i64]) -> StoreResult<Vec<i64>> {
+        let all = read::components(self, org).await?;
+        Ok(ids
+            .iter()
+            .copied()
+            .filter(|id| all.iter().any(|c| c.id == *id))
+            .collect())
+    }
+
+    /// The statuses that open incidents other than `except` give a component.
+    pub async fn open_incident_statuses(
+        &mut self,
+        org: OrgId,
+        component: i64,
+        except: i64,
+    ) -> StoreResult<Vec<ComponentStatus>> {
+        let rows = sqlx::query(
+            "SELECT ic.status FROM incident_components ic JOIN incidents i ON i.id = ic.incident_id \
+             WHERE i.org_id = $1 AND ic.component_id = $2 AND i.id <> $3 AND i.status NOT IN ('resolved', 'postmortem')",
+        )
+        .bind(org)
+        .bind(component)
+        .bind(except)
+        .fetch_all(&mut **self)
+        .await?;
+        rows.iter()
+            .map(|r| parse(get(r, "status")?, "component status", ComponentStatus::parse))
+            .collect()
     }
 
     pub async fn create_status_group(&mut self, org: OrgId, name: &str) -> StoreResult<i64> {

@@ -194,3 +194,26 @@ proptest! {
         if !running { prop_assert_eq!(shown, set); }
     }
 }
+
+#[test]
+fn maintenance_shows_over_operational_time_only() {
+    use ComponentStatus::*;
+    let (first, changes) = overlay_maintenance(
+        Operational,
+        &[(50, MajorOutage), (70, Operational)],
+        &[(40, Some(100))],
+        0,
+    );
+    assert_eq!(first, Operational);
+    assert_eq!(
+        changes,
+        vec![
+            (40, UnderMaintenance),
+            (50, MajorOutage),
+            (70, UnderMaintenance),
+            (100, Operational)
+        ]
+    );
+    let (first, changes) = overlay_maintenance(Operational, &[], &[(0, None)], 10);
+    assert_eq!((first, changes), (UnderMaintenance, vec![]));
+}

@@ -140,3 +140,43 @@ pub fn format_percent(p: f64) -> String {
     let floored = (p * 100.0).floor() / 100.0;
     format!("{floored:.2}%")
 }
+
+/// The status a component showed over time, from the status it was set to and the maintenance
+/// windows that covered it (each `(start, end)`; `end` None while it runs): maintenance shows
+/// over anything no worse than degraded performance ([`super::shown_component_status`]).
+/// Returns the status shown at `from` and the changes after it.
+pub fn overlay_maintenance(
+    initial: ComponentStatus,
+    changes: &[(i64, ComponentStatus)],
+    windows: &[(i64, Option<i64>)],
+    from: i64,
+) -> (ComponentStatus, Vec<(i64, ComponentStatus)>) {
+    let set_at = |t: i64| {
+        changes
+            .iter()
+            .take_while(|(at, _)| *at <= t)
+            .last()
+            .map_or(initial, |(_, s)| *s)
+    };
+    let covered_at = |t: i64| windows.iter().any(|(s, e)| *s <= t && e.is_none_or(|e| t < e));
+    let shown_at = |t: i64| super::shown_component_status(set_at(t), covered_at(t));
+    let mut times: Vec<i64> = changes
+        .iter()
+        .map(|c| c.0)
+        .chain(windows.iter().flat_map(|(s, e)| std::iter::once(*s).chain(*e)))
+        .filter(|t| *t > from)
+        .collect();
+    times.sort_unstable();
+    times.dedup();
+    let first = shown_at(from);
+    let mut last = first;
+    let mut out = vec![];
+    for t in times {
+        let s = shown_at(t);
+        if s != last {
+            out.push((t, s));
+            last = s;
+        }
+    }
+    (first, out)
+}
