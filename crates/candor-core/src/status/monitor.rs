@@ -7,6 +7,7 @@
 //! one good check. The checks themselves (I/O) are the `candor-monitor` crate's.
 
 use super::ComponentStatus;
+pub use crate::content::FieldError;
 use serde::{Deserialize, Serialize};
 
 /// The shortest interval between two checks of one monitor.
@@ -252,21 +253,6 @@ fn host_port(target: &str) -> Result<(String, u16), String> {
     Ok((host.to_ascii_lowercase(), port))
 }
 
-/// A field of the monitor form that is not right, and how to fix it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FieldError {
-    /// The form field's name.
-    pub field: &'static str,
-    /// What is wrong and what to write instead, for the person filling the form.
-    pub message: String,
-}
-
-impl std::fmt::Display for FieldError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.field, self.message)
-    }
-}
-
 /// The monitor form as typed: every field a string, as forms and JSON bodies send them. Empty
 /// optional fields mean "not set"; empty fields with a default take it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -336,7 +322,7 @@ impl MonitorForm {
     /// Checks every field; either a monitor or every problem found.
     pub fn parse(&self) -> Result<MonitorDraft, Vec<FieldError>> {
         let mut errors = vec![];
-        let mut err = |field: &'static str, message: String| errors.push(FieldError { field, message });
+        let mut err = |field: &str, message: String| errors.push(FieldError::new(field, message));
 
         let name = self.name.trim().to_owned();
         if name.is_empty() {
