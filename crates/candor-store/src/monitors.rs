@@ -168,7 +168,7 @@ impl Store {
     /// the runner notices changes made by another process.
     pub async fn monitors_fingerprint(&self, org: OrgId) -> StoreResult<String> {
         let row = sqlx::query(
-            "SELECT COUNT(*) AS n, COALESCE(MAX(updated_at), 0) AS t, COALESCE(SUM(id), 0) AS ids \
+            "SELECT COUNT(*) AS n, COALESCE(MAX(updated_at), 0) AS t, CAST(COALESCE(SUM(id), 0) AS BIGINT) AS ids \
              FROM monitors WHERE org_id = $1",
         )
         .bind(org)

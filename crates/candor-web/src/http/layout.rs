@@ -84,6 +84,8 @@ pub fn notice_text(key: &str) -> Option<&'static str> {
         "version-added" => "New version uploaded. Viewers now get it; older versions are kept.",
         "mail-retried" => "The message is due now; the outbox tries to send it at once.",
         "mail-discarded" => "Message discarded. It will not be sent.",
+        "monitor-saved" => "Monitor saved. Its next check runs now.",
+        "monitor-deleted" => "Monitor deleted, with its results. Its component keeps the status it has.",
         _ => return None,
     })
 }
