@@ -88,10 +88,9 @@ async fn failures_move_the_component_and_the_incident(db: &Db) {
         .unwrap();
     assert_eq!(incident.monitor_id, Some(id));
     assert_eq!(incident.status, IncidentStatus::Investigating);
-    assert!(
-        incident.updates[0].body.contains("expected 200, got 503"),
-        "{incident:?}"
-    );
+    let text = candor_core::markdown::to_plain_text(&incident.updates[0].body);
+    let says = "\"API health\" found API failing 2 checks in a row: expected 200, got 503";
+    assert!(text.contains(says), "{text}");
 
     // Still failing: nothing more happens; then one success recovers.
     let more = app
@@ -150,8 +149,17 @@ async fn a_batch_is_in_order_and_skips_deleted_monitors(db: &Db) {
     assert_eq!((done.value.stored, done.value.status_changes), (3, 1));
     assert_eq!(component_status(db, api).await, ComponentStatus::MajorOutage);
 
+    // A detail full of Markdown (a body text the server lacks) is shown as written.
+    let c = app.create_monitor(&owner(), &monitor(api, "1")).await.unwrap().value;
+    let odd = "the body does not contain \"> > > > > > > > > > > > > > > > > > > > ***_[[x]]_***\"";
+    let mut r = result(c, t, CheckStatus::Down);
+    r.detail = odd.into();
+    let opened = app.record_checks(&[r]).await.unwrap().value.opened;
+    let incident = db.store.incident(app.org(), opened[0]).await.unwrap().unwrap();
+    assert!(candor_core::markdown::to_plain_text(&incident.updates[0].body).contains(odd));
+
     // Pruning keeps what is recent.
-    assert_eq!(app.prune_monitor_results(t + 2).await.unwrap(), 2);
+    assert_eq!(app.prune_monitor_results(t + 2).await.unwrap(), 3);
     assert_eq!(db.store.monitor_results(app.org(), a, 10).await.unwrap().len(), 1);
 }
 both_dbs!(batch, a_batch_is_in_order_and_skips_deleted_monitors);

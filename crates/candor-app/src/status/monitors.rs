@@ -266,8 +266,11 @@ async fn act(work: &mut Work, m: &Monitor, next: &Step, r: &CheckResult, recorde
                 impact: impact_of(status),
                 status: IncidentStatus::Investigating,
                 body: format!(
-                    "Candor's monitor \"{}\" found {component} failing {} checks in a row: {}.",
-                    m.name, next.streak.failures, r.detail
+                    "Candor's monitor \"{}\" found {} failing {} checks in a row: {}.",
+                    plain(&m.name),
+                    plain(&component),
+                    next.streak.failures,
+                    plain(&r.detail)
                 ),
                 components: vec![(m.component_id, status)],
                 display_at: None,
@@ -278,7 +281,10 @@ async fn act(work: &mut Work, m: &Monitor, next: &Step, r: &CheckResult, recorde
         (Some(IncidentMove::Resolve), Some(id)) => {
             let update = UpdateDraft {
                 status: IncidentStatus::Resolved,
-                body: format!("Candor's monitor \"{}\" finds the checks passing again.", m.name),
+                body: format!(
+                    "Candor's monitor \"{}\" finds the checks passing again.",
+                    plain(&m.name)
+                ),
                 display_at: None,
                 components: None,
             };
@@ -299,6 +305,19 @@ async fn component_name(work: &mut Work, id: i64) -> Result<String> {
         .find(|c| c.id == id)
         .map(|c| c.name)
         .unwrap_or_else(|| format!("component {id}")))
+}
+
+/// Text from names and check details, escaped so that Markdown shows it as written (a body text
+/// full of `*` or `>` must not turn into emphasis, or into nesting the incident check refuses).
+fn plain(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_ascii_punctuation() {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// How bad an automatic incident is, by the status it gives its component.
