@@ -2,7 +2,8 @@
 # The built-in monitors at scale: 1,000 HTTP monitors checking a local test service every 20 s,
 # run by the release `candor serve` on SQLite. Measures, over 60 s once every monitor has been
 # checked: the server's CPU time (utime + stime from /proc/PID/stat) as a share of one core,
-# its peak RSS (VmHWM), and how many checks the test service answered.
+# its peak RSS (VmHWM), how many checks the test service answered and how many results were
+# stored (python3's sqlite3 reads the database).
 #
 # Usage: bash bench/monitors.sh [MONITORS] [SECONDS]   (defaults: 1000, 60)
 # Builds the release binary and the benchmark's helper (crates/candor-web/examples/monitors.rs).
@@ -14,7 +15,7 @@ seconds="${2:-60}"
 target_port=18341
 candor_port=18342
 
-cargo build --release -p candor -p candor-web --example monitors
+cargo build --release -p candor -p candor-web --bin candor --example monitors
 dir="${CARGO_TARGET_DIR:-$PWD/target}/release"
 bin="$dir/candor"
 helper="$dir/examples/monitors"
@@ -39,7 +40,7 @@ target_pid=$!
 (
   cd "$work"
   for v in $(env | sed -n 's/^\(CANDOR_[A-Z0-9_]*\)=.*/\1/p'); do unset "$v"; done
-  CANDOR_DEMO=false CANDOR_DATA_DIR="$work/data" "$bin" init >/dev/null
+  CANDOR_DEMO=false CANDOR_DATA_DIR="$work/data" "$bin" init >/dev/null 2>&1
 )
 "$helper" seed "$work/data" "$monitors" "http://127.0.0.1:$target_port/health"
 
@@ -54,6 +55,7 @@ c0=$(cpu_ticks "$server_pid"); n0=$(count); t0=$(date +%s.%N)
 sleep "$seconds"
 c1=$(cpu_ticks "$server_pid"); n1=$(count); t1=$(date +%s.%N)
 peak=$(peak_kb "$server_pid")
+stored=$(python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT COUNT(*) FROM monitor_results").fetchone()[0])' "$work/data/candor.db")
 
 elapsed=$(echo "$t1 - $t0" | bc -l)
 cpu_s=$(echo "($c1 - $c0) / $ticks" | bc -l)
@@ -61,6 +63,7 @@ printf 'date: %s; cores: %s; %s monitors every 20 s; measured over %.1f s\n' \
   "$(date -u +%Y-%m-%d)" "$(nproc)" "$monitors" "$elapsed"
 printf 'checks answered: %s (%.1f per second; expected %.1f)\n' \
   "$((n1 - n0))" "$(echo "($n1 - $n0) / $elapsed" | bc -l)" "$(echo "$monitors / 20" | bc -l)"
+printf 'results stored since start: %s\n' "$stored"
 printf 'CPU: %.2f s of CPU time = %.1f%% of one core\n' "$cpu_s" "$(echo "100 * $cpu_s / $elapsed" | bc -l)"
 printf 'peak RSS: %.1f MB\n' "$(echo "$peak / 1024" | bc -l)"
 if grep -q '"level":"ERROR"' "$work/server.out" "$work/server.err" 2>/dev/null; then
