@@ -14,6 +14,7 @@ mod server;
 pub mod simple_pdf;
 pub mod site;
 mod state;
+pub mod status;
 pub mod tls;
 mod tokens;
 pub mod watermark;
@@ -61,6 +62,7 @@ pub(crate) async fn serve_with_tls(
     let watcher = tokio::spawn(state.clone().watch_content(state.config().content_watch_every));
     let outbox = outbox_worker(&state).map(tokio::spawn);
     let sweeper = tokio::spawn(blob_sweep::sweep_regularly(state.clone(), blob_sweep::SWEEP_EVERY));
+    let status_clock = tokio::spawn(status::jobs::run(state.clone()));
     let served = server::Listener {
         limits: state.config().http.clone(),
         tls,
@@ -70,6 +72,7 @@ pub(crate) async fn serve_with_tls(
     let result = server::run(listener, served, shutdown).await;
     watcher.abort();
     sweeper.abort();
+    status_clock.abort();
     if let Some(worker) = outbox {
         worker.abort();
     }
