@@ -688,17 +688,39 @@ impl Tx {
         found(done.rows_affected(), || format!("status component {id}"))
     }
 
-    /// Moves a component to `position` in the display order (others keep their relative order).
+    /// Moves a component to `position` in the display order (1 is first; past the end is last).
+    /// The others keep their relative order, and every component is numbered 1, 2, 3, ... again,
+    /// so a position is always a component's place in the list.
     pub async fn set_status_component_position(&mut self, org: OrgId, id: i64, position: i64) -> StoreResult<()> {
-        let done =
-            sqlx::query("UPDATE status_components SET position = $1, updated_at = $2 WHERE org_id = $3 AND id = $4")
-                .bind(position)
-                .bind(now())
-                .bind(org)
-                .bind(id)
+        let rows = sqlx::query("SELECT id, position FROM status_components WHERE org_id = $1 ORDER BY position, id")
+            .bind(org)
+            .fetch_all(&mut **self)
+            .await?;
+        let mut order = rows
+            .iter()
+            .map(|r| Ok((get::<i64>(r, "id")?, get::<i64>(r, "position")?)))
+            .collect::<StoreResult<Vec<_>>>()?;
+        let Some(at) = order.iter().position(|(i, _)| *i == id) else {
+            return Err(StoreError::NotFound(format!("status component {id}")));
+        };
+        let moved = order.remove(at);
+        let to = usize::try_from(position.saturating_sub(1))
+            .unwrap_or(0)
+            .min(order.len());
+        order.insert(to, moved);
+        let t = now();
+        for (rank, (component, was)) in (1..).zip(order) {
+            if rank == was && component != id {
+                continue;
+            }
+            sqlx::query("UPDATE status_components SET position = $1, updated_at = $2 WHERE id = $3")
+                .bind(rank)
+                .bind(t)
+                .bind(component)
                 .execute(&mut **self)
                 .await?;
-        found(done.rows_affected(), || format!("status component {id}"))
+        }
+        Ok(())
     }
 
     pub async fn delete_status_component(&mut self, org: OrgId, id: i64) -> StoreResult<()> {
