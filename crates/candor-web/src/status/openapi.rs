@@ -122,7 +122,41 @@ fn schemas(doc: &mut ApiDoc) {
                 "status": maintenance_status, "body": markdown}}),
         ),
     ];
-    for (name, schema) in all {
+    // Examples a reader can copy, and that the conformance test sends as they are.
+    let examples = [
+        (
+            "NewStatusComponent",
+            json!({"name": "API", "description": "REST and webhooks"}),
+        ),
+        ("StatusComponentChange", json!({"status": "degraded_performance"})),
+        (
+            "NewIncident",
+            json!({"title": "Elevated API error rates", "impact": "major", "status": "investigating",
+                   "body": "Some requests fail with 503. We are looking into it.", "components": []}),
+        ),
+        (
+            "IncidentChange",
+            json!({"impact": "minor", "postmortem": "A configuration change exhausted a connection pool."}),
+        ),
+        (
+            "NewIncidentUpdate",
+            json!({"status": "identified", "body": "A bad deploy; rolling back."}),
+        ),
+        (
+            "NewMaintenance",
+            json!({"title": "Database upgrade", "body": "A few seconds of read-only mode.",
+                   "scheduled_for": "2030-01-01T01:00:00Z", "scheduled_until": "2030-01-01T02:00:00Z", "auto": true, "components": []}),
+        ),
+        ("MaintenanceChange", json!({"scheduled_until": "2030-01-01T03:00:00Z"})),
+        (
+            "NewMaintenanceUpdate",
+            json!({"status": "in_progress", "body": "The upgrade has started."}),
+        ),
+    ];
+    for (name, mut schema) in all {
+        if let Some((_, example)) = examples.iter().find(|(n, _)| *n == name) {
+            schema["examples"] = json!([example]);
+        }
         doc.schemas.insert(name.into(), schema);
     }
 }
