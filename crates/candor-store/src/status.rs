@@ -771,12 +771,14 @@ impl Tx {
         Ok(())
     }
 
+    /// Opens an incident; it counts as created when its first update is dated (a report written
+    /// after the fact is back-dated).
     pub async fn create_incident(&mut self, org: OrgId, new: &NewIncident) -> StoreResult<i64> {
         let t = now();
         let resolved_at = (!new.status.is_open()).then_some(t);
         let row = sqlx::query(
             "INSERT INTO incidents (org_id, kind, title, impact, status, monitor_id, created_at, updated_at, resolved_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
         )
         .bind(org)
         .bind(new.kind.as_str())
@@ -784,8 +786,9 @@ impl Tx {
         .bind(new.impact.as_str())
         .bind(new.status.as_str())
         .bind(new.monitor_id)
+        .bind(new.display_at.min(t))
         .bind(t)
-        .bind(resolved_at)
+        .bind(resolved_at.map(|_| new.display_at.min(t)))
         .fetch_one(&mut **self)
         .await?;
         let id: i64 = get(&row, "id")?;
@@ -838,14 +841,16 @@ impl Tx {
         .bind(author)
         .fetch_one(&mut **self)
         .await?;
-        // Resolved keeps its first resolution time through a postmortem; reopening clears it.
+        // Resolved at the time the resolving update is dated, kept through a postmortem;
+        // reopening clears it.
         sqlx::query(
             "UPDATE incidents SET status = $1, updated_at = $2, resolved_at = CASE WHEN $3 = 1 THEN NULL \
-             ELSE COALESCE(resolved_at, $2) END WHERE id = $4",
+             ELSE COALESCE(resolved_at, $4) END WHERE id = $5",
         )
         .bind(status.as_str())
         .bind(t)
         .bind(status.is_open() as i64)
+        .bind(display_at.min(t))
         .bind(incident)
         .execute(&mut **self)
         .await?;

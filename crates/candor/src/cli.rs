@@ -170,6 +170,8 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             if boot.demo_loaded {
                 let state = AppState::new(store.clone(), boot.org, config.clone()).await?;
                 candor_web::demo_documents::seed(&state).await?;
+                let status = state.app().seed_status_demo(candor_store::now()).await?;
+                state.apply(status.effects).await;
             }
             if let candor_blob::keyfile::KeySource::File(path) = source {
                 println!(
@@ -355,6 +357,8 @@ async fn serve(mut config: Config, start_over: bool) -> anyhow::Result<ExitCode>
     let state = AppState::new(store.clone(), boot.org, config.clone()).await?;
     if boot.demo_loaded {
         candor_web::demo_documents::seed(&state).await?;
+        let status = state.app().seed_status_demo(candor_store::now()).await?;
+        state.apply(status.effects).await;
     }
     let std_listener =
         std::net::TcpListener::bind(config.listen).with_context(|| format!("cannot listen on {}", config.listen))?;

@@ -26,6 +26,7 @@ mod site_cache;
 mod sso;
 mod startup;
 mod status_admin;
+mod status_clock;
 mod text;
 mod watermark;
 
