@@ -49,6 +49,7 @@ const FEATURES: &[&str] = &[
     "audit",
     "outbox",
     "status",
+    "monitors",
 ];
 
 #[test]

@@ -7,6 +7,7 @@ mod content;
 mod documents;
 pub mod http;
 pub mod identity;
+mod monitors;
 mod outbox;
 mod public;
 mod routes;
@@ -63,6 +64,7 @@ pub(crate) async fn serve_with_tls(
     let outbox = outbox_worker(&state).map(tokio::spawn);
     let sweeper = tokio::spawn(blob_sweep::sweep_regularly(state.clone(), blob_sweep::SWEEP_EVERY));
     let status_clock = tokio::spawn(status::jobs::run(state.clone()));
+    let monitors = tokio::spawn(monitors::runner::run(state.clone()));
     let served = server::Listener {
         limits: state.config().http.clone(),
         tls,
@@ -73,6 +75,7 @@ pub(crate) async fn serve_with_tls(
     watcher.abort();
     sweeper.abort();
     status_clock.abort();
+    monitors.abort();
     if let Some(worker) = outbox {
         worker.abort();
     }

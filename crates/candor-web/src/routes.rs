@@ -814,6 +814,42 @@ fn routes(upload_limit: u64) -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             Token(ManageStatus),
             post(crate::status::api::maintenance::post_update),
         ),
+        r(
+            GET,
+            "/admin/status/monitors",
+            Needs(ViewContent),
+            get(crate::monitors::list),
+        ),
+        r(
+            POST,
+            "/admin/status/monitors",
+            Needs(ManageStatus),
+            post(crate::monitors::create),
+        ),
+        r(
+            GET,
+            "/admin/status/monitors/new",
+            Needs(ManageStatus),
+            get(crate::monitors::new_form),
+        ),
+        r(
+            GET,
+            "/admin/status/monitors/{id}",
+            Needs(ViewContent),
+            get(crate::monitors::show),
+        ),
+        r(
+            POST,
+            "/admin/status/monitors/{id}",
+            Needs(ManageStatus),
+            post(crate::monitors::update),
+        ),
+        r(
+            POST,
+            "/admin/status/monitors/{id}/delete",
+            Needs(ManageStatus),
+            post(crate::monitors::delete),
+        ),
     ]
 }
 

@@ -49,6 +49,8 @@ struct Inner {
     /// Watermarking jobs (upload checks and downloads) that may run at once: one per core. The
     /// rest wait their turn, so parallel downloads of a large PDF cannot exhaust memory.
     watermark_slots: Arc<tokio::sync::Semaphore>,
+    /// Wakes the monitor runner when a monitor is added, edited or removed.
+    monitors_wake: Arc<tokio::sync::Notify>,
 }
 
 impl AppState {
@@ -96,6 +98,7 @@ impl AppState {
                 watermark_slots: Arc::new(tokio::sync::Semaphore::new(
                     std::thread::available_parallelism().map_or(2, usize::from),
                 )),
+                monitors_wake: Arc::new(tokio::sync::Notify::new()),
             }),
         };
         // Secrets an older version stored in plaintext are sealed before the first request.
@@ -186,6 +189,13 @@ impl AppState {
     }
     pub(crate) fn outbox_wake(&self) -> Arc<tokio::sync::Notify> {
         self.inner.outbox_wake.clone()
+    }
+    /// Tells the monitor runner that the monitor list changed, so it reads it again now.
+    pub fn monitors_changed(&self) {
+        self.inner.monitors_wake.notify_one();
+    }
+    pub(crate) fn monitors_wake(&self) -> Arc<tokio::sync::Notify> {
+        self.inner.monitors_wake.clone()
     }
     pub(crate) fn security_headers(&self) -> &crate::http::headers::SecurityHeaders {
         &self.inner.headers

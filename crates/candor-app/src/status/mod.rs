@@ -9,12 +9,14 @@ pub mod components;
 mod demo;
 pub mod incidents;
 pub mod maintenance;
+pub mod monitors;
 pub mod page;
 pub mod uptime;
 
 pub use components::ComponentDraft;
 pub use incidents::{IncidentDraft, UpdateDraft};
 pub use maintenance::MaintenanceDraft;
+pub use monitors::{CheckResult, Recorded};
 pub use page::{ComponentView, StatusPage};
 
 use crate::{Error, Result};

@@ -6,6 +6,7 @@
 //! Everything here is pure: the store keeps these values, the use cases ask these functions
 //! whether a change is allowed and what follows from it.
 
+pub mod monitor;
 pub mod uptime;
 
 use serde::{Deserialize, Serialize};

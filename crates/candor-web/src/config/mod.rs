@@ -5,6 +5,7 @@
 mod http;
 pub mod keys;
 mod mail;
+mod monitors;
 mod storage;
 #[cfg(test)]
 mod tests;
@@ -12,6 +13,7 @@ mod values;
 
 pub use http::HttpLimits;
 pub use keys::KEYS;
+pub use monitors::MonitorSettings;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -71,6 +73,8 @@ pub struct Config {
     /// How often the server checks for content changed by another process; not a configuration
     /// key (tests shorten it).
     pub content_watch_every: std::time::Duration,
+    /// The built-in status monitors.
+    pub monitors: MonitorSettings,
 }
 
 /// An address range such as `10.0.0.0/8` or `::1/128`; a bare address is a range of one.
@@ -168,6 +172,7 @@ impl Config {
         let smtp = mail::smtp_settings(&mut v, &mut problems);
         let storage = storage::settings(&mut v, &data_dir, &mut problems);
         let http = http::limits(&mut v, &mut problems);
+        let monitors = monitors::settings(&mut v, &mut problems);
         let oidc = crate::identity::oidc::OidcSettings::from_keys(crate::identity::oidc::OidcKeys {
             issuer: v.text("oidc_issuer"),
             client_id: v.text("oidc_client_id"),
@@ -311,6 +316,7 @@ impl Config {
             oidc,
             mail_retry: candor_notify::RetryPolicy::default(),
             content_watch_every: std::time::Duration::from_secs(5),
+            monitors,
             listen,
             data_dir,
             database_url,

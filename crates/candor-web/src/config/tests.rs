@@ -403,3 +403,26 @@ fn an_unknown_variable_gets_a_suggestion() {
         e.0
     );
 }
+
+#[test]
+fn monitor_settings_have_defaults_and_are_checked() {
+    let c = Config::load(None, &env(&[])).unwrap();
+    assert_eq!(c.monitors, super::MonitorSettings::default());
+    let e = Config::load(
+        None,
+        &env(&[
+            ("CANDOR_STATUS_RESULTS_RETENTION_DAYS", "0"),
+            ("CANDOR_STATUS_MONITOR_CONCURRENCY", "0"),
+        ]),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("status_results_retention_days = 0 must be between 1 and 366"),
+        "{e}"
+    );
+    assert!(
+        e.contains("status_monitor_concurrency = 0 must be between 1 and 4096"),
+        "{e}"
+    );
+}

@@ -102,6 +102,8 @@ pub fn notice_text(key: &str) -> Option<&'static str> {
         "maintenance-updated" => "Update posted.",
         "maintenance-saved" => "Maintenance saved.",
         "maintenance-deleted" => "Maintenance deleted.",
+        "monitor-saved" => "Monitor saved. Its next check runs now.",
+        "monitor-deleted" => "Monitor deleted, with its results. Its component keeps the status it has.",
         _ => return None,
     })
 }

@@ -17,6 +17,7 @@ mod links;
 mod listener;
 mod mail;
 mod mfa;
+mod monitors;
 mod outbox;
 mod passkeys;
 mod public;
