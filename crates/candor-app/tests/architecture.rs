@@ -40,7 +40,16 @@ fn code(text: &str) -> impl Iterator<Item = (usize, &str)> {
 
 /// The feature modules of candor-web: each directory or file directly under `src/` that is not
 /// the kit or a composition root.
-const FEATURES: &[&str] = &["site", "content", "documents", "identity", "tokens", "audit", "outbox"];
+const FEATURES: &[&str] = &[
+    "site",
+    "content",
+    "documents",
+    "identity",
+    "tokens",
+    "audit",
+    "outbox",
+    "subscriptions",
+];
 
 #[test]
 fn the_use_cases_do_not_depend_on_the_web() {

@@ -32,6 +32,7 @@ pub struct AdminLayout {
     pub can_view_audit: bool,
     pub can_manage_access: bool,
     pub can_manage_outbox: bool,
+    pub can_manage_subscriptions: bool,
     pub kinds: Vec<(&'static str, &'static str)>,
     pub notice: Option<&'static str>,
 }
@@ -49,6 +50,7 @@ impl AdminLayout {
             can_view_audit: allows(admin.0.user.role, Permission::ViewAuditLog),
             can_manage_access: allows(admin.0.user.role, Permission::ManageAccessRequests),
             can_manage_outbox: allows(admin.0.user.role, Permission::ManageOutbox),
+            can_manage_subscriptions: allows(admin.0.user.role, Permission::ManageSubscriptions),
             kinds: Kind::ALL.iter().map(|k| (k.as_str(), k.label())).collect(),
             notice: notice.and_then(notice_text),
         }
@@ -84,6 +86,12 @@ pub fn notice_text(key: &str) -> Option<&'static str> {
         "version-added" => "New version uploaded. Viewers now get it; older versions are kept.",
         "mail-retried" => "The message is due now; the outbox tries to send it at once.",
         "mail-discarded" => "Message discarded. It will not be sent.",
+        "subscriber-removed" => "Subscriber removed. They get no more mail.",
+        "webhook-saved" => "Endpoint saved.",
+        "webhook-deleted" => "Endpoint deleted, with its deliveries.",
+        "webhook-enabled" => "Endpoint enabled. Deliveries that waited for it are being sent.",
+        "webhook-disabled" => "Endpoint disabled. Events for it are kept until it is enabled again.",
+        "webhook-resent" => "The delivery is due now; the worker sends it at once.",
         _ => return None,
     })
 }
