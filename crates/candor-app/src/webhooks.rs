@@ -164,7 +164,7 @@ impl App {
             for owner in work.owner_emails(org).await? {
                 let parts = [
                     Part::Text(format!(
-                        "Candor stopped sending events of {org_name}'s trust center to the webhook endpoint {what}.\n\nWhy: {reason}\n\nEvents for it are kept. Once the receiver works again, enable the endpoint on its page; what waited is sent then, and failed deliveries can be sent again from the log:"
+                        "Candor stopped sending events of {org_name}'s trust center to the webhook endpoint {what}.\n\nWhy: {reason}\n\nWhile it is disabled, new events are not queued for it. Deliveries that were still waiting are sent once you enable it again on its page, and any delivery in its log can be sent again from there:"
                     )),
                     Part::Link(page.clone()),
                 ];

@@ -285,6 +285,18 @@ pub async fn deliver_due(
                     )
                 }
             };
+            // The endpoint is disabled before the attempt is recorded, so whoever sees the
+            // delivery given up also sees its endpoint disabled.
+            if let Some(reason) = disable {
+                tracing::error!(webhook.endpoint = delivery.endpoint_id, reason = %reason, "disabling webhook endpoint");
+                gone.push(delivery.endpoint_id);
+                match host.disable(delivery.org_id, delivery.endpoint_id, reason).await {
+                    Ok(()) => round.disabled += 1,
+                    Err(e) => {
+                        tracing::error!(webhook.endpoint = delivery.endpoint_id, error = %e, "could not disable the webhook endpoint")
+                    }
+                }
+            }
             store.record_webhook_attempt(&delivery, &attempt, outcome).await?;
             match outcome {
                 AttemptOutcome::Delivered => {
@@ -302,16 +314,6 @@ pub async fn deliver_due(
                     round.retrying += 1;
                 }
                 AttemptOutcome::GaveUp => round.failed += 1,
-            }
-            if let Some(reason) = disable {
-                tracing::error!(webhook.endpoint = delivery.endpoint_id, reason = %reason, "disabling webhook endpoint");
-                gone.push(delivery.endpoint_id);
-                match host.disable(delivery.org_id, delivery.endpoint_id, reason).await {
-                    Ok(()) => round.disabled += 1,
-                    Err(e) => {
-                        tracing::error!(webhook.endpoint = delivery.endpoint_id, error = %e, "could not disable the webhook endpoint")
-                    }
-                }
             }
         }
     }

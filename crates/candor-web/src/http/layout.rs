@@ -90,7 +90,9 @@ pub fn notice_text(key: &str) -> Option<&'static str> {
         "webhook-saved" => "Endpoint saved.",
         "webhook-deleted" => "Endpoint deleted, with its deliveries.",
         "webhook-enabled" => "Endpoint enabled. Deliveries that waited for it are being sent.",
-        "webhook-disabled" => "Endpoint disabled. Events for it are kept until it is enabled again.",
+        "webhook-disabled" => {
+            "Endpoint disabled. New events are not queued for it; waiting deliveries are sent once it is enabled again."
+        }
         "webhook-resent" => "The delivery is due now; the worker sends it at once.",
         _ => return None,
     })

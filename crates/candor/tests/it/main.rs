@@ -25,7 +25,9 @@ mod sessions;
 mod site_cache;
 mod sso;
 mod startup;
+mod subscriptions;
 mod text;
 mod watermark;
+mod webhooks;
 
 pub use harness::{Db, TestApp};
