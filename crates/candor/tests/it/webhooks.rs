@@ -266,6 +266,8 @@ async fn fails_twice(db: Db) {
     let got = receiver.received();
     assert_eq!(got.len(), 3, "exactly three requests: {got:?}");
     assert!(got.iter().all(|r| r.verified && r.id == d.message_id), "{got:?}");
+    let answered: Vec<u16> = got.iter().map(|r| r.status).collect();
+    assert_eq!(answered, [500, 503, 204]);
     let endpoint = app.store.webhook_endpoint(app.state.org(), id).await.unwrap().unwrap();
     assert!(endpoint.enabled);
     assert_eq!(endpoint.consecutive_failures, 0, "a delivery clears the count");
