@@ -40,6 +40,8 @@ const ADMIN_PAGES = [
   '/admin/grants',
   '/admin/access-settings',
   '/admin/access-log',
+  '/admin/subscribers',
+  '/admin/webhooks',
 ];
 
 /** The signed-in owner's cookies (Playwright storage state), kept by the first test. */
