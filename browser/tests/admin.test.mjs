@@ -45,6 +45,8 @@ const ADMIN_PAGES = [
   '/admin/status/incidents/new',
   '/admin/status/maintenance',
   '/admin/status/maintenance/new',
+  '/admin/subscribers',
+  '/admin/webhooks',
 ];
 
 /** The signed-in owner's cookies (Playwright storage state), kept by the first test. */

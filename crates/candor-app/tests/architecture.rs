@@ -50,6 +50,7 @@ const FEATURES: &[&str] = &[
     "outbox",
     "status",
     "monitors",
+    "subscriptions",
 ];
 
 #[test]

@@ -65,8 +65,15 @@ impl RouteSpec {
     }
 }
 
-/// The visitor's forms on the way to NDA documents (the viewer's pages are under `/viewer`).
-const VISITOR_PATHS: [&str; 3] = ["/documents/request", "/documents/verify/", "/documents/nda"];
+/// The visitor's forms on the way to NDA documents (the viewer's pages are under `/viewer`),
+/// and the subscription forms and links.
+const VISITOR_PATHS: [&str; 5] = [
+    "/documents/request",
+    "/documents/verify/",
+    "/documents/nda",
+    "/subscribe",
+    "/subscriptions/",
+];
 
 /// Room in an upload's body for the form around the file: the other fields and the multipart
 /// framing.
@@ -849,6 +856,107 @@ fn routes(upload_limit: u64) -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             "/admin/status/monitors/{id}/delete",
             Needs(ManageStatus),
             post(crate::monitors::delete),
+        ),
+        // Subscriptions: the public sign-up and the links in its mail (confirm, manage,
+        // unsubscribe; the unsubscribe POST also takes RFC 8058 one-click posts from mail
+        // providers, without a form token), and subscribers and webhooks in the back office.
+        r(GET, "/subscribe", Public, get(crate::subscriptions::public::form)),
+        r(POST, "/subscribe", Public, post(crate::subscriptions::public::submit)),
+        r(
+            GET,
+            "/subscriptions/confirm/{token}",
+            Public,
+            get(crate::subscriptions::links::confirm_page),
+        ),
+        r(
+            POST,
+            "/subscriptions/confirm/{token}",
+            Public,
+            post(crate::subscriptions::links::confirm),
+        ),
+        r(
+            GET,
+            "/subscriptions/manage/{token}",
+            Public,
+            get(crate::subscriptions::links::manage_page),
+        ),
+        r(
+            POST,
+            "/subscriptions/manage/{token}",
+            Public,
+            post(crate::subscriptions::links::manage),
+        ),
+        r(
+            GET,
+            "/subscriptions/unsubscribe/{token}",
+            Public,
+            get(crate::subscriptions::links::unsubscribe_page),
+        ),
+        r(
+            POST,
+            "/subscriptions/unsubscribe/{token}",
+            Public,
+            post(crate::subscriptions::links::unsubscribe),
+        ),
+        r(
+            GET,
+            "/admin/subscribers",
+            Needs(ManageSubscriptions),
+            get(crate::subscriptions::admin::subscribers),
+        ),
+        r(
+            POST,
+            "/admin/subscribers/{id}/remove",
+            Needs(ManageSubscriptions),
+            post(crate::subscriptions::admin::remove_subscriber),
+        ),
+        r(
+            GET,
+            "/admin/webhooks",
+            Needs(ManageSubscriptions),
+            get(crate::subscriptions::admin::webhooks),
+        ),
+        r(
+            POST,
+            "/admin/webhooks",
+            Needs(ManageSubscriptions),
+            post(crate::subscriptions::admin::create_webhook),
+        ),
+        r(
+            GET,
+            "/admin/webhooks/{id}",
+            Needs(ManageSubscriptions),
+            get(crate::subscriptions::admin::webhook),
+        ),
+        r(
+            POST,
+            "/admin/webhooks/{id}",
+            Needs(ManageSubscriptions),
+            post(crate::subscriptions::admin::edit_webhook),
+        ),
+        r(
+            POST,
+            "/admin/webhooks/{id}/delete",
+            Needs(ManageSubscriptions),
+            post(crate::subscriptions::admin::delete_webhook),
+        ),
+        r(
+            POST,
+            "/admin/webhooks/{id}/enable",
+            Needs(ManageSubscriptions),
+            post(crate::subscriptions::admin::enable_webhook),
+        ),
+        r(
+            POST,
+            "/admin/webhooks/{id}/disable",
+            Needs(ManageSubscriptions),
+            post(crate::subscriptions::admin::disable_webhook),
+        ),
+        r(
+            POST,
+            "/admin/webhooks/{id}/deliveries/{number}/resend",
+            Needs(ManageSubscriptions),
+            post(crate::subscriptions::admin::resend),
         ),
     ]
 }

@@ -318,7 +318,8 @@ fn use_cases(config: &Config, store: &Store, org: i64) -> anyhow::Result<candor_
         ring,
         config.data_dir.clone(),
         config.storage.master_key.clone(),
-    ))
+    )
+    .with_public_url(&config.public_url))
 }
 
 /// Applies a use case's effects at the command line: its audit entries go to standard output as
@@ -502,7 +503,8 @@ fn open_app(config: &Config, store: Store, org: i64, create_keys: bool) -> anyho
         ring,
         config.data_dir.clone(),
         config.storage.master_key.clone(),
-    ))
+    )
+    .with_public_url(&config.public_url))
 }
 
 async fn audit(config: &Config, command: &AuditCommand) -> anyhow::Result<ExitCode> {

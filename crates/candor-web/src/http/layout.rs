@@ -34,6 +34,7 @@ pub struct AdminLayout {
     pub can_manage_outbox: bool,
     /// May change the status page (components, incidents, maintenance); everyone may see it.
     pub can_manage_status: bool,
+    pub can_manage_subscriptions: bool,
     pub kinds: Vec<(&'static str, &'static str)>,
     pub notice: Option<&'static str>,
 }
@@ -52,6 +53,7 @@ impl AdminLayout {
             can_manage_access: allows(admin.0.user.role, Permission::ManageAccessRequests),
             can_manage_outbox: allows(admin.0.user.role, Permission::ManageOutbox),
             can_manage_status: allows(admin.0.user.role, Permission::ManageStatus),
+            can_manage_subscriptions: allows(admin.0.user.role, Permission::ManageSubscriptions),
             kinds: Kind::ALL.iter().map(|k| (k.as_str(), k.label())).collect(),
             notice: notice.and_then(notice_text),
         }
@@ -104,6 +106,14 @@ pub fn notice_text(key: &str) -> Option<&'static str> {
         "maintenance-deleted" => "Maintenance deleted.",
         "monitor-saved" => "Monitor saved. Its next check runs now.",
         "monitor-deleted" => "Monitor deleted, with its results. Its component keeps the status it has.",
+        "subscriber-removed" => "Subscriber removed. They get no more mail.",
+        "webhook-saved" => "Endpoint saved.",
+        "webhook-deleted" => "Endpoint deleted, with its deliveries.",
+        "webhook-enabled" => "Endpoint enabled. Deliveries that waited for it are being sent.",
+        "webhook-disabled" => {
+            "Endpoint disabled. New events are not queued for it; waiting deliveries are sent once it is enabled again."
+        }
+        "webhook-resent" => "The delivery is due now; the worker sends it at once.",
         _ => return None,
     })
 }

@@ -28,7 +28,9 @@ mod sso;
 mod startup;
 mod status_admin;
 mod status_clock;
+mod subscriptions;
 mod text;
 mod watermark;
+mod webhooks;
 
 pub use harness::{Db, TestApp};
