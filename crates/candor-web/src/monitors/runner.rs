@@ -83,18 +83,26 @@ impl Runner {
     async fn run(mut self) {
         let wake = self.state.monitors_wake();
         let (done_tx, mut done_rx) = mpsc::unbounded_channel::<CheckResult>();
-        let mut flush = tokio::time::interval(FLUSH_EVERY);
         let mut reload = tokio::time::interval(RELOAD_EVERY);
         let mut prune = tokio::time::interval(PRUNE_EVERY);
-        for tick in [&mut flush, &mut reload, &mut prune] {
+        for tick in [&mut reload, &mut prune] {
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         }
+        // Armed by the first result after a flush, so a server without monitors does not wake
+        // every second.
+        let mut flush_at: Option<Instant> = None;
         loop {
             let next_due = self.due.peek().map(|Reverse((at, _, _))| *at);
             tokio::select! {
                 _ = sleep_until(next_due) => self.dispatch(&done_tx),
-                Some(result) = done_rx.recv() => self.pending.push(result),
-                _ = flush.tick() => self.flush().await,
+                Some(result) = done_rx.recv() => {
+                    self.pending.push(result);
+                    flush_at.get_or_insert_with(|| Instant::now() + FLUSH_EVERY);
+                }
+                _ = sleep_until(flush_at) => {
+                    self.flush().await;
+                    flush_at = (!self.pending.is_empty()).then(|| Instant::now() + FLUSH_EVERY);
+                }
                 _ = reload.tick() => self.reload(false).await,
                 _ = wake.notified() => self.reload(true).await,
                 _ = prune.tick() => self.prune().await,
