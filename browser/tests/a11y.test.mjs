@@ -70,5 +70,7 @@ describe('axe-core, default rules, no serious or critical violations', { concurr
     // An emailed link that does not work gets its own page (the link page without its button).
     test(`axe ${scheme}: /documents/verify/<unknown> (a link that does not work)`, { timeout: 60_000 }, (t) => check(t, scheme, '/documents/verify/not-a-real-link', 404));
     test(`axe ${scheme}: /viewer/login/<unknown> (a sign-in link that does not work)`, { timeout: 60_000 }, (t) => check(t, scheme, '/viewer/login/not-a-real-link', 404));
+    test(`axe ${scheme}: /subscribe (subscription form)`, { timeout: 60_000 }, (t) => check(t, scheme, '/subscribe', 200));
+    test(`axe ${scheme}: /subscriptions/confirm/<unknown> (a link that does not work)`, { timeout: 60_000 }, (t) => check(t, scheme, '/subscriptions/confirm/not-a-real-link', 404));
   }
 });

@@ -40,6 +40,13 @@ const ADMIN_PAGES = [
   '/admin/grants',
   '/admin/access-settings',
   '/admin/access-log',
+  '/admin/status',
+  '/admin/status/incidents',
+  '/admin/status/incidents/new',
+  '/admin/status/maintenance',
+  '/admin/status/maintenance/new',
+  '/admin/subscribers',
+  '/admin/webhooks',
 ];
 
 /** The signed-in owner's cookies (Playwright storage state), kept by the first test. */
@@ -152,6 +159,52 @@ test('admin: set the owner password, sign in, preview, then save and publish a c
     const seen = await visibleOnPublicPage(PUBLIC_PAGE, [publishPhrase, previewPhrase]);
     assert.equal(seen[publishPhrase], true, `${PUBLIC_PAGE} shows the published phrase "${publishPhrase}"`);
     assert.equal(seen[previewPhrase], false, `${PUBLIC_PAGE} does not show the previewed phrase`);
+  } finally {
+    await context.close();
+  }
+});
+
+test('status: add a component, open an incident on it, and see the incident in the list', { timeout: 120_000 }, async () => {
+  assert.ok(signedIn, 'the sign-in test above did not get as far as signing in');
+  const context = await browser.newContext({ storageState: signedIn, viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  const title = `Checkout errors ${Date.now().toString(36)}`;
+  try {
+    // The back office's navigation leads to the status page.
+    await page.goto(url('/admin'));
+    await page.getByRole('navigation', { name: 'Back office' }).getByRole('link', { name: 'Status', exact: true }).click();
+    await page.waitForURL((u) => u.pathname === '/admin/status');
+
+    // A component to affect.
+    await page.getByLabel('Name', { exact: true }).fill('Checkout');
+    await page.getByRole('button', { name: 'Add component' }).click();
+    await page.waitForURL((u) => u.search.includes('notice=component-added'));
+    assert.ok(await page.getByRole('rowheader', { name: 'Checkout' }).isVisible(), 'the component is listed');
+
+    // A new incident: an empty message is refused at its field, then it opens.
+    await page.getByRole('link', { name: 'Incidents and security notices' }).click();
+    await page.getByRole('link', { name: 'New incident' }).click();
+    await page.getByLabel('Title').fill(title);
+    await page.getByLabel('Impact').selectOption('major');
+    await page.getByLabel('Checkout').selectOption('partial_outage');
+    await page.getByRole('button', { name: 'Open it' }).click();
+    await page.waitForLoadState('load');
+    const summary = page.locator('.error-summary');
+    assert.match(await summary.innerText(), /Message: write what is happening/, 'the missing message is named as the form labels it');
+    assert.equal(await page.getByLabel('Checkout').inputValue(), 'partial_outage', 'the choices are kept');
+    await page.getByLabel('Message').fill('Some payments fail. We are **investigating**.');
+    await page.getByRole('button', { name: 'Open it' }).click();
+    await page.waitForURL((u) => /^\/admin\/status\/incidents\/\d+$/.test(u.pathname));
+    assert.ok(await page.getByRole('heading', { name: title, level: 1 }).isVisible(), 'the incident page shows its title');
+    assert.ok(await page.locator('.timeline .prose strong', { hasText: 'investigating' }).first().isVisible(), 'the message is on the timeline, Markdown rendered');
+
+    // The list shows it among the open ones.
+    await page.goto(url('/admin/status/incidents'));
+    const open = page.getByRole('table', { name: 'Open incidents and notices' });
+    assert.ok(await open.getByRole('link', { name: title }).isVisible(), `"${title}" is listed as open`);
+    // And the component shows the incident's status.
+    await page.goto(url('/admin/status'));
+    assert.ok(await page.getByRole('row', { name: /Checkout/ }).getByText('Partial outage').first().isVisible(), 'the component is in partial outage');
   } finally {
     await context.close();
   }

@@ -122,6 +122,7 @@ actions! {
     SubscriptionRequest = "subscription.request",
     SubscriptionConfirm = "subscription.confirm",
     SubscriptionUnsubscribe = "subscription.unsubscribe",
+    SubscriptionChange = "subscription.change",
     SubscriptionRemove = "subscription.remove",
     WebhookCreate = "webhook.create",
     WebhookEdit = "webhook.edit",

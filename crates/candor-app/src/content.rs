@@ -3,8 +3,11 @@
 //! Every change names the item in its effects ([`SiteChange::Item`]), so the public pages that
 //! show it are rendered again: a draft's revision also moves the content fingerprint that servers
 //! watch, so rendering at once keeps this server in step without a second pass.
+//!
+//! Subprocessors, policies and certifications that become public, change while public or stop
+//! being public are told to their subscribers in the change's transaction (`subscriptions`).
 
-use crate::{Action, Actor, App, Done, Error, Result, SiteChange, Work};
+use crate::{subscriptions, Action, Actor, App, Done, Error, Result, SiteChange, Work};
 use candor_core::content::FieldError;
 use candor_core::contentdir::{Bundle, BundleItem};
 use candor_core::items::{deletion_refused, reference, slug_error};
@@ -60,6 +63,7 @@ impl App {
         if publish {
             item = work.publish(org, kind, slug, &actor.author()).await?;
         }
+        subscriptions::content_changed(&mut work, kind, slug, None, item.published.as_ref()).await?;
         work.site_changed(SiteChange::Item {
             kind,
             slug: slug.to_owned(),
@@ -79,10 +83,12 @@ impl App {
         let mut work = self.begin().await?;
         let org = work.org();
         let body = checked_in(&mut work, kind, raw).await?;
+        let before = public_body(&mut work, kind, slug).await?;
         let mut item = work.save_draft(org, kind, slug, &body, &actor.author()).await?;
         if publish {
             item = work.publish(org, kind, slug, &actor.author()).await?;
         }
+        subscriptions::content_changed(&mut work, kind, slug, before.as_ref(), item.published.as_ref()).await?;
         work.site_changed(SiteChange::Item {
             kind,
             slug: slug.to_owned(),
@@ -100,7 +106,9 @@ impl App {
     pub async fn publish(&self, actor: &Actor, kind: Kind, slug: &str) -> Result<Done<Item>> {
         let mut work = self.begin().await?;
         let org = work.org();
+        let before = public_body(&mut work, kind, slug).await?;
         let item = work.publish(org, kind, slug, &actor.author()).await?;
+        subscriptions::content_changed(&mut work, kind, slug, before.as_ref(), item.published.as_ref()).await?;
         work.site_changed(SiteChange::Item {
             kind,
             slug: slug.to_owned(),
@@ -114,7 +122,9 @@ impl App {
     pub async fn unpublish(&self, actor: &Actor, kind: Kind, slug: &str) -> Result<Done<Item>> {
         let mut work = self.begin().await?;
         let org = work.org();
+        let before = public_body(&mut work, kind, slug).await?;
         let item = work.unpublish(org, kind, slug, &actor.author()).await?;
+        subscriptions::content_changed(&mut work, kind, slug, before.as_ref(), None).await?;
         work.site_changed(SiteChange::Item {
             kind,
             slug: slug.to_owned(),
@@ -132,7 +142,9 @@ impl App {
         }
         let mut work = self.begin().await?;
         let org = work.org();
+        let before = public_body(&mut work, kind, slug).await?;
         work.delete_item(org, kind, slug).await?;
+        subscriptions::content_changed(&mut work, kind, slug, before.as_ref(), None).await?;
         work.site_changed(SiteChange::Item {
             kind,
             slug: slug.to_owned(),
@@ -224,6 +236,12 @@ impl App {
         .await?;
         work.finish(files).await
     }
+}
+
+/// What visitors see of an item now: the body a change's subscription notice compares with.
+async fn public_body(work: &mut Work, kind: Kind, slug: &str) -> Result<Option<Value>> {
+    let org = work.org();
+    Ok(work.item(org, kind, slug).await?.and_then(|i| i.published))
 }
 
 /// [`App::check_body`] inside a use case's transaction.

@@ -121,6 +121,25 @@ impl App {
                 }
             }
         }
+        // Subscribers' link tokens and webhook secrets: always sealed, so only re-wrapped.
+        loop {
+            let batch = self.store().subscription_secrets_outside(&under_current, 100).await?;
+            if batch.is_empty() {
+                break;
+            }
+            for secret in batch {
+                if stop(&report) {
+                    return Ok(report);
+                }
+                let new = rewrap_secret(&ring, &secret.stored).map_err(anyhow::Error::from)?;
+                let mut work = self.begin().await?;
+                let replaced = work.replace_sealed_secret(&secret, &new).await?;
+                work.commit().await?;
+                if replaced {
+                    report.secrets += 1;
+                }
+            }
+        }
         let retired: Vec<String> = ring.ids().into_iter().filter(|id| id != ring.current_id()).collect();
         match &source {
             KeySource::File(path) if !retired.is_empty() => {

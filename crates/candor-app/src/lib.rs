@@ -21,9 +21,10 @@ pub mod mail;
 pub mod outbox;
 mod secrets;
 pub mod status;
-mod subscriptions;
+pub mod subscriptions;
 pub mod tokens;
 pub mod viewer;
+pub mod webhooks;
 mod work;
 
 pub use actor::Actor;
@@ -43,6 +44,9 @@ pub struct App {
     org: OrgId,
     blobs: candor_blob::BlobStore,
     keys: Arc<Keys>,
+    /// The trust center's address, for links in mail sent from inside use cases (notices to
+    /// subscribers); set by the front ends that know it ([`App::with_public_url`]).
+    public_url: Arc<str>,
 }
 
 /// The master key ring and where it comes from, so a key added by a rotation in another process
@@ -79,7 +83,20 @@ impl App {
                 data_dir,
                 from_env,
             }),
+            public_url: Arc::from(""),
         }
+    }
+
+    /// The same use cases, with the trust center's public address for the links in the mail
+    /// they send (scheme and host, e.g. `https://trust.example.com`).
+    pub fn with_public_url(mut self, url: &str) -> App {
+        self.public_url = Arc::from(url.trim_end_matches('/'));
+        self
+    }
+
+    /// The trust center's public address (empty when the front end did not say).
+    pub fn public_url(&self) -> &str {
+        &self.public_url
     }
 
     /// Encrypted file storage.
@@ -122,7 +139,7 @@ impl App {
 
     /// Starts the transaction of one use case.
     pub async fn begin(&self) -> Result<Work> {
-        Ok(Work::new(self.store.begin().await?, self.org))
+        Ok(Work::new(self.store.begin().await?, self.clone()))
     }
 
     /// Records an event that changes nothing else (a download, a refused attempt, a damaged

@@ -38,6 +38,7 @@ pub fn compose(to: &str, subject: String, parts: &[Part], purpose: &str) -> cand
         body_text: text.join("\n\n"),
         body_html: Some(format!("<!doctype html><html><body>{}</body></html>", html.join("\n"))),
         purpose: purpose.to_owned(),
+        headers: vec![],
     }
 }
 

@@ -1,7 +1,7 @@
 //! One use case's unit of work: its transaction, with the audit entry and mail that go with it,
 //! and the effects the caller applies once it has committed.
 
-use crate::{Action, Actor, Result};
+use crate::{Action, Actor, App, Result};
 use candor_core::audit::AuditEntry;
 use candor_store::{NewAuditEvent, NewEmail, OrgId, Tx};
 
@@ -17,6 +17,8 @@ pub struct Effects {
     pub site: Vec<SiteChange>,
     /// Messages queued for delivery (the outbox worker is woken when this is not zero).
     pub mail_queued: usize,
+    /// Webhook deliveries queued or made due (the webhook worker is woken when this is not zero).
+    pub webhooks_queued: usize,
     /// The audit entries written, in order (for the JSON audit line on stdout).
     pub audit: Vec<AuditEntry>,
 }
@@ -26,6 +28,7 @@ impl Effects {
     pub fn merge(&mut self, other: Effects) {
         self.site.extend(other.site);
         self.mail_queued += other.mail_queued;
+        self.webhooks_queued += other.webhooks_queued;
         self.audit.extend(other.audit);
     }
 }
@@ -44,11 +47,24 @@ pub struct Work {
     tx: Tx,
     org: OrgId,
     site: Vec<SiteChange>,
+    /// The use cases this work belongs to: for the master key ring and the public address
+    /// (sealing and opening secrets, links in mail), never for writes outside this transaction.
+    app: App,
 }
 
 impl Work {
-    pub(crate) fn new(tx: Tx, org: OrgId) -> Work {
-        Work { tx, org, site: vec![] }
+    pub(crate) fn new(tx: Tx, app: App) -> Work {
+        Work {
+            tx,
+            org: app.org(),
+            site: vec![],
+            app,
+        }
+    }
+
+    /// See the `app` field: keys and the public address, not the store.
+    pub(crate) fn app(&self) -> &App {
+        &self.app
     }
 
     pub fn org(&self) -> OrgId {
@@ -92,7 +108,7 @@ impl Work {
         debug_assert!(self.site.is_empty(), "a write that changes the site must use finish");
         let committed = self.tx.commit().await?;
         debug_assert!(
-            committed.audit.is_empty() && committed.mail_queued == 0,
+            committed.audit.is_empty() && committed.mail_queued == 0 && committed.webhooks_queued == 0,
             "a write with an audit entry or mail must use finish, so its effects are applied"
         );
         Ok(())
@@ -107,6 +123,7 @@ impl Work {
             effects: Effects {
                 site: self.site,
                 mail_queued: committed.mail_queued,
+                webhooks_queued: committed.webhooks_queued,
                 audit: committed.audit,
             },
         })

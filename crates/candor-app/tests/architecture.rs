@@ -48,7 +48,9 @@ const FEATURES: &[&str] = &[
     "tokens",
     "audit",
     "outbox",
+    "status",
     "monitors",
+    "subscriptions",
 ];
 
 #[test]

@@ -113,6 +113,7 @@ impl Setup {
             body_text: "Open https://trust.example/admin/reset/secret-token within 30 minutes.".into(),
             body_html: None,
             purpose: "password-reset".into(),
+            headers: vec![],
         })
         .await
         .unwrap();

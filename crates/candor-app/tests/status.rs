@@ -292,3 +292,46 @@ async fn uptime_rolls_up_into_days(db: &Db) {
     assert!(again.effects.site.is_empty(), "nothing a visitor sees changed");
 }
 both_dbs!(uptime, uptime_rolls_up_into_days);
+
+async fn the_demo_status_page_is_complete(db: &Db) {
+    let now = candor_store::now();
+    let _ = db.app.seed_status_demo(now).await.unwrap();
+    let page = db.app.status_page(now).await.unwrap();
+    assert_eq!(page.groups.len(), 2);
+    assert_eq!(page.components.len(), 5);
+    assert_eq!(page.indicator, Indicator::None, "the demo's incident is over");
+    assert_eq!(page.recent_incidents.len(), 1);
+    let incident = &page.recent_incidents[0];
+    assert_eq!(incident.status, IncidentStatus::Postmortem);
+    assert!(
+        incident.created_at < now - 11 * 86_400,
+        "back-dated to the day it happened"
+    );
+    assert_eq!(page.notices.len(), 1);
+    assert_eq!(page.upcoming_maintenances.len(), 1);
+    let api = page
+        .components
+        .iter()
+        .find(|c| c.component.name == "Public API")
+        .unwrap();
+    let uptime = api.uptime.unwrap();
+    assert!(uptime < 100.0 && uptime > 99.0, "{uptime}");
+    assert_eq!(
+        api.days.iter().filter(|d| d.1.is_some()).count(),
+        89,
+        "today's bar starts at the first roll-up"
+    );
+    let _ = db.app.roll_up_uptime(now + 120, 7 * 86_400).await.unwrap();
+    let page = db.app.status_page(now + 120).await.unwrap();
+    let api = page
+        .components
+        .iter()
+        .find(|c| c.component.name == "Public API")
+        .unwrap();
+    assert_eq!(api.days.iter().filter(|d| d.1.is_some()).count(), 90);
+    assert!(components(db).await.iter().all(|c| c.1 == ComponentStatus::Operational));
+    let again = db.app.seed_status_demo(now).await.unwrap();
+    assert!(again.effects.audit.is_empty(), "seeding twice does nothing");
+    assert_eq!(db.app.status_page(now).await.unwrap().components.len(), 5);
+}
+both_dbs!(demo, the_demo_status_page_is_complete);

@@ -1,5 +1,5 @@
-//! Candor's outbox worker: delivers queued mail over SMTP and retries with growing waits until
-//! the server accepts it.
+//! Candor's outbox workers: delivers queued mail over SMTP and retries with growing waits until
+//! the server accepts it; signs and delivers webhooks ([`webhook`]) the same way.
 //!
 //! Messages are written to the `outbox` table by whoever wants to send them (see
 //! [`candor_store::Store::enqueue_email`]); this crate only delivers. A mail-server outage
@@ -7,6 +7,7 @@
 //! refusal (a 5xx reply, an address that cannot exist) is recorded as failed and not retried.
 
 mod smtp;
+pub mod webhook;
 
 pub use smtp::{Mailer, SendError, SmtpSettings, StartTls};
 

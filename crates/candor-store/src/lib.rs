@@ -18,9 +18,11 @@ mod passkeys;
 mod sessions;
 mod sso;
 mod status;
+mod subscriptions;
 mod tokens;
 mod tx;
 mod users;
+mod webhooks;
 
 pub use access::{AccessLogEntry, AccessRequest, Grant, Nda, NewGrant, NewLink, NewRequest, Signature};
 pub use audit::{AuditFilter, NewAuditEvent};
@@ -36,9 +38,13 @@ pub use status::{
     ComponentFields, Incident, IncidentQuery, Maintenance, NewIncident, NewMaintenance, StatusComponent, StatusGroup,
     TimelineEntry,
 };
+pub use subscriptions::{NewSubscriber, SealedSecret, SealedTable, Subscriber};
 pub use tokens::{ApiToken, LiveToken, TokenScope};
 pub use tx::{Committed, Tx};
 pub use users::{Role, User};
+pub use webhooks::{
+    AttemptOutcome, DeliveryStatus, DueDelivery, EndpointFields, WebhookAttempt, WebhookDelivery, WebhookEndpoint,
+};
 
 /// What a single-use emailed or printed link is, looked up without using it up: the page a link
 /// opens shows a button when it is usable and says plainly what went wrong when it is not.

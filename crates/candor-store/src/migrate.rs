@@ -35,6 +35,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(8, "documents", "0008_documents.sql"),
     migration!(9, "access_requests", "0009_access_requests.sql"),
     migration!(10, "status", "0010_status.sql"),
+    migration!(11, "subscriptions", "0011_subscriptions.sql"),
     migration!(12, "monitors", "0012_monitors.sql"),
 ];
 

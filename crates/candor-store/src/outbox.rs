@@ -13,6 +13,8 @@ pub struct NewEmail {
     pub body_html: Option<String>,
     /// What the message is for (`password-reset`, ...), for the back office and logs.
     pub purpose: String,
+    /// Extra header fields, name and value (`List-Unsubscribe`); usually none.
+    pub headers: Vec<(String, String)>,
 }
 
 /// Where a queued message stands.
@@ -35,6 +37,8 @@ pub struct OutboxEmail {
     pub body_text: String,
     pub body_html: Option<String>,
     pub purpose: String,
+    /// Extra header fields to send with it (emptied once sent: they may hold a link).
+    pub headers: Vec<(String, String)>,
     pub created_at: i64,
     pub attempts: i64,
     pub next_attempt_at: i64,
@@ -42,7 +46,7 @@ pub struct OutboxEmail {
     pub status: OutboxStatus,
 }
 
-const COLUMNS: &str = "id, org_id, recipient, subject, body_text, body_html, purpose, created_at, attempts, \
+const COLUMNS: &str = "id, org_id, recipient, subject, body_text, body_html, purpose, headers, created_at, attempts, \
                        next_attempt_at, last_error, sent_at, failed_at";
 
 fn email_from_row(row: &AnyRow) -> StoreResult<OutboxEmail> {
@@ -61,6 +65,12 @@ fn email_from_row(row: &AnyRow) -> StoreResult<OutboxEmail> {
         body_text: get(row, "body_text")?,
         body_html: get(row, "body_html")?,
         purpose: get(row, "purpose")?,
+        headers: match get::<Option<String>>(row, "headers")? {
+            Some(json) => {
+                serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(format!("outbox headers: {e}")))?
+            }
+            None => vec![],
+        },
         created_at: get(row, "created_at")?,
         attempts: get(row, "attempts")?,
         next_attempt_at: get(row, "next_attempt_at")?,
@@ -73,9 +83,14 @@ pub(crate) async fn insert_email<'c, E>(exec: E, org: OrgId, email: &NewEmail) -
 where
     E: sqlx::Executor<'c, Database = sqlx::Any>,
 {
+    let headers = if email.headers.is_empty() {
+        None
+    } else {
+        Some(serde_json::to_string(&email.headers).map_err(|e| StoreError::Corrupt(format!("outbox headers: {e}")))?)
+    };
     sqlx::query(
-        "INSERT INTO outbox (org_id, recipient, subject, body_text, body_html, purpose, created_at, next_attempt_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+        "INSERT INTO outbox (org_id, recipient, subject, body_text, body_html, purpose, created_at, next_attempt_at, headers) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8)",
     )
     .bind(org)
     .bind(&email.recipient)
@@ -84,6 +99,7 @@ where
     .bind(&email.body_html)
     .bind(&email.purpose)
     .bind(now())
+    .bind(headers)
     .execute(exec)
     .await?;
     Ok(())
@@ -124,11 +140,12 @@ impl Store {
         Ok(claimed)
     }
 
-    /// The server accepted the message: keep the record, drop the bodies.
+    /// The server accepted the message: keep the record, drop the bodies and extra headers (an
+    /// unsubscribe link is a credential too).
     pub async fn mark_email_sent(&self, id: i64) -> StoreResult<()> {
         sqlx::query(
-            "UPDATE outbox SET sent_at = $1, attempts = attempts + 1, last_error = NULL, body_text = '', body_html = NULL \
-             WHERE id = $2",
+            "UPDATE outbox SET sent_at = $1, attempts = attempts + 1, last_error = NULL, body_text = '', body_html = NULL, \
+             headers = NULL WHERE id = $2",
         )
         .bind(now())
         .bind(id)

@@ -688,17 +688,39 @@ impl Tx {
         found(done.rows_affected(), || format!("status component {id}"))
     }
 
-    /// Moves a component to `position` in the display order (others keep their relative order).
+    /// Moves a component to `position` in the display order (1 is first; past the end is last).
+    /// The others keep their relative order, and every component is numbered 1, 2, 3, ... again,
+    /// so a position is always a component's place in the list.
     pub async fn set_status_component_position(&mut self, org: OrgId, id: i64, position: i64) -> StoreResult<()> {
-        let done =
-            sqlx::query("UPDATE status_components SET position = $1, updated_at = $2 WHERE org_id = $3 AND id = $4")
-                .bind(position)
-                .bind(now())
-                .bind(org)
-                .bind(id)
+        let rows = sqlx::query("SELECT id, position FROM status_components WHERE org_id = $1 ORDER BY position, id")
+            .bind(org)
+            .fetch_all(&mut **self)
+            .await?;
+        let mut order = rows
+            .iter()
+            .map(|r| Ok((get::<i64>(r, "id")?, get::<i64>(r, "position")?)))
+            .collect::<StoreResult<Vec<_>>>()?;
+        let Some(at) = order.iter().position(|(i, _)| *i == id) else {
+            return Err(StoreError::NotFound(format!("status component {id}")));
+        };
+        let moved = order.remove(at);
+        let to = usize::try_from(position.saturating_sub(1))
+            .unwrap_or(0)
+            .min(order.len());
+        order.insert(to, moved);
+        let t = now();
+        for (rank, (component, was)) in (1..).zip(order) {
+            if rank == was && component != id {
+                continue;
+            }
+            sqlx::query("UPDATE status_components SET position = $1, updated_at = $2 WHERE id = $3")
+                .bind(rank)
+                .bind(t)
+                .bind(component)
                 .execute(&mut **self)
                 .await?;
-        found(done.rows_affected(), || format!("status component {id}"))
+        }
+        Ok(())
     }
 
     pub async fn delete_status_component(&mut self, org: OrgId, id: i64) -> StoreResult<()> {
@@ -749,12 +771,14 @@ impl Tx {
         Ok(())
     }
 
+    /// Opens an incident; it counts as created when its first update is dated (a report written
+    /// after the fact is back-dated).
     pub async fn create_incident(&mut self, org: OrgId, new: &NewIncident) -> StoreResult<i64> {
         let t = now();
         let resolved_at = (!new.status.is_open()).then_some(t);
         let row = sqlx::query(
             "INSERT INTO incidents (org_id, kind, title, impact, status, monitor_id, created_at, updated_at, resolved_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
         )
         .bind(org)
         .bind(new.kind.as_str())
@@ -762,8 +786,9 @@ impl Tx {
         .bind(new.impact.as_str())
         .bind(new.status.as_str())
         .bind(new.monitor_id)
+        .bind(new.display_at.min(t))
         .bind(t)
-        .bind(resolved_at)
+        .bind(resolved_at.map(|_| new.display_at.min(t)))
         .fetch_one(&mut **self)
         .await?;
         let id: i64 = get(&row, "id")?;
@@ -816,14 +841,16 @@ impl Tx {
         .bind(author)
         .fetch_one(&mut **self)
         .await?;
-        // Resolved keeps its first resolution time through a postmortem; reopening clears it.
+        // Resolved at the time the resolving update is dated, kept through a postmortem;
+        // reopening clears it.
         sqlx::query(
             "UPDATE incidents SET status = $1, updated_at = $2, resolved_at = CASE WHEN $3 = 1 THEN NULL \
-             ELSE COALESCE(resolved_at, $2) END WHERE id = $4",
+             ELSE COALESCE(resolved_at, $4) END WHERE id = $5",
         )
         .bind(status.as_str())
         .bind(t)
         .bind(status.is_open() as i64)
+        .bind(display_at.min(t))
         .bind(incident)
         .execute(&mut **self)
         .await?;

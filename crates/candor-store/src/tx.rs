@@ -29,6 +29,8 @@ pub struct Tx {
     pub(crate) appended: Vec<(crate::OrgId, AuditEntry)>,
     /// Messages queued in this transaction.
     pub(crate) mail_queued: usize,
+    /// Webhook deliveries queued (or made due) in this transaction.
+    pub(crate) webhooks_queued: usize,
 }
 
 /// What a committed transaction wrote besides its own rows.
@@ -38,6 +40,9 @@ pub struct Committed {
     pub audit: Vec<AuditEntry>,
     /// How many messages it queued (the outbox worker is woken when this is not zero).
     pub mail_queued: usize,
+    /// How many webhook deliveries it queued or made due (the webhook worker is woken when this
+    /// is not zero).
+    pub webhooks_queued: usize,
 }
 
 impl crate::Store {
@@ -60,6 +65,7 @@ impl crate::Store {
             checkpoint: self.audit_checkpoint.clone(),
             appended: vec![],
             mail_queued: 0,
+            webhooks_queued: 0,
         })
     }
 }
@@ -86,6 +92,7 @@ impl Tx {
         Ok(Committed {
             audit: appended.into_iter().map(|(_, e)| e).collect(),
             mail_queued: self.mail_queued,
+            webhooks_queued: self.webhooks_queued,
         })
     }
 

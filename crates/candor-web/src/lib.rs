@@ -15,6 +15,8 @@ mod server;
 pub mod simple_pdf;
 pub mod site;
 mod state;
+pub mod status;
+mod subscriptions;
 pub mod tls;
 mod tokens;
 pub mod watermark;
@@ -52,7 +54,7 @@ pub async fn serve(
 }
 
 /// Serves the application over plain HTTP, or over TLS when `tls` is given, with the background
-/// tasks that go with it (content watcher, mail delivery).
+/// tasks that go with it (content watcher, mail and webhook delivery).
 pub(crate) async fn serve_with_tls(
     listener: TcpListener,
     state: AppState,
@@ -62,7 +64,9 @@ pub(crate) async fn serve_with_tls(
     let watcher = tokio::spawn(state.clone().watch_content(state.config().content_watch_every));
     let outbox = outbox_worker(&state).map(tokio::spawn);
     let sweeper = tokio::spawn(blob_sweep::sweep_regularly(state.clone(), blob_sweep::SWEEP_EVERY));
+    let status_clock = tokio::spawn(status::jobs::run(state.clone()));
     let monitors = tokio::spawn(monitors::runner::run(state.clone()));
+    let webhooks = tokio::spawn(subscriptions::worker::run(state.clone()));
     let served = server::Listener {
         limits: state.config().http.clone(),
         tls,
@@ -72,7 +76,9 @@ pub(crate) async fn serve_with_tls(
     let result = server::run(listener, served, shutdown).await;
     watcher.abort();
     sweeper.abort();
+    status_clock.abort();
     monitors.abort();
+    webhooks.abort();
     if let Some(worker) = outbox {
         worker.abort();
     }

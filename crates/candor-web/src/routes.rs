@@ -65,8 +65,15 @@ impl RouteSpec {
     }
 }
 
-/// The visitor's forms on the way to NDA documents (the viewer's pages are under `/viewer`).
-const VISITOR_PATHS: [&str; 3] = ["/documents/request", "/documents/verify/", "/documents/nda"];
+/// The visitor's forms on the way to NDA documents (the viewer's pages are under `/viewer`),
+/// and the subscription forms and links.
+const VISITOR_PATHS: [&str; 5] = [
+    "/documents/request",
+    "/documents/verify/",
+    "/documents/nda",
+    "/subscribe",
+    "/subscriptions/",
+];
 
 /// Room in an upload's body for the form around the file: the other fields and the multipart
 /// framing.
@@ -81,6 +88,7 @@ fn routes(upload_limit: u64) -> Vec<(RouteSpec, MethodRouter<AppState>)> {
     const POST: Method = Method::POST;
     const PUT: Method = Method::PUT;
     const DELETE: Method = Method::DELETE;
+    const PATCH: Method = Method::PATCH;
     let r = |method: Method, path: &'static str, access: Access, handler: MethodRouter<AppState>| {
         (RouteSpec { method, path, access }, handler)
     };
@@ -154,12 +162,7 @@ fn routes(upload_limit: u64) -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             get(crate::documents::viewer::download),
         ),
         // The API. Publishing with `?publish=true` also needs PublishContent; the handler asks.
-        r(
-            GET,
-            "/api/v1/openapi.json",
-            Public,
-            get(crate::content::openapi::document),
-        ),
+        r(GET, "/api/v1/openapi.json", Public, get(openapi_document)),
         r(
             GET,
             "/api/v1/{kind}",
@@ -552,6 +555,272 @@ fn routes(upload_limit: u64) -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             Needs(ManageApiTokens),
             post(crate::tokens::revoke),
         ),
+        // The status page: its back office (reads for every role, changes for ManageStatus),
+        // then its API for deploy pipelines and alerting systems.
+        r(
+            GET,
+            "/admin/status",
+            Needs(ViewContent),
+            get(crate::status::overview::overview),
+        ),
+        r(
+            POST,
+            "/admin/status/groups",
+            Needs(ManageStatus),
+            post(crate::status::overview::create_group),
+        ),
+        r(
+            POST,
+            "/admin/status/groups/{id}",
+            Needs(ManageStatus),
+            post(crate::status::overview::rename_group),
+        ),
+        r(
+            POST,
+            "/admin/status/groups/{id}/delete",
+            Needs(ManageStatus),
+            post(crate::status::overview::delete_group),
+        ),
+        r(
+            POST,
+            "/admin/status/components",
+            Needs(ManageStatus),
+            post(crate::status::overview::create_component),
+        ),
+        r(
+            GET,
+            "/admin/status/components/{id}",
+            Needs(ViewContent),
+            get(crate::status::overview::edit_component),
+        ),
+        r(
+            POST,
+            "/admin/status/components/{id}",
+            Needs(ManageStatus),
+            post(crate::status::overview::save_component),
+        ),
+        r(
+            POST,
+            "/admin/status/components/{id}/status",
+            Needs(ManageStatus),
+            post(crate::status::overview::set_status),
+        ),
+        r(
+            POST,
+            "/admin/status/components/{id}/move",
+            Needs(ManageStatus),
+            post(crate::status::overview::move_component),
+        ),
+        r(
+            GET,
+            "/admin/status/components/{id}/delete",
+            Needs(ManageStatus),
+            get(crate::status::overview::delete_component_form),
+        ),
+        r(
+            POST,
+            "/admin/status/components/{id}/delete",
+            Needs(ManageStatus),
+            post(crate::status::overview::delete_component),
+        ),
+        r(
+            GET,
+            "/admin/status/incidents",
+            Needs(ViewContent),
+            get(crate::status::incidents::list),
+        ),
+        r(
+            POST,
+            "/admin/status/incidents",
+            Needs(ManageStatus),
+            post(crate::status::incidents::create),
+        ),
+        r(
+            GET,
+            "/admin/status/incidents/new",
+            Needs(ManageStatus),
+            get(crate::status::incidents::new_form),
+        ),
+        r(
+            GET,
+            "/admin/status/incidents/{id}",
+            Needs(ViewContent),
+            get(crate::status::incidents::show),
+        ),
+        r(
+            POST,
+            "/admin/status/incidents/{id}",
+            Needs(ManageStatus),
+            post(crate::status::incidents::save),
+        ),
+        r(
+            POST,
+            "/admin/status/incidents/{id}/updates",
+            Needs(ManageStatus),
+            post(crate::status::incidents::post_update),
+        ),
+        r(
+            GET,
+            "/admin/status/incidents/{id}/delete",
+            Needs(ManageStatus),
+            get(crate::status::incidents::delete_form),
+        ),
+        r(
+            POST,
+            "/admin/status/incidents/{id}/delete",
+            Needs(ManageStatus),
+            post(crate::status::incidents::delete),
+        ),
+        r(
+            GET,
+            "/admin/status/maintenance",
+            Needs(ViewContent),
+            get(crate::status::maintenance::list),
+        ),
+        r(
+            POST,
+            "/admin/status/maintenance",
+            Needs(ManageStatus),
+            post(crate::status::maintenance::create),
+        ),
+        r(
+            GET,
+            "/admin/status/maintenance/new",
+            Needs(ManageStatus),
+            get(crate::status::maintenance::new_form),
+        ),
+        r(
+            GET,
+            "/admin/status/maintenance/{id}",
+            Needs(ViewContent),
+            get(crate::status::maintenance::show),
+        ),
+        r(
+            POST,
+            "/admin/status/maintenance/{id}",
+            Needs(ManageStatus),
+            post(crate::status::maintenance::save),
+        ),
+        r(
+            POST,
+            "/admin/status/maintenance/{id}/updates",
+            Needs(ManageStatus),
+            post(crate::status::maintenance::post_update),
+        ),
+        r(
+            GET,
+            "/admin/status/maintenance/{id}/delete",
+            Needs(ManageStatus),
+            get(crate::status::maintenance::delete_form),
+        ),
+        r(
+            POST,
+            "/admin/status/maintenance/{id}/delete",
+            Needs(ManageStatus),
+            post(crate::status::maintenance::delete),
+        ),
+        r(
+            GET,
+            "/api/v1/status/components",
+            Token(ViewContent),
+            get(crate::status::api::components::list),
+        ),
+        r(
+            POST,
+            "/api/v1/status/components",
+            Token(ManageStatus),
+            post(crate::status::api::components::create),
+        ),
+        r(
+            GET,
+            "/api/v1/status/components/{id}",
+            Token(ViewContent),
+            get(crate::status::api::components::show),
+        ),
+        r(
+            PUT,
+            "/api/v1/status/components/{id}",
+            Token(ManageStatus),
+            axum::routing::put(crate::status::api::components::replace),
+        ),
+        r(
+            DELETE,
+            "/api/v1/status/components/{id}",
+            Token(ManageStatus),
+            axum::routing::delete(crate::status::api::components::delete),
+        ),
+        r(
+            GET,
+            "/api/v1/status/incidents",
+            Token(ViewContent),
+            get(crate::status::api::incidents::list),
+        ),
+        r(
+            POST,
+            "/api/v1/status/incidents",
+            Token(ManageStatus),
+            post(crate::status::api::incidents::open),
+        ),
+        r(
+            GET,
+            "/api/v1/status/incidents/{id}",
+            Token(ViewContent),
+            get(crate::status::api::incidents::show),
+        ),
+        r(
+            PATCH,
+            "/api/v1/status/incidents/{id}",
+            Token(ManageStatus),
+            axum::routing::patch(crate::status::api::incidents::edit),
+        ),
+        r(
+            DELETE,
+            "/api/v1/status/incidents/{id}",
+            Token(ManageStatus),
+            axum::routing::delete(crate::status::api::incidents::delete),
+        ),
+        r(
+            POST,
+            "/api/v1/status/incidents/{id}/updates",
+            Token(ManageStatus),
+            post(crate::status::api::incidents::post_update),
+        ),
+        r(
+            GET,
+            "/api/v1/status/maintenances",
+            Token(ViewContent),
+            get(crate::status::api::maintenance::list),
+        ),
+        r(
+            POST,
+            "/api/v1/status/maintenances",
+            Token(ManageStatus),
+            post(crate::status::api::maintenance::schedule),
+        ),
+        r(
+            GET,
+            "/api/v1/status/maintenances/{id}",
+            Token(ViewContent),
+            get(crate::status::api::maintenance::show),
+        ),
+        r(
+            PATCH,
+            "/api/v1/status/maintenances/{id}",
+            Token(ManageStatus),
+            axum::routing::patch(crate::status::api::maintenance::edit),
+        ),
+        r(
+            DELETE,
+            "/api/v1/status/maintenances/{id}",
+            Token(ManageStatus),
+            axum::routing::delete(crate::status::api::maintenance::delete),
+        ),
+        r(
+            POST,
+            "/api/v1/status/maintenances/{id}/updates",
+            Token(ManageStatus),
+            post(crate::status::api::maintenance::post_update),
+        ),
         r(
             GET,
             "/admin/status/monitors",
@@ -587,6 +856,107 @@ fn routes(upload_limit: u64) -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             "/admin/status/monitors/{id}/delete",
             Needs(ManageStatus),
             post(crate::monitors::delete),
+        ),
+        // Subscriptions: the public sign-up and the links in its mail (confirm, manage,
+        // unsubscribe; the unsubscribe POST also takes RFC 8058 one-click posts from mail
+        // providers, without a form token), and subscribers and webhooks in the back office.
+        r(GET, "/subscribe", Public, get(crate::subscriptions::public::form)),
+        r(POST, "/subscribe", Public, post(crate::subscriptions::public::submit)),
+        r(
+            GET,
+            "/subscriptions/confirm/{token}",
+            Public,
+            get(crate::subscriptions::links::confirm_page),
+        ),
+        r(
+            POST,
+            "/subscriptions/confirm/{token}",
+            Public,
+            post(crate::subscriptions::links::confirm),
+        ),
+        r(
+            GET,
+            "/subscriptions/manage/{token}",
+            Public,
+            get(crate::subscriptions::links::manage_page),
+        ),
+        r(
+            POST,
+            "/subscriptions/manage/{token}",
+            Public,
+            post(crate::subscriptions::links::manage),
+        ),
+        r(
+            GET,
+            "/subscriptions/unsubscribe/{token}",
+            Public,
+            get(crate::subscriptions::links::unsubscribe_page),
+        ),
+        r(
+            POST,
+            "/subscriptions/unsubscribe/{token}",
+            Public,
+            post(crate::subscriptions::links::unsubscribe),
+        ),
+        r(
+            GET,
+            "/admin/subscribers",
+            Needs(ManageSubscriptions),
+            get(crate::subscriptions::admin::subscribers),
+        ),
+        r(
+            POST,
+            "/admin/subscribers/{id}/remove",
+            Needs(ManageSubscriptions),
+            post(crate::subscriptions::admin::remove_subscriber),
+        ),
+        r(
+            GET,
+            "/admin/webhooks",
+            Needs(ManageSubscriptions),
+            get(crate::subscriptions::admin::webhooks),
+        ),
+        r(
+            POST,
+            "/admin/webhooks",
+            Needs(ManageSubscriptions),
+            post(crate::subscriptions::admin::create_webhook),
+        ),
+        r(
+            GET,
+            "/admin/webhooks/{id}",
+            Needs(ManageSubscriptions),
+            get(crate::subscriptions::admin::webhook),
+        ),
+        r(
+            POST,
+            "/admin/webhooks/{id}",
+            Needs(ManageSubscriptions),
+            post(crate::subscriptions::admin::edit_webhook),
+        ),
+        r(
+            POST,
+            "/admin/webhooks/{id}/delete",
+            Needs(ManageSubscriptions),
+            post(crate::subscriptions::admin::delete_webhook),
+        ),
+        r(
+            POST,
+            "/admin/webhooks/{id}/enable",
+            Needs(ManageSubscriptions),
+            post(crate::subscriptions::admin::enable_webhook),
+        ),
+        r(
+            POST,
+            "/admin/webhooks/{id}/disable",
+            Needs(ManageSubscriptions),
+            post(crate::subscriptions::admin::disable_webhook),
+        ),
+        r(
+            POST,
+            "/admin/webhooks/{id}/deliveries/{number}/resend",
+            Needs(ManageSubscriptions),
+            post(crate::subscriptions::admin::resend),
         ),
     ]
 }
@@ -629,6 +999,16 @@ pub fn router(state: &AppState) -> Router<AppState> {
     site.merge(crate::http::layers::visitor(visitor, state))
         .merge(crate::http::layers::back_office(back_office, state))
         .nest("/api/v1", crate::http::layers::api(api))
+}
+
+/// `/api/v1/openapi.json`: each feature with API routes describes its part.
+async fn openapi_document(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> axum::Json<serde_json::Value> {
+    let mut doc = crate::http::openapi::ApiDoc::default();
+    crate::content::openapi::describe(&mut doc);
+    crate::status::openapi::describe(&mut doc);
+    axum::Json(doc.finish(&state.config().public_url))
 }
 
 /// The access check of a route, run before its handler.

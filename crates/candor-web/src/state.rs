@@ -37,6 +37,8 @@ struct Inner {
     webauthn: Option<webauthn_rs::Webauthn>,
     /// Wakes the outbox worker when a message is queued.
     outbox_wake: Arc<tokio::sync::Notify>,
+    /// Wakes the webhook worker when a delivery is queued or made due.
+    webhook_wake: Arc<tokio::sync::Notify>,
     /// The identity provider, when single sign-on is configured.
     oidc: Option<crate::identity::oidc::OidcClient>,
     /// How many times the public site was rendered since start (an idle server renders nothing).
@@ -78,7 +80,8 @@ impl AppState {
                     ring,
                     config.data_dir.clone(),
                     config.storage.master_key.clone(),
-                ),
+                )
+                .with_public_url(&config.public_url),
                 store,
                 org,
                 config,
@@ -89,6 +92,7 @@ impl AppState {
                 account_backoff: crate::http::ratelimit::Backoff::new(3, std::time::Duration::from_secs(60)),
                 mail_backoff: crate::http::ratelimit::Backoff::new(3, std::time::Duration::from_secs(3600)),
                 outbox_wake: Arc::new(tokio::sync::Notify::new()),
+                webhook_wake: Arc::new(tokio::sync::Notify::new()),
                 start_backoff: crate::http::ratelimit::Backoff::new(20, std::time::Duration::from_secs(900)),
                 webauthn,
                 oidc,
@@ -112,7 +116,8 @@ impl AppState {
     }
 
     /// The one place a use case's effects are applied: the public pages it touched are rendered
-    /// again, the outbox worker is woken for its mail, and its audit entries go to stdout as
+    /// again, the outbox worker is woken for its mail (and the webhook worker for its
+    /// deliveries), and its audit entries go to stdout as
     /// JSON lines when `audit_stdout` is on. The change is already committed, so a page that
     /// fails to render is logged and left to the content watcher, which renders it on its next
     /// round; the person's action still succeeded.
@@ -127,6 +132,9 @@ impl AppState {
         }
         if effects.mail_queued > 0 {
             self.wake_outbox();
+        }
+        if effects.webhooks_queued > 0 {
+            self.inner.webhook_wake.notify_one();
         }
         if !effects.site.is_empty() {
             if let Err(e) = self.apply_site_changes(&effects.site).await {
@@ -196,6 +204,10 @@ impl AppState {
     }
     pub(crate) fn monitors_wake(&self) -> Arc<tokio::sync::Notify> {
         self.inner.monitors_wake.clone()
+    }
+
+    pub(crate) fn webhook_wake(&self) -> Arc<tokio::sync::Notify> {
+        self.inner.webhook_wake.clone()
     }
     pub(crate) fn security_headers(&self) -> &crate::http::headers::SecurityHeaders {
         &self.inner.headers

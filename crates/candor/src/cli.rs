@@ -170,6 +170,8 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             if boot.demo_loaded {
                 let state = AppState::new(store.clone(), boot.org, config.clone()).await?;
                 candor_web::demo_documents::seed(&state).await?;
+                let status = state.app().seed_status_demo(candor_store::now()).await?;
+                state.apply(status.effects).await;
             }
             if let candor_blob::keyfile::KeySource::File(path) = source {
                 println!(
@@ -316,7 +318,8 @@ fn use_cases(config: &Config, store: &Store, org: i64) -> anyhow::Result<candor_
         ring,
         config.data_dir.clone(),
         config.storage.master_key.clone(),
-    ))
+    )
+    .with_public_url(&config.public_url))
 }
 
 /// Applies a use case's effects at the command line: its audit entries go to standard output as
@@ -355,6 +358,8 @@ async fn serve(mut config: Config, start_over: bool) -> anyhow::Result<ExitCode>
     let state = AppState::new(store.clone(), boot.org, config.clone()).await?;
     if boot.demo_loaded {
         candor_web::demo_documents::seed(&state).await?;
+        let status = state.app().seed_status_demo(candor_store::now()).await?;
+        state.apply(status.effects).await;
     }
     let std_listener =
         std::net::TcpListener::bind(config.listen).with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -498,7 +503,8 @@ fn open_app(config: &Config, store: Store, org: i64, create_keys: bool) -> anyho
         ring,
         config.data_dir.clone(),
         config.storage.master_key.clone(),
-    ))
+    )
+    .with_public_url(&config.public_url))
 }
 
 async fn audit(config: &Config, command: &AuditCommand) -> anyhow::Result<ExitCode> {

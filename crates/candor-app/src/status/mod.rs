@@ -6,6 +6,7 @@
 //! subscribers (queued in the same transaction), and reports `SiteChange::Status`.
 
 pub mod components;
+mod demo;
 pub mod incidents;
 pub mod maintenance;
 pub mod monitors;

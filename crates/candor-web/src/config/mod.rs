@@ -70,6 +70,9 @@ pub struct Config {
     pub http: HttpLimits,
     /// How the outbox retries; not a configuration key (tests shorten it).
     pub mail_retry: candor_notify::RetryPolicy,
+    /// How webhooks are sent: `webhook_*` keys; the waits between attempts are not keys (tests
+    /// shorten them).
+    pub webhooks: candor_notify::webhook::WebhookPolicy,
     /// How often the server checks for content changed by another process; not a configuration
     /// key (tests shorten it).
     pub content_watch_every: std::time::Duration,
@@ -306,6 +309,7 @@ impl Config {
                 "session_rotate_minutes = {session_rotate_minutes} must be between 1 and 1440"
             ));
         }
+        let webhooks = webhook_policy(&mut v, &mut problems);
         if !problems.is_empty() {
             return Err(ConfigError(problems));
         }
@@ -315,6 +319,7 @@ impl Config {
             http,
             oidc,
             mail_retry: candor_notify::RetryPolicy::default(),
+            webhooks,
             content_watch_every: std::time::Duration::from_secs(5),
             monitors,
             listen,
@@ -345,6 +350,23 @@ impl Config {
         env.insert("CANDOR_DATA_DIR".to_owned(), data_dir.display().to_string());
         Config::load(Some(Path::new("/dev/null")), &env).expect("test config is valid")
     }
+}
+
+/// The `webhook_*` keys.
+fn webhook_policy(v: &mut values::Values, problems: &mut Vec<String>) -> candor_notify::webhook::WebhookPolicy {
+    let mut policy = candor_notify::webhook::WebhookPolicy {
+        allow_private: v.flag("webhook_allow_private").unwrap_or_default(),
+        ..Default::default()
+    };
+    match v.number("webhook_max_attempts").unwrap_or(policy.max_attempts) {
+        n @ 1..=50 => policy.max_attempts = n,
+        n => problems.push(format!("webhook_max_attempts = {n} must be between 1 and 50")),
+    }
+    match v.number("webhook_timeout_seconds").unwrap_or(10) {
+        n @ 1..=60 => policy.timeout = std::time::Duration::from_secs(n as u64),
+        n => problems.push(format!("webhook_timeout_seconds = {n} must be between 1 and 60")),
+    }
+    policy
 }
 
 fn tracing_level_ok(s: &str) -> Result<(), ()> {

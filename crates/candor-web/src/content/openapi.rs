@@ -1,21 +1,15 @@
-//! The OpenAPI 3.1 document, built from the same kind registry that drives the handlers: one
-//! set of paths per content kind, with each kind's JSON Schema from `candor_core::fields`.
-//! A test walks every operation of this document against the running server, so the document
-//! and the routes cannot drift apart.
+//! Content's part of the OpenAPI 3.1 document, built from the same kind registry that drives the
+//! handlers: one set of paths per content kind, with each kind's JSON Schema from
+//! `candor_core::fields`. A test walks every operation of the document against the running
+//! server, so the document and the routes cannot drift apart.
 
-use crate::AppState;
-use axum::extract::State;
-use axum::Json;
+use crate::http::openapi::{error_response, ApiDoc};
 use candor_core::fields::json_schema;
 use candor_core::Kind;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 fn title_case(s: &str) -> String {
     s.split('-').map(|w| w[..1].to_uppercase() + &w[1..]).collect()
-}
-
-fn error_response(description: &str) -> Value {
-    json!({"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}})
 }
 
 fn item_response(name: &str, description: &str) -> Value {
@@ -54,17 +48,9 @@ pub const OPERATIONS: &[(&str, &str, &str, &str)] = &[
     ),
 ];
 
-pub fn build(public_url: &str) -> Value {
-    let mut paths = Map::new();
-    let mut schemas = Map::new();
-    schemas.insert(
-        "Error".into(),
-        json!({"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
-            "code": {"type": "string", "examples": ["validation_failed"]},
-            "message": {"type": "string"},
-            "details": {"type": "array", "items": {"type": "object", "properties": {"field": {"type": "string"}, "message": {"type": "string"}}}}
-        }}}}),
-    );
+/// Adds the content kinds' paths and schemas.
+pub fn describe(doc: &mut ApiDoc) {
+    let ApiDoc { paths, schemas } = doc;
     for kind in Kind::ALL {
         let name = title_case(kind.as_str());
         let body_ref = json!({"$ref": format!("#/components/schemas/{name}Body")});
@@ -148,23 +134,4 @@ pub fn build(public_url: &str) -> Value {
             entry[*method] = operation;
         }
     }
-    json!({
-        "openapi": "3.1.0",
-        "info": {
-            "title": "Candor API",
-            "version": "1",
-            "description": "Manage a Candor trust center's content. Authenticate with an API token from the back office: `Authorization: Bearer TOKEN`. Read tokens may only GET. Errors share one envelope: `{\"error\": {\"code\", \"message\", \"details\"}}`."
-        },
-        "servers": [{"url": public_url}],
-        "security": [{"bearer": []}],
-        "paths": paths,
-        "components": {
-            "schemas": schemas,
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "An API token created under API tokens in the back office."}}
-        }
-    })
-}
-
-pub async fn document(State(state): State<AppState>) -> Json<Value> {
-    Json(build(&state.config().public_url))
 }

@@ -63,6 +63,7 @@ fn action_of(p: Permission) -> &'static str {
         Permission::ViewContent => "read content",
         Permission::EditContent => "create or change content",
         Permission::PublishContent => "publish, unpublish or delete content",
+        Permission::ManageStatus => "change the status page",
         _ => "do this",
     }
 }

@@ -32,6 +32,9 @@ pub struct AdminLayout {
     pub can_view_audit: bool,
     pub can_manage_access: bool,
     pub can_manage_outbox: bool,
+    /// May change the status page (components, incidents, maintenance); everyone may see it.
+    pub can_manage_status: bool,
+    pub can_manage_subscriptions: bool,
     pub kinds: Vec<(&'static str, &'static str)>,
     pub notice: Option<&'static str>,
 }
@@ -49,6 +52,8 @@ impl AdminLayout {
             can_view_audit: allows(admin.0.user.role, Permission::ViewAuditLog),
             can_manage_access: allows(admin.0.user.role, Permission::ManageAccessRequests),
             can_manage_outbox: allows(admin.0.user.role, Permission::ManageOutbox),
+            can_manage_status: allows(admin.0.user.role, Permission::ManageStatus),
+            can_manage_subscriptions: allows(admin.0.user.role, Permission::ManageSubscriptions),
             kinds: Kind::ALL.iter().map(|k| (k.as_str(), k.label())).collect(),
             notice: notice.and_then(notice_text),
         }
@@ -84,8 +89,31 @@ pub fn notice_text(key: &str) -> Option<&'static str> {
         "version-added" => "New version uploaded. Viewers now get it; older versions are kept.",
         "mail-retried" => "The message is due now; the outbox tries to send it at once.",
         "mail-discarded" => "Message discarded. It will not be sent.",
+        "status-set" => "Status changed. The public status page shows it now.",
+        "group-added" => "Group added.",
+        "group-renamed" => "Group renamed.",
+        "group-deleted" => "Group deleted; its components are now ungrouped.",
+        "component-added" => "Component added, operational.",
+        "component-saved" => "Component saved.",
+        "component-deleted" => "Component deleted, with its uptime history.",
+        "incident-opened" => "Opened. The status page shows it, and subscribers are told.",
+        "incident-updated" => "Update posted. The status page shows it, and subscribers are told.",
+        "incident-saved" => "Saved.",
+        "incident-deleted" => "Deleted. Its components have their status back.",
+        "maintenance-scheduled" => "Maintenance scheduled. The status page announces it.",
+        "maintenance-updated" => "Update posted.",
+        "maintenance-saved" => "Maintenance saved.",
+        "maintenance-deleted" => "Maintenance deleted.",
         "monitor-saved" => "Monitor saved. Its next check runs now.",
         "monitor-deleted" => "Monitor deleted, with its results. Its component keeps the status it has.",
+        "subscriber-removed" => "Subscriber removed. They get no more mail.",
+        "webhook-saved" => "Endpoint saved.",
+        "webhook-deleted" => "Endpoint deleted, with its deliveries.",
+        "webhook-enabled" => "Endpoint enabled. Deliveries that waited for it are being sent.",
+        "webhook-disabled" => {
+            "Endpoint disabled. New events are not queued for it; waiting deliveries are sent once it is enabled again."
+        }
+        "webhook-resent" => "The delivery is due now; the worker sends it at once.",
         _ => return None,
     })
 }

@@ -312,20 +312,34 @@ pub fn check_origin(state: &AppState, headers: &HeaderMap) -> Result<(), WebErro
     }
 }
 
-/// Middleware over the whole back office: every request that is not a GET or HEAD must pass
-/// [`check_origin`]. One mechanism, so a new form handler cannot forget it; the handlers still
-/// check the per-session CSRF token.
+/// The one path whose POSTs skip the Origin check: RFC 8058 one-click unsubscribe links. Mail
+/// providers post `List-Unsubscribe=One-Click` to them from their own servers, with no Origin
+/// and no form token; the 256-bit token in the path is what proves the right to unsubscribe, so
+/// a forged cross-site post gains nothing. Its handler accepts exactly that body without a form
+/// token and checks the form token and the Origin ([`check_origin`]) of any other POST itself.
+pub const ONE_CLICK_UNSUBSCRIBE: &str = "/subscriptions/unsubscribe/";
+
+/// Middleware over the whole back office and the visitor's forms: every request that is not a
+/// GET or HEAD must pass [`check_origin`] (except [`ONE_CLICK_UNSUBSCRIBE`]). One mechanism, so
+/// a new form handler cannot forget it; the handlers still check the CSRF token.
 pub async fn same_origin_writes(
     axum::extract::State(state): axum::extract::State<AppState>,
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
-    if !matches!(*req.method(), axum::http::Method::GET | axum::http::Method::HEAD) {
+    let one_click = *req.method() == axum::http::Method::POST && is_one_click_path(req.uri().path());
+    if !one_click && !matches!(*req.method(), axum::http::Method::GET | axum::http::Method::HEAD) {
         if let Err(e) = check_origin(&state, req.headers()) {
             return e.into_response();
         }
     }
     next.run(req).await
+}
+
+/// `/subscriptions/unsubscribe/TOKEN` and nothing deeper or shallower.
+fn is_one_click_path(path: &str) -> bool {
+    path.strip_prefix(ONE_CLICK_UNSUBSCRIBE)
+        .is_some_and(|token| !token.is_empty() && !token.contains('/'))
 }
 
 /// The client's User-Agent as stored with a session (at most 300 characters).
@@ -341,7 +355,21 @@ pub fn user_agent(headers: &HeaderMap) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::safe_next;
+    use super::{is_one_click_path, safe_next};
+
+    #[test]
+    fn only_unsubscribe_links_skip_the_origin_check() {
+        assert!(is_one_click_path("/subscriptions/unsubscribe/abc"));
+        for other in [
+            "/subscriptions/unsubscribe/",
+            "/subscriptions/unsubscribe/abc/x",
+            "/subscriptions/manage/abc",
+            "/subscribe",
+            "/admin/subscriptions/unsubscribe/abc",
+        ] {
+            assert!(!is_one_click_path(other), "{other}");
+        }
+    }
 
     #[test]
     fn open_redirects_are_refused() {

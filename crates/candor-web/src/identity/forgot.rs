@@ -150,6 +150,7 @@ async fn send_reset_link(state: &AppState, email: &str, ip: &str) -> anyhow::Res
         body_text,
         body_html: Some(body_html),
         purpose: "password-reset".into(),
+        headers: vec![],
     };
     state
         .store()

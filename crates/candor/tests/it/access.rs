@@ -126,6 +126,7 @@ fn request(c: &reqwest::Client, app: &TestApp, spec: &candor_web::RouteSpec) -> 
     match spec.method.as_str() {
         "GET" => c.get(url),
         "PUT" => c.put(url).json(&serde_json::json!({"body": {}})),
+        "PATCH" => c.patch(url).json(&serde_json::json!({"body": {}})),
         "DELETE" => c.delete(url),
         _ => c.post(url).json(&serde_json::json!({"body": {}})),
     }

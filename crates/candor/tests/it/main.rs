@@ -26,7 +26,11 @@ mod sessions;
 mod site_cache;
 mod sso;
 mod startup;
+mod status_admin;
+mod status_clock;
+mod subscriptions;
 mod text;
 mod watermark;
+mod webhooks;
 
 pub use harness::{Db, TestApp};

@@ -259,6 +259,7 @@ both_dbs!(
                     body_text: "a link".into(),
                     body_html: None,
                     purpose: "password-reset".into(),
+                    headers: vec![],
                 },
             )
             .await

@@ -1,0 +1,102 @@
+//! `/subscribe`: the form, and the same answer for every address.
+
+use super::{choice_of, component_boxes, field, field_errors, message, topic_boxes, ComponentBox, TopicBox};
+use crate::http::error::{WebError, WebResult};
+use crate::http::session::PUBLIC_FORMS;
+use crate::AppState;
+use askama::Template;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::Form;
+use candor_app::subscriptions::Choice;
+use candor_core::events::Topic;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+#[derive(Template)]
+#[template(path = "site/subscribe.html")]
+struct SubscribePage<'a> {
+    layout: &'a crate::http::public_layout::Layout,
+    current: &'a str,
+    query: &'a str,
+    csrf: &'a str,
+    email: &'a str,
+    topics: Vec<TopicBox>,
+    components: Vec<ComponentBox>,
+    errors: Vec<String>,
+}
+
+async fn render(
+    state: &AppState,
+    status: StatusCode,
+    email: &str,
+    choice: &Choice,
+    errors: Vec<String>,
+) -> WebResult<Response> {
+    let site = state.site().await;
+    let (csrf, set) = PUBLIC_FORMS.issue(state);
+    let html = SubscribePage {
+        layout: &site.layout,
+        current: "/subscribe",
+        query: "",
+        csrf: csrf.expose(),
+        email,
+        topics: topic_boxes(&choice.topics),
+        components: component_boxes(state, &choice.components).await?,
+        errors,
+    }
+    .render()?;
+    Ok((status, [(header::SET_COOKIE, set)], Html(html)).into_response())
+}
+
+/// The form, with every topic ticked.
+pub async fn form(State(state): State<AppState>) -> WebResult<Response> {
+    let all = Choice {
+        topics: Topic::ALL.to_vec(),
+        components: vec![],
+    };
+    render(&state, StatusCode::OK, "", &all, vec![]).await
+}
+
+/// A sign-up. Rate-limited per client and per address like every form that sends mail; the
+/// answer is the same whether the address is new, waiting for confirmation or subscribed.
+pub async fn submit(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> WebResult<Response> {
+    let csrf: HashMap<String, String> = pairs.iter().filter(|(k, _)| k == "_csrf").cloned().collect();
+    PUBLIC_FORMS.check(&headers, &csrf)?;
+    let ip = peer.ip().to_string();
+    let email = field(&pairs, "email").trim().to_lowercase();
+    let (ip_key, email_key) = (format!("subscribe-ip:{ip}"), format!("subscribe-email:{email}"));
+    let limit = state.mail_backoff();
+    limit
+        .check(&ip_key)
+        .and_then(|_| limit.check(&email_key))
+        .map_err(|secs| WebError::TooManyRequests { retry_after_secs: secs })?;
+    let choice = choice_of(&pairs);
+    let done = match state.app().subscribe(&ip, &email, &choice).await {
+        Ok(done) => done,
+        Err(e) => {
+            let errors = field_errors(e)?;
+            return render(&state, StatusCode::UNPROCESSABLE_ENTITY, &email, &choice, errors).await;
+        }
+    };
+    limit.failure(&ip_key);
+    limit.failure(&email_key);
+    state.apply(done.effects).await;
+    message(
+        &state,
+        StatusCode::OK,
+        "Check your email",
+        &[
+            "If the address can receive mail, a message about your subscription is on its way.",
+            "To start receiving notices, open the link in it and confirm. If you are subscribed already, it has a link to change what you receive.",
+        ],
+        Some(("/", "Back to the trust center")),
+    )
+    .await
+}
