@@ -25,6 +25,7 @@ mod sessions;
 mod site_cache;
 mod sso;
 mod startup;
+mod status_public;
 mod text;
 mod watermark;
 
