@@ -307,6 +307,8 @@ struct IncidentTemplate<'a> {
 /// `/status/incidents/{id}`: an incident or security notice with its whole timeline.
 pub fn incident(layout: &Layout, s: &Snapshot, i: &Incident) -> String {
     let notice = i.kind == IncidentKind::Advisory;
+    // When its first update says it began (it may be posted after the fact).
+    let started = i.updates.last().map_or(i.created_at, |u| u.display_at);
     IncidentTemplate {
         layout,
         current: "/status",
@@ -316,8 +318,8 @@ pub fn incident(layout: &Layout, s: &Snapshot, i: &Incident) -> String {
         impact: i.impact.as_str(),
         impact_label: i.impact.label(),
         status_label: i.status.label(),
-        started: rfc3339(i.created_at),
-        started_human: human_time(i.created_at),
+        started: rfc3339(started),
+        started_human: human_time(started),
         resolved: i.resolved_at.map(|t| (rfc3339(t), human_time(t))),
         affected: i
             .components
