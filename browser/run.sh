@@ -6,7 +6,8 @@
 # Called from the repo root as `bash browser/run.sh` by scripts/test and CI; arguments, if any,
 # are test files to run instead of all of browser/tests/ (paths from the repo root).
 # Without /usr/bin/chromium or node it prints SKIPPED and exits 0, except with CI=true, where
-# that is a failure. Environment passed to the tests: CANDOR_URL, CANDOR_SETUP_LINK.
+# that is a failure. Environment passed to the tests: CANDOR_URL, CANDOR_SETUP_LINK, and
+# CANDOR_BROWSER_DATA (the server's data directory, whose SQLite database a test may fill).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/demo-server.sh
@@ -74,7 +75,7 @@ tests=("$@")
 echo "browser: candor is ready; running node --test ${tests[*]}"
 
 status=0
-CANDOR_URL="$base" CANDOR_SETUP_LINK="$setup_link" node --test "${tests[@]}" || status=$?
+CANDOR_URL="$base" CANDOR_SETUP_LINK="$setup_link" CANDOR_BROWSER_DATA="$work/candor-data" node --test "${tests[@]}" || status=$?
 
 echo "browser: done in $(( $(date +%s) - started ))s (exit status $status)"
 exit "$status"

@@ -55,7 +55,8 @@ impl RouteSpec {
         let p = self.path;
         if p == "/admin" || p.starts_with("/admin/") {
             Area::BackOffice
-        } else if p.starts_with("/api/") {
+        } else if p == "/api/v1" || p.starts_with("/api/v1/") {
+            // Only the REST API: `/api/v2/` is the public status JSON, cached like a page.
             Area::Api
         } else if p.starts_with("/viewer") || VISITOR_PATHS.iter().any(|v| p.starts_with(v)) {
             Area::Visitor
@@ -957,6 +958,74 @@ fn routes(upload_limit: u64) -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             "/admin/webhooks/{id}/deliveries/{number}/resend",
             Needs(ManageSubscriptions),
             post(crate::subscriptions::admin::resend),
+        ),
+        // The public status page: the Statuspage-compatible JSON (readable by any origin), and
+        // incidents, maintenance windows and history beyond the recent ones the site holds.
+        r(
+            GET,
+            "/api/v2/summary.json",
+            Public,
+            get(crate::site::status::handlers::json),
+        ),
+        r(
+            GET,
+            "/api/v2/status.json",
+            Public,
+            get(crate::site::status::handlers::json),
+        ),
+        r(
+            GET,
+            "/api/v2/components.json",
+            Public,
+            get(crate::site::status::handlers::json),
+        ),
+        r(
+            GET,
+            "/api/v2/incidents.json",
+            Public,
+            get(crate::site::status::handlers::json),
+        ),
+        r(
+            GET,
+            "/api/v2/incidents/unresolved.json",
+            Public,
+            get(crate::site::status::handlers::json),
+        ),
+        r(
+            GET,
+            "/api/v2/scheduled-maintenances.json",
+            Public,
+            get(crate::site::status::handlers::json),
+        ),
+        r(
+            GET,
+            "/api/v2/scheduled-maintenances/upcoming.json",
+            Public,
+            get(crate::site::status::handlers::json),
+        ),
+        r(
+            GET,
+            "/api/v2/scheduled-maintenances/active.json",
+            Public,
+            get(crate::site::status::handlers::json),
+        ),
+        r(
+            GET,
+            "/status/incidents/{id}",
+            Public,
+            get(crate::site::status::handlers::incident),
+        ),
+        r(
+            GET,
+            "/status/maintenance/{id}",
+            Public,
+            get(crate::site::status::handlers::maintenance),
+        ),
+        r(
+            GET,
+            "/status/history",
+            Public,
+            get(crate::site::status::handlers::history),
         ),
     ]
 }

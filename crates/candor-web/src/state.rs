@@ -3,7 +3,7 @@
 use crate::config::Config;
 use crate::site::Site;
 use candor_core::SiteChange;
-use candor_store::{OrgId, Store, StoreResult};
+use candor_store::{OrgId, Store};
 use chrono::NaiveDate;
 use std::sync::{Arc, RwLock};
 
@@ -60,9 +60,18 @@ impl AppState {
     /// Builds the state: renders the site once, opens the blob store and loads the master key
     /// ring (creating the key file on first start).
     pub async fn new(store: Store, org: OrgId, config: Config) -> anyhow::Result<AppState> {
-        let site = Site::load(&store, org, &config.public_url, today()).await?;
         let blobs = candor_blob::BlobStore::open(&config.storage.backend)?;
         let (ring, _) = candor_blob::keyfile::load(&config.data_dir, config.storage.master_key.as_deref(), true)?;
+        let app = candor_app::App::new(
+            store.clone(),
+            org,
+            blobs,
+            ring,
+            config.data_dir.clone(),
+            config.storage.master_key.clone(),
+        )
+        .with_public_url(&config.public_url);
+        let site = Site::load(&app, &config.public_url, today()).await?;
         let headers = crate::http::headers::SecurityHeaders::new(&config);
         let webauthn = relying_party(&config.public_url);
         let oidc = config
@@ -73,15 +82,7 @@ impl AppState {
             .map_err(|e| anyhow::anyhow!("single sign-on settings: {e}"))?;
         let state = AppState {
             inner: Arc::new(Inner {
-                app: candor_app::App::new(
-                    store.clone(),
-                    org,
-                    blobs,
-                    ring,
-                    config.data_dir.clone(),
-                    config.storage.master_key.clone(),
-                )
-                .with_public_url(&config.public_url),
+                app,
                 store,
                 org,
                 config,
@@ -258,13 +259,27 @@ impl AppState {
                 }
                 Err(e) => tracing::warn!(error = %e, "could not check for content changes"),
             }
+            if let Err(e) = self.check_status().await {
+                tracing::warn!(error = %e, "could not check for status changes");
+            }
         }
+    }
+
+    /// Brings the status pages up to date when the status changed behind this process's back
+    /// (another instance on the same database opened an incident): one small query per round.
+    async fn check_status(&self) -> candor_app::Result<()> {
+        let seen = self.inner.site.read().expect("site lock").status_fingerprint.clone();
+        let now = self.inner.store.status_fingerprint(self.inner.org).await?;
+        if now != seen {
+            self.apply_site_changes(&[SiteChange::Status]).await?;
+        }
+        Ok(())
     }
 
     /// After an incremental update: reads all content once and renders everything again if the
     /// site does not show exactly that (a change made elsewhere landed just before the update,
     /// whose fingerprint then covered it unread). Does nothing for a site already checked.
-    async fn check_updated_site(&self) -> StoreResult<()> {
+    async fn check_updated_site(&self) -> candor_app::Result<()> {
         use std::sync::atomic::Ordering;
         let site = self.inner.site.read().expect("site lock").clone();
         if !site.needs_check.load(Ordering::Relaxed) {
@@ -313,20 +328,12 @@ impl AppState {
     }
 
     /// Renders the site from the database and swaps it in. Called after every publish.
-    pub async fn refresh_site(&self) -> StoreResult<Arc<Site>> {
+    pub async fn refresh_site(&self) -> candor_app::Result<Arc<Site>> {
         let _one_at_a_time = self.inner.site_update.lock().await;
         self.inner
             .site_builds
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let site = Arc::new(
-            Site::load(
-                &self.inner.store,
-                self.inner.org,
-                &self.inner.config.public_url,
-                today(),
-            )
-            .await?,
-        );
+        let site = Arc::new(Site::load(&self.inner.app, &self.inner.config.public_url, today()).await?);
         self.swap_site(site.clone());
         Ok(site)
     }
@@ -341,7 +348,7 @@ impl AppState {
     /// Brings the site up to date after `changes` (a use case's "site changed" effect): reads
     /// and renders only what they touch. `Everything`, a new day, or an update that fails, render
     /// everything ([`AppState::refresh_site`]).
-    pub async fn apply_site_changes(&self, changes: &[SiteChange]) -> StoreResult<Arc<Site>> {
+    pub async fn apply_site_changes(&self, changes: &[SiteChange]) -> candor_app::Result<Arc<Site>> {
         if changes.contains(&SiteChange::Everything) {
             return self.refresh_site().await;
         }
@@ -356,13 +363,7 @@ impl AppState {
             return self.refresh_site().await;
         }
         let updated = current
-            .apply(
-                &self.inner.store,
-                self.inner.org,
-                &self.inner.config.public_url,
-                day,
-                changes,
-            )
+            .apply(&self.inner.app, &self.inner.config.public_url, day, changes)
             .await;
         match updated {
             Ok(site) => {

@@ -296,7 +296,8 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             let store = open_store(&config).await?;
             let org = store.ensure_org(DEFAULT_ORG).await?;
             let today = chrono::Utc::now().date_naive();
-            let site = candor_web::site::Site::load(&store, org, &config.public_url, today).await?;
+            let app = open_app(&config, store.clone(), org, false)?;
+            let site = candor_web::site::Site::load(&app, &config.public_url, today).await?;
             let files = site.static_files();
             contentio::write_files(dir, &files)?;
             println!("Wrote {} files to {}.", files.len(), dir.display());

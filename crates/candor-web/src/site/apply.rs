@@ -17,19 +17,21 @@
 //! | `brand.css`, `favicon.ico` | the profile's brand colour |
 //! | `sitemap.xml` | the set of HTML pages and the "updated" date (always rendered again: cheap) |
 //! | search index | every kind but profile and documents, per item |
+//! | `/status`, `/status/…`, `/api/v2/…` | the status snapshot, layout |
+//! | `/` (its status banner) | the status snapshot |
 //!
 //! A new day or another public URL renders everything. The test
 //! `apply_renders_what_build_renders` holds an updated site byte-for-byte to a full build.
 
 use super::content::{Entry, Published, SectionEntry};
 use super::source::{Source, StoreReader};
-use super::{feeds, icon, library, pages, CachedPage, Site, HTML};
+use super::{feeds, icon, library, pages, status, CachedPage, Site, HTML};
 use bytes::Bytes;
 use candor_core::{SiteChange, SiteReads};
-use candor_store::{OrgId, Store, StoreResult};
 use chrono::NaiveDate;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 
 /// Which groups of content differ between two versions.
 struct Changed {
@@ -85,33 +87,80 @@ fn by_slug<T>(entries: &[Entry<T>]) -> HashMap<&str, &Entry<T>> {
 }
 
 impl Site {
-    /// This site after `changes`: reads what they name (one item, a kind, the documents) and
-    /// renders again the pages that depend on what differs. `Everything`, a new day, another
-    /// public URL or a site without a [`Source`] read and render everything.
+    /// This site after `changes`: reads what they name (one item, a kind, the documents, the
+    /// status page) and renders again the pages that depend on what differs. `Everything`, a new
+    /// day, another public URL or a site without a [`Source`] read and render everything.
     pub async fn apply(
         &self,
-        store: &Store,
-        org: OrgId,
+        app: &candor_app::App,
         public_url: &str,
         today: NaiveDate,
         changes: &[SiteChange],
-    ) -> StoreResult<Site> {
+    ) -> candor_app::Result<Site> {
+        let (store, org) = (app.store(), app.org());
         let reads = SiteReads::of(changes);
         let Some(source) = &self.source else {
-            return Site::load(store, org, public_url, today).await;
+            return Site::load(app, public_url, today).await;
         };
         if reads.everything || today != self.built_for || public_url != self.public_url {
-            return Site::load(store, org, public_url, today).await;
+            return Site::load(app, public_url, today).await;
         }
         // Read first, as `load` does; see `needs_check` for what it may cover besides.
         let fingerprint = store.content_fingerprint(org).await?;
+        let status = if reads.status {
+            let seen = store.status_fingerprint(org).await?;
+            Some((seen, status::Snapshot::read(app, candor_store::now()).await?))
+        } else {
+            None
+        };
         let next = source.patched(&reads, &StoreReader { store, org }).await?;
-        let site = self.with_source(next, public_url, today);
+        let mut site = self.with_source(next, public_url, today);
+        if let Some((seen, snapshot)) = status {
+            site = site.with_status(Arc::new(snapshot));
+            site.status_fingerprint = seen;
+        }
         Ok(Site {
             fingerprint,
             needs_check: AtomicBool::new(true),
             ..site
         })
+    }
+
+    /// This site showing `snapshot` on its status pages and the home page's banner; the rest is
+    /// kept. The result is what a full render gives for the same content and snapshot.
+    pub fn with_status(mut self, snapshot: Arc<status::Snapshot>) -> Site {
+        if *snapshot == *self.status {
+            return self;
+        }
+        let banner = status::Banner::of(&snapshot);
+        if banner != status::Banner::of(&self.status) {
+            self.pages.insert(
+                "/".into(),
+                page(
+                    HTML,
+                    pages::home(&self.layout, &self.published, self.built_for, banner.as_ref()),
+                ),
+            );
+        }
+        self.pages.retain(|path, _| !status::is_status_path(path));
+        self.pages
+            .extend(status::render(&self.layout, &snapshot, &self.public_url));
+        // Incident pages come and go with the snapshot.
+        let paths: Vec<String> = self
+            .pages
+            .keys()
+            .filter(|k| self.pages[*k].content_type == HTML)
+            .cloned()
+            .collect();
+        self.pages.insert(
+            "/sitemap.xml".into(),
+            page(
+                "application/xml; charset=utf-8",
+                feeds::sitemap(&paths, &self.public_url, self.published.last_updated()),
+            ),
+        );
+        self.status = snapshot;
+        self
     }
 
     /// Whether the content this site shows is `source` (read whole from the store).
@@ -124,7 +173,10 @@ impl Site {
     /// byte; only the fingerprint is not carried over.
     pub fn with_source(&self, source: Source, public_url: &str, today: NaiveDate) -> Site {
         if today != self.built_for || public_url != self.public_url {
-            return Site::render(source, public_url, today);
+            return Site {
+                status_fingerprint: self.status_fingerprint.clone(),
+                ..Site::render_with(source, self.status.clone(), public_url, today)
+            };
         }
         let before = &self.published;
         let p = source.published(today);
@@ -141,7 +193,12 @@ impl Site {
             || changed.subprocessors
             || changed.pages
         {
-            map.insert("/".into(), page(HTML, pages::home(&layout, &p, today)));
+            let banner = status::Banner::of(&self.status);
+            map.insert("/".into(), page(HTML, pages::home(&layout, &p, today, banner.as_ref())));
+        }
+        if all {
+            map.retain(|path, _| !status::is_status_path(path));
+            map.extend(status::render(&layout, &self.status, public_url));
         }
 
         // Section pages.
@@ -280,6 +337,8 @@ impl Site {
             source: Some(source),
             public_url: public_url.to_owned(),
             needs_check: AtomicBool::new(false),
+            status: self.status.clone(),
+            status_fingerprint: self.status_fingerprint.clone(),
         }
     }
 }

@@ -17,7 +17,7 @@ pub fn brand_css(color: &str) -> String {
 /// refuses those characters on the way in; this holds even for data that got past it (stored
 /// before the rule, or written to the database directly), so a feed reader never meets a
 /// document that is not well-formed.
-fn esc(s: &str) -> String {
+pub(super) fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let cleaned: std::borrow::Cow<'_, str> = if s.chars().all(is_xml_char) {
         s.into()

@@ -15,6 +15,7 @@ pub mod pages;
 mod reuse;
 mod search;
 mod source;
+pub mod status;
 pub mod trust_json;
 
 pub use content::Published;
@@ -22,13 +23,13 @@ pub use search::{render as render_search, SearchIndex};
 pub use source::Source;
 
 use bytes::Bytes;
-use candor_store::{OrgId, Store, StoreResult};
 use chrono::NaiveDate;
 use std::collections::HashMap;
 use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 
 /// Bumped when the stylesheet changes, to bust caches (`?v=`).
-pub const ASSET_VERSION: &str = "1";
+pub const ASSET_VERSION: &str = "2";
 pub const SITE_CSS: &str = include_str!("../../assets/site.css");
 
 /// A ready response body with its content type.
@@ -60,6 +61,12 @@ pub struct Site {
     /// read (made by another process just before), so the content watcher reads everything once
     /// to confirm the pages match the database ([`Site::matches`]), and clears it.
     pub needs_check: AtomicBool,
+    /// What the status pages, their feed, badges and JSON, and the home page's banner were
+    /// rendered from.
+    pub status: Arc<status::Snapshot>,
+    /// The store's status fingerprint read before `status`: a different one means a status
+    /// change made by another process, which the content watcher then reads.
+    pub status_fingerprint: String,
 }
 
 const HTML: &str = "text/html; charset=utf-8";
@@ -87,27 +94,44 @@ impl Site {
         out
     }
 
-    pub async fn load(store: &Store, org: OrgId, public_url: &str, today: NaiveDate) -> StoreResult<Site> {
+    /// Reads everything the public site shows (published content and the status page, through
+    /// `app`) and renders every page.
+    pub async fn load(app: &candor_app::App, public_url: &str, today: NaiveDate) -> candor_app::Result<Site> {
+        let (store, org) = (app.store(), app.org());
         // Read first: a change that lands while rendering then shows as a new fingerprint and
         // causes one more rebuild, never a missed one.
         let fingerprint = store.content_fingerprint(org).await?;
+        let status_fingerprint = store.status_fingerprint(org).await?;
         let source = Source::read(store, org).await?;
+        let status = status::Snapshot::read(app, candor_store::now()).await?;
         Ok(Site {
             fingerprint,
-            ..Site::render(source, public_url, today)
+            status_fingerprint,
+            ..Site::render_with(source, Arc::new(status), public_url, today)
         })
     }
 
-    /// Every page from `source`, which the site keeps for later incremental updates.
+    /// Every page from `source`, which the site keeps for later incremental updates, with an
+    /// empty status page.
     pub fn render(source: Source, public_url: &str, today: NaiveDate) -> Site {
+        Site::render_with(source, Arc::new(status::Snapshot::empty()), public_url, today)
+    }
+
+    /// Every page from `source` and `status`.
+    pub fn render_with(source: Source, status: Arc<status::Snapshot>, public_url: &str, today: NaiveDate) -> Site {
         let published = source.published(today);
         Site {
             source: Some(source),
-            ..Site::build(&published, public_url, today)
+            ..Site::build_with(&published, status, public_url, today)
         }
     }
 
+    /// Every page from published content, with an empty status page.
     pub fn build(p: &Published, public_url: &str, today: NaiveDate) -> Site {
+        Site::build_with(p, Arc::new(status::Snapshot::empty()), public_url, today)
+    }
+
+    pub fn build_with(p: &Published, status: Arc<status::Snapshot>, public_url: &str, today: NaiveDate) -> Site {
         let layout = pages::Layout::new(p);
         let mut map = HashMap::new();
         fn put(map: &mut HashMap<String, CachedPage>, path: String, content_type: &'static str, body: String) {
@@ -119,7 +143,14 @@ impl Site {
                 },
             );
         }
-        put(&mut map, "/".into(), HTML, pages::home(&layout, p, today));
+        let banner = status::Banner::of(&status);
+        put(
+            &mut map,
+            "/".into(),
+            HTML,
+            pages::home(&layout, p, today, banner.as_ref()),
+        );
+        map.extend(status::render(&layout, &status, public_url));
         for (slug, html) in pages::sections(&layout, p) {
             put(&mut map, format!("/s/{slug}"), HTML, html);
         }
@@ -203,6 +234,8 @@ impl Site {
             source: None,
             public_url: public_url.to_owned(),
             needs_check: AtomicBool::new(false),
+            status,
+            status_fingerprint: String::new(),
         }
     }
 }

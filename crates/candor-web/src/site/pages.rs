@@ -132,9 +132,12 @@ pub struct HomePage<'a> {
     pub subprocessor_count: usize,
     pub hosting_regions: Vec<String>,
     pub recent: Vec<Update>,
+    /// The overall status, while the status page is in use.
+    pub status: Option<super::status::Banner>,
 }
 
-pub fn home(layout: &Layout, p: &Published, today: NaiveDate) -> String {
+/// The home page; `status` is the status page's banner, when it is in use.
+pub fn home(layout: &Layout, p: &Published, today: NaiveDate, status: Option<&super::status::Banner>) -> String {
     let mut recent: Vec<Update> = vec![];
     let mut push = |href: String, title: &str, kind: &'static str, d: NaiveDate| {
         recent.push(Update {
@@ -197,6 +200,7 @@ pub fn home(layout: &Layout, p: &Published, today: NaiveDate) -> String {
         subprocessor_count: p.subprocessors.len(),
         hosting_regions: p.profile.body.hosting_regions.clone(),
         recent,
+        status: status.cloned(),
     }
     .render()
     .expect("home renders")

@@ -28,6 +28,7 @@ mod sso;
 mod startup;
 mod status_admin;
 mod status_clock;
+mod status_public;
 mod subscriptions;
 mod text;
 mod watermark;

@@ -53,14 +53,9 @@ crate::both_dbs_fn!(an_idle_server_renders_nothing, idle_server_renders_nothing)
 /// search index and the content model.
 async fn assert_site_is_current(app: &TestApp, after: &str) {
     let site = app.state.site().await;
-    let full = candor_web::site::Site::load(
-        app.state.store(),
-        app.state.org(),
-        &app.state.config().public_url,
-        site.built_for,
-    )
-    .await
-    .unwrap();
+    let full = candor_web::site::Site::load(app.state.app(), &app.state.config().public_url, site.built_for)
+        .await
+        .unwrap();
     let mut paths: Vec<&String> = site.pages.keys().chain(full.pages.keys()).collect();
     paths.sort();
     paths.dedup();

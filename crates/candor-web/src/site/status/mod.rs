@@ -1,0 +1,168 @@
+//! The public status pages, part of the rendered site: `/status`, `/status/notices`, the pages of
+//! recent incidents and maintenance windows, the Atom feed, the SVG badges and the
+//! Statuspage-compatible JSON under `/api/v2/`. All of them are rendered from one
+//! [`StatusPage`] snapshot (`App::status_page`), so they always agree with one another, and
+//! rendered again only when a use case reports `SiteChange::Status` (or the frame of every page,
+//! the layout, changes).
+//!
+//! Older incidents, maintenance windows and the paginated history are rendered on request
+//! ([`handlers`]): the history grows without bound, and keeping every page of it in memory would
+//! make each status change re-render all of it.
+
+mod badges;
+mod feed;
+pub mod handlers;
+mod html;
+mod json;
+
+pub use html::Banner;
+
+use super::{CachedPage, HTML};
+use bytes::Bytes;
+use candor_app::status::StatusPage;
+use candor_core::status::{overall_description, Indicator};
+use chrono::{DateTime, SecondsFormat, Utc};
+use std::collections::BTreeSet;
+
+/// What the status pages are rendered from.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Snapshot {
+    /// Statuspage's `page.id`: the organization's number, as a string.
+    pub page_id: String,
+    pub page: StatusPage,
+}
+
+impl Snapshot {
+    /// Reads the status page of `app`'s organization as of `now`.
+    pub async fn read(app: &candor_app::App, now: i64) -> candor_app::Result<Snapshot> {
+        Ok(Snapshot {
+            page_id: app.org().to_string(),
+            page: app.status_page(now).await?,
+        })
+    }
+
+    /// A status page with nothing on it (sites rendered without a database, in tests).
+    pub fn empty() -> Snapshot {
+        Snapshot {
+            page_id: "1".into(),
+            page: StatusPage {
+                generated_at: 0,
+                updated_at: 0,
+                indicator: Indicator::None,
+                description: overall_description(Indicator::None, false),
+                groups: vec![],
+                components: vec![],
+                open_incidents: vec![],
+                recent_incidents: vec![],
+                notices: vec![],
+                active_maintenances: vec![],
+                upcoming_maintenances: vec![],
+                maintenances: vec![],
+            },
+        }
+    }
+
+    /// Whether the trust center uses its status page at all (the home page's banner says
+    /// nothing until it does).
+    pub fn in_use(&self) -> bool {
+        let p = &self.page;
+        !p.components.is_empty() || !p.open_incidents.is_empty() || !p.active_maintenances.is_empty()
+    }
+
+    fn component_name(&self, id: i64) -> Option<&str> {
+        self.page
+            .components
+            .iter()
+            .find(|c| c.component.id == id)
+            .map(|c| c.component.name.as_str())
+    }
+}
+
+/// Whether a path is one of the status outputs (replaced whole when the status changes).
+pub fn is_status_path(path: &str) -> bool {
+    path == "/status" || path.starts_with("/status/") || path.starts_with("/api/v2/")
+}
+
+/// Every status output: (path, page).
+pub fn render(layout: &super::pages::Layout, s: &Snapshot, public_url: &str) -> Vec<(String, CachedPage)> {
+    let page = |content_type: &'static str, body: String| CachedPage {
+        content_type,
+        body: Bytes::from(body),
+    };
+    let mut out = vec![
+        ("/status".to_owned(), page(HTML, html::status(layout, s))),
+        ("/status/notices".to_owned(), page(HTML, html::notices(layout, s))),
+        (
+            "/status/feed.atom".to_owned(),
+            page("application/atom+xml; charset=utf-8", feed::atom(layout, s, public_url)),
+        ),
+    ];
+    let mut incidents = BTreeSet::new();
+    for i in s
+        .page
+        .open_incidents
+        .iter()
+        .chain(&s.page.recent_incidents)
+        .chain(&s.page.notices)
+    {
+        if incidents.insert(i.id) {
+            out.push((
+                format!("/status/incidents/{}", i.id),
+                page(HTML, html::incident(layout, s, i)),
+            ));
+        }
+    }
+    let mut windows = BTreeSet::new();
+    for m in s
+        .page
+        .active_maintenances
+        .iter()
+        .chain(&s.page.upcoming_maintenances)
+        .chain(&s.page.maintenances)
+    {
+        if windows.insert(m.id) {
+            out.push((
+                format!("/status/maintenance/{}", m.id),
+                page(HTML, html::maintenance(layout, s, m)),
+            ));
+        }
+    }
+    for c in &s.page.components {
+        let id = c.component.id;
+        out.push((format!("/status/badges/{id}.svg"), page(badges::SVG, badges::status(c))));
+        out.push((
+            format!("/status/badges/{id}/uptime.svg"),
+            page(badges::SVG, badges::uptime(c)),
+        ));
+    }
+    for (path, body) in json::documents(layout, s, public_url) {
+        out.push((path, page(json::CONTENT_TYPE, body)));
+    }
+    out
+}
+
+/// A time as RFC 3339 in UTC (`2026-03-01T14:05:00Z`).
+pub(crate) fn rfc3339(t: i64) -> String {
+    DateTime::<Utc>::from_timestamp(t, 0)
+        .unwrap_or_default()
+        .to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// A time as people read it (`1 March 2026, 14:05 UTC`).
+pub(crate) fn human_time(t: i64) -> String {
+    DateTime::<Utc>::from_timestamp(t, 0)
+        .unwrap_or_default()
+        .format("%-d %B %Y, %H:%M UTC")
+        .to_string()
+}
+
+/// A day as people read it (`1 March 2026`).
+pub(crate) fn human_day(t: i64) -> String {
+    DateTime::<Utc>::from_timestamp(t, 0)
+        .unwrap_or_default()
+        .format("%-d %B %Y")
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests;
