@@ -49,7 +49,7 @@ after(async () => {
 function focusedDay(page) {
   return page.evaluate(() => {
     const el = document.activeElement;
-    const tip = el?.querySelector('.day-tip');
+    const tip = el?.querySelector('span');
     const box = tip?.getBoundingClientRect();
     return {
       isDay: !!el?.closest('.uptime-bar') && el.tagName === 'LI',
@@ -74,7 +74,7 @@ test('status: banner, bars, and a day\'s details on keyboard focus', { timeout: 
     assert.equal(await bar.count(), 1, 'a bar is a list named after its component');
 
     // No tooltip before anything has focus.
-    const firstTip = page.locator('.uptime-bar li .day-tip').first();
+    const firstTip = page.locator('.uptime-bar li span').first();
     assert.ok((await firstTip.boundingBox()).width <= 1, 'the details are hidden until focus');
 
     // Tab from the top of the page until a day has focus.

@@ -9,7 +9,7 @@ use askama::Template;
 use candor_app::status::ComponentView;
 use candor_core::markdown::{to_safe_html, to_safe_html_with_top};
 use candor_core::status::uptime::{format_percent, uptime_percent};
-use candor_core::status::{IncidentKind, IncidentStatus, MaintenanceStatus};
+use candor_core::status::{ComponentStatus, IncidentKind, IncidentStatus, MaintenanceStatus};
 use candor_store::{Incident, Maintenance, TimelineEntry};
 
 /// The overall status as the home page's banner shows it.
@@ -32,7 +32,8 @@ impl Banner {
 
 /// One day of a component's uptime bar.
 pub struct DayCell {
-    /// `day-operational`, `day-major_outage`, …, or `day-none` without data.
+    /// `day-major_outage`, …, or `day-none` without data; empty for an operational day (most
+    /// of them: the bar's own colour), which keeps a page of many components lighter.
     pub class: String,
     /// What the day's tooltip and screen readers say.
     pub label: String,
@@ -87,7 +88,11 @@ fn day_cell(day: i64, totals: Option<&candor_core::status::uptime::DayTotals>) -
             let worst = t.worst();
             let percent = uptime_percent(std::slice::from_ref(t)).map_or_else(String::new, format_percent);
             DayCell {
-                class: format!("day-{}", worst.as_str()),
+                class: if worst == ComponentStatus::Operational {
+                    String::new()
+                } else {
+                    format!("day-{}", worst.as_str())
+                },
                 label: format!("{date}: {percent} uptime, {}", worst.label().to_lowercase()),
             }
         }
