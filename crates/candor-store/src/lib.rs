@@ -7,14 +7,17 @@
 
 mod access;
 mod audit;
+mod changes;
 pub mod checkpoint;
 mod documents;
 mod items;
+mod leader;
 mod mfa;
 mod migrate;
 mod monitors;
 mod outbox;
 mod passkeys;
+mod ratelimit;
 mod sessions;
 mod sso;
 mod status;
@@ -26,8 +29,10 @@ mod webhooks;
 
 pub use access::{AccessLogEntry, AccessRequest, Grant, Nda, NewGrant, NewLink, NewRequest, Signature};
 pub use audit::{AuditFilter, NewAuditEvent};
+pub use changes::{ChangeFeed, MAX_NOTICE};
 pub use documents::{BlobRow, Document, DocumentFields, DocumentVersion, NewVersion};
 pub use items::{ContentFingerprint, ImportSummary, Item, Move, Revision};
+pub use leader::LeaderSeat;
 pub use mfa::{StoredTotpSecret, TotpColumn};
 pub use monitors::{Monitor, MonitorResult, NewCheck};
 pub use outbox::{MailTrouble, NewEmail, OutboxEmail, OutboxStatus, UndeliveredEmail};

@@ -7,6 +7,7 @@ mod content;
 mod documents;
 pub mod http;
 pub mod identity;
+pub mod leader;
 mod monitors;
 mod outbox;
 mod public;
@@ -14,6 +15,7 @@ mod routes;
 mod server;
 pub mod simple_pdf;
 pub mod site;
+mod site_notice;
 mod state;
 pub mod status;
 mod subscriptions;
@@ -62,11 +64,7 @@ pub(crate) async fn serve_with_tls(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let watcher = tokio::spawn(state.clone().watch_content(state.config().content_watch_every));
-    let outbox = outbox_worker(&state).map(tokio::spawn);
-    let sweeper = tokio::spawn(blob_sweep::sweep_regularly(state.clone(), blob_sweep::SWEEP_EVERY));
-    let status_clock = tokio::spawn(status::jobs::run(state.clone()));
-    let monitors = tokio::spawn(monitors::runner::run(state.clone()));
-    let webhooks = tokio::spawn(subscriptions::worker::run(state.clone()));
+    let leader = tokio::spawn(leader::run(state.clone(), background_jobs));
     let served = server::Listener {
         limits: state.config().http.clone(),
         tls,
@@ -75,14 +73,22 @@ pub(crate) async fn serve_with_tls(
     };
     let result = server::run(listener, served, shutdown).await;
     watcher.abort();
-    sweeper.abort();
-    status_clock.abort();
-    monitors.abort();
-    webhooks.abort();
-    if let Some(worker) = outbox {
-        worker.abort();
-    }
+    leader.abort();
     result
+}
+
+/// The jobs that must run exactly once across instances: only the leader starts them
+/// ([`leader::run`]), and stops them when it loses the lead. A new job is one more line here.
+fn background_jobs(state: &AppState) -> Vec<tokio::task::JoinHandle<()>> {
+    let mut jobs = vec![
+        tokio::spawn(blob_sweep::sweep_regularly(state.clone(), blob_sweep::SWEEP_EVERY)),
+        tokio::spawn(status::jobs::run(state.clone())),
+        tokio::spawn(monitors::runner::run(state.clone())),
+        tokio::spawn(subscriptions::worker::run(state.clone())),
+        tokio::spawn(crate::http::ratelimit::prune_regularly(state.clone())),
+    ];
+    jobs.extend(outbox_worker(state).map(tokio::spawn));
+    jobs
 }
 
 /// The mail delivery loop, when mail is configured. Without `smtp_host`, queued mail waits.

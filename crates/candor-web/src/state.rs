@@ -53,6 +53,10 @@ struct Inner {
     watermark_slots: Arc<tokio::sync::Semaphore>,
     /// Wakes the monitor runner when a monitor is added, edited or removed.
     monitors_wake: Arc<tokio::sync::Notify>,
+    /// Whether this instance leads, and so runs the background jobs (see [`crate::leader`]).
+    leading: std::sync::atomic::AtomicBool,
+    /// Tells this instance's site-change notices from other instances' ([`crate::site_notice`]).
+    instance: u64,
 }
 
 impl AppState {
@@ -83,18 +87,43 @@ impl AppState {
         let state = AppState {
             inner: Arc::new(Inner {
                 app,
-                store,
+                store: store.clone(),
                 org,
                 config,
                 site: RwLock::new(Arc::new(site)),
                 headers,
-                login_backoff: crate::http::ratelimit::Backoff::new(3, std::time::Duration::from_secs(900)),
-                api_backoff: crate::http::ratelimit::Backoff::new(10, std::time::Duration::from_secs(900)),
-                account_backoff: crate::http::ratelimit::Backoff::new(3, std::time::Duration::from_secs(60)),
-                mail_backoff: crate::http::ratelimit::Backoff::new(3, std::time::Duration::from_secs(3600)),
+                login_backoff: crate::http::ratelimit::Backoff::new(
+                    store.clone(),
+                    "login",
+                    3,
+                    std::time::Duration::from_secs(900),
+                ),
+                api_backoff: crate::http::ratelimit::Backoff::new(
+                    store.clone(),
+                    "api",
+                    10,
+                    std::time::Duration::from_secs(900),
+                ),
+                account_backoff: crate::http::ratelimit::Backoff::new(
+                    store.clone(),
+                    "account",
+                    3,
+                    std::time::Duration::from_secs(60),
+                ),
+                mail_backoff: crate::http::ratelimit::Backoff::new(
+                    store.clone(),
+                    "mail",
+                    3,
+                    std::time::Duration::from_secs(3600),
+                ),
                 outbox_wake: Arc::new(tokio::sync::Notify::new()),
                 webhook_wake: Arc::new(tokio::sync::Notify::new()),
-                start_backoff: crate::http::ratelimit::Backoff::new(20, std::time::Duration::from_secs(900)),
+                start_backoff: crate::http::ratelimit::Backoff::new(
+                    store.clone(),
+                    "start",
+                    20,
+                    std::time::Duration::from_secs(900),
+                ),
                 webauthn,
                 oidc,
                 site_builds: Default::default(),
@@ -104,6 +133,8 @@ impl AppState {
                     std::thread::available_parallelism().map_or(2, usize::from),
                 )),
                 monitors_wake: Arc::new(tokio::sync::Notify::new()),
+                leading: Default::default(),
+                instance: crate::site_notice::instance_id(),
             }),
         };
         // Secrets an older version stored in plaintext are sealed before the first request.
@@ -138,6 +169,11 @@ impl AppState {
             self.inner.webhook_wake.notify_one();
         }
         if !effects.site.is_empty() {
+            // Other instances on the same PostgreSQL start their update while this one runs its own.
+            let notice = crate::site_notice::encode(self.inner.instance, &effects.site);
+            if let Err(e) = self.inner.store.notify_site_changed(&notice).await {
+                tracing::warn!(error = %e, "could not tell other instances of a site change; their content poll will catch up");
+            }
             if let Err(e) = self.apply_site_changes(&effects.site).await {
                 tracing::error!(error = %e, "could not render the public site after a change; the content watcher will retry");
             }
@@ -207,6 +243,14 @@ impl AppState {
         self.inner.monitors_wake.clone()
     }
 
+    /// Whether this instance currently runs the background jobs (it holds the leader lock).
+    pub fn is_leading(&self) -> bool {
+        self.inner.leading.load(std::sync::atomic::Ordering::Relaxed)
+    }
+    pub(crate) fn set_leading(&self, leading: bool) {
+        self.inner.leading.store(leading, std::sync::atomic::Ordering::Relaxed);
+    }
+
     pub(crate) fn webhook_wake(&self) -> Arc<tokio::sync::Notify> {
         self.inner.webhook_wake.clone()
     }
@@ -231,37 +275,61 @@ impl AppState {
     }
 
     /// Re-renders the site when content changed behind this process's back (a CLI import, another
-    /// instance). One small query per interval; runs until the server stops.
+    /// instance). One small query per interval; runs until the server stops. On PostgreSQL it also
+    /// listens for other instances' notices ([`crate::site_notice`]) and applies each at once.
     pub async fn watch_content(self, every: std::time::Duration) {
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let (notices, mut received) = tokio::sync::mpsc::channel(64);
+        let _listener = (self.inner.store.backend() == candor_store::Backend::Postgres).then(|| {
+            AbortOnDrop(tokio::spawn(crate::site_notice::listen(
+                self.inner.config.database_url.clone(),
+                self.inner.instance,
+                notices,
+            )))
+        });
         loop {
-            tick.tick().await;
-            let built_from = self.inner.site.read().expect("site lock").fingerprint;
-            match self.inner.store.content_fingerprint(self.inner.org).await {
-                Ok(now) if now != built_from => {
-                    // An update under way may be about to swap in a site of this very content (a
-                    // publish is committed before its update starts): wait for it and look again.
-                    let settled = {
-                        let _updates_done = self.inner.site_update.lock().await;
-                        self.inner.site.read().expect("site lock").fingerprint
-                    };
-                    if settled != now {
-                        if let Err(e) = self.refresh_site().await {
-                            tracing::error!(error = %e, "could not re-render the site after a content change");
+            tokio::select! {
+                _ = tick.tick() => self.check_for_changes().await,
+                Some(notice) = received.recv() => match notice {
+                    crate::site_notice::Notice::Changes(changes) => {
+                        if let Err(e) = self.apply_site_changes(&changes).await {
+                            tracing::error!(error = %e, "could not update the site after another instance's change");
                         }
                     }
-                }
-                Ok(_) => {
-                    if let Err(e) = self.check_updated_site().await {
-                        tracing::warn!(error = %e, "could not check the updated site against the database");
+                    crate::site_notice::Notice::Own => {}
+                    crate::site_notice::Notice::Unknown => self.check_for_changes().await,
+                },
+            }
+        }
+    }
+
+    /// One look at the database for content and status changed behind this process's back.
+    async fn check_for_changes(&self) {
+        let built_from = self.inner.site.read().expect("site lock").fingerprint;
+        match self.inner.store.content_fingerprint(self.inner.org).await {
+            Ok(now) if now != built_from => {
+                // An update under way may be about to swap in a site of this very content (a
+                // publish is committed before its update starts): wait for it and look again.
+                let settled = {
+                    let _updates_done = self.inner.site_update.lock().await;
+                    self.inner.site.read().expect("site lock").fingerprint
+                };
+                if settled != now {
+                    if let Err(e) = self.refresh_site().await {
+                        tracing::error!(error = %e, "could not re-render the site after a content change");
                     }
                 }
-                Err(e) => tracing::warn!(error = %e, "could not check for content changes"),
             }
-            if let Err(e) = self.check_status().await {
-                tracing::warn!(error = %e, "could not check for status changes");
+            Ok(_) => {
+                if let Err(e) = self.check_updated_site().await {
+                    tracing::warn!(error = %e, "could not check the updated site against the database");
+                }
             }
+            Err(e) => tracing::warn!(error = %e, "could not check for content changes"),
+        }
+        if let Err(e) = self.check_status().await {
+            tracing::warn!(error = %e, "could not check for status changes");
         }
     }
 
@@ -380,6 +448,15 @@ impl AppState {
                 self.refresh_site().await
             }
         }
+    }
+}
+
+/// A task stopped when its handle goes (the content watcher's listener stops with the watcher).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

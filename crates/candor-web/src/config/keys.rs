@@ -644,4 +644,13 @@ pub const KEYS: &[KeySpec] = &[
         example: "5",
         value: |c| display(c.webhooks.timeout.as_secs()),
     },
+    KeySpec {
+        name: "content_poll_seconds",
+        kind: Kind::Number,
+        fallback: Fallback::Value("5"),
+        secret: Secret::No,
+        doc: "How often each instance looks for content changed elsewhere, in seconds (1–3600)",
+        example: "60",
+        value: |c| display(c.content_watch_every.as_secs()),
+    },
 ];

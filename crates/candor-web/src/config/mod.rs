@@ -6,6 +6,7 @@ mod http;
 pub mod keys;
 mod mail;
 mod monitors;
+mod scale;
 mod storage;
 #[cfg(test)]
 mod tests;
@@ -310,6 +311,7 @@ impl Config {
             ));
         }
         let webhooks = webhook_policy(&mut v, &mut problems);
+        let content_watch_every = scale::content_poll(&mut v, &mut problems);
         if !problems.is_empty() {
             return Err(ConfigError(problems));
         }
@@ -320,7 +322,7 @@ impl Config {
             oidc,
             mail_retry: candor_notify::RetryPolicy::default(),
             webhooks,
-            content_watch_every: std::time::Duration::from_secs(5),
+            content_watch_every,
             monitors,
             listen,
             data_dir,

@@ -113,8 +113,8 @@ pub async fn submit(
     let (ip_key, email_key) = (format!("request-ip:{ip}"), format!("request-email:{email}"));
     let limit = state.mail_backoff();
     limit
-        .check(&ip_key)
-        .and_then(|_| limit.check(&email_key))
+        .check_pair(&ip_key, &email_key)
+        .await
         .map_err(|secs| WebError::TooManyRequests { retry_after_secs: secs })?;
     let all = get("all") == "on";
     let available = nda_documents(&state).await?;
@@ -152,8 +152,8 @@ pub async fn submit(
     if !errors.is_empty() {
         return render(&state, StatusCode::UNPROCESSABLE_ENTITY, &fields, &chosen, errors).await;
     }
-    limit.failure(&ip_key);
-    limit.failure(&email_key);
+    limit.failure(&ip_key).await;
+    limit.failure(&email_key).await;
     let request = candor_store::NewRequest {
         name: get("name").to_owned(),
         email: email.clone(),

@@ -315,11 +315,11 @@ pub async fn signin(
     let (ip_key, email_key) = (format!("viewer-ip:{ip}"), format!("viewer-email:{email}"));
     let limit = state.mail_backoff();
     limit
-        .check(&ip_key)
-        .and_then(|_| limit.check(&email_key))
+        .check_pair(&ip_key, &email_key)
+        .await
         .map_err(|secs| WebError::TooManyRequests { retry_after_secs: secs })?;
-    limit.failure(&ip_key);
-    limit.failure(&email_key);
+    limit.failure(&ip_key).await;
+    limit.failure(&email_key).await;
     if valid_email(&email) {
         let task_state = state.clone();
         tokio::spawn(async move {

@@ -98,6 +98,7 @@ impl ApiCaller {
         state
             .api_backoff()
             .check(&key)
+            .await
             .map_err(|retry_after_secs| WebError::TooManyRequests { retry_after_secs })?;
         let token = parts
             .headers
@@ -115,7 +116,7 @@ impl ApiCaller {
             creator_role,
         }) = found.filter(|t| t.token.org_id == state.org())
         else {
-            state.api_backoff().failure(&key);
+            state.api_backoff().failure(&key).await;
             if token.is_some() {
                 let actor = candor_app::Actor::Anonymous { ip: ip.clone() };
                 state
@@ -129,7 +130,7 @@ impl ApiCaller {
             }
             return Err(WebError::Unauthorized);
         };
-        state.api_backoff().success(&key);
+        state.api_backoff().success(&key).await;
         let writes = !matches!(parts.method, Method::GET | Method::HEAD);
         let actor = candor_app::Actor::Token {
             id: found.id,

@@ -1,67 +1,116 @@
-//! Failure-based rate limiting with exponential backoff, in memory.
+//! Failure-based rate limiting with exponential backoff, kept in the database so that every
+//! instance behind a load balancer sees the same counts: a client cannot escape its wait by
+//! landing on another instance.
 //!
 //! After `free` failures for a key (an IP, an account), each further failure doubles the wait
 //! before the next attempt, up to `max`. A success clears the key. The wait always ends, so an
 //! attacker hammering the owner's address slows the owner down but never locks them out for good.
+//!
+//! The database being unreachable does not lock anyone out: a check that cannot read answers
+//! "go ahead" (the request then fails on the database anyway) and the error is logged.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use crate::AppState;
+use candor_store::Store;
+use std::time::Duration;
 
 pub struct Backoff {
+    store: Store,
+    /// Prefixes every key, so two limits never share a count.
+    name: &'static str,
     free: u32,
     max: Duration,
-    entries: Mutex<HashMap<String, Entry>>,
 }
 
-struct Entry {
-    failures: u32,
-    blocked_until: Instant,
-    last: Instant,
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
 }
 
 impl Backoff {
-    pub fn new(free: u32, max: Duration) -> Backoff {
-        Backoff {
-            free,
-            max,
-            entries: Mutex::new(HashMap::new()),
-        }
+    pub fn new(store: Store, name: &'static str, free: u32, max: Duration) -> Backoff {
+        Backoff { store, name, free, max }
+    }
+
+    fn key(&self, key: &str) -> String {
+        format!("{}:{key}", self.name)
     }
 
     /// `Err(seconds)` while the key must wait.
-    pub fn check(&self, key: &str) -> Result<(), u64> {
-        let map = self.entries.lock().expect("backoff lock");
-        match map.get(key) {
-            Some(e) if e.blocked_until > Instant::now() => Err((e.blocked_until - Instant::now()).as_secs().max(1)),
-            _ => Ok(()),
+    pub async fn check(&self, key: &str) -> Result<(), u64> {
+        match self.store.rate_limit_blocked_until(&self.key(key)).await {
+            Ok(Some(until)) => {
+                let left = until - now_ms();
+                if left > 0 {
+                    Err((left as u64).div_ceil(1000).max(1))
+                } else {
+                    Ok(())
+                }
+            }
+            Ok(None) => Ok(()),
+            Err(e) => {
+                tracing::error!(error = %e, limit = self.name, "could not read a rate limit; letting the request through");
+                Ok(())
+            }
         }
     }
 
-    pub fn failure(&self, key: &str) {
-        let now = Instant::now();
-        let mut map = self.entries.lock().expect("backoff lock");
-        if map.len() > 50_000 {
-            // Forget keys quiet for longer than the longest wait, so memory stays bounded.
-            let max = self.max;
-            map.retain(|_, e| now.duration_since(e.last) < max);
-        }
-        let e = map.entry(key.to_owned()).or_insert(Entry {
-            failures: 0,
-            blocked_until: now,
-            last: now,
-        });
-        e.failures += 1;
-        e.last = now;
-        if e.failures >= self.free {
-            let exp = (e.failures - self.free).min(16);
-            let wait = Duration::from_secs(1u64 << exp).min(self.max);
-            e.blocked_until = now + wait;
+    /// `Err(seconds)` while either key must wait (an address and an account, say).
+    pub async fn check_pair(&self, first: &str, second: &str) -> Result<(), u64> {
+        self.check(first).await?;
+        self.check(second).await
+    }
+
+    pub async fn failure(&self, key: &str) {
+        let key = self.key(key);
+        let now = now_ms();
+        let failures = match self.store.rate_limit_failure(&key, now).await {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::error!(error = %e, limit = self.name, "could not count a failure for a rate limit");
+                return;
+            }
+        };
+        if let Some(wait) = self.wait_after(failures) {
+            if let Err(e) = self.store.rate_limit_block(&key, now + wait.as_millis() as i64).await {
+                tracing::error!(error = %e, limit = self.name, "could not record a rate limit's wait");
+            }
         }
     }
 
-    pub fn success(&self, key: &str) {
-        self.entries.lock().expect("backoff lock").remove(key);
+    /// The wait after `failures` failures: none while they are free, then 1 s, 2 s, 4 s, ... up
+    /// to `max`.
+    fn wait_after(&self, failures: i64) -> Option<Duration> {
+        let over = failures - i64::from(self.free);
+        if over < 0 {
+            return None;
+        }
+        let exp = over.min(16) as u32;
+        Some(Duration::from_secs(1u64 << exp).min(self.max))
+    }
+
+    pub async fn success(&self, key: &str) {
+        if let Err(e) = self.store.rate_limit_clear(&self.key(key)).await {
+            tracing::error!(error = %e, limit = self.name, "could not clear a rate limit");
+        }
+    }
+}
+
+/// How long a key's failures are remembered after its last one once its wait is over: longer
+/// than the longest wait of any limit (an hour), so pruning never shortens a backoff.
+const REMEMBER: Duration = Duration::from_secs(2 * 3600);
+
+/// Forgets old failures every few minutes, so the table holds only keys that were recently
+/// refused. Runs on the leader only.
+pub async fn prune_regularly(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(300));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let before = now_ms() - REMEMBER.as_millis() as i64;
+        match state.store().rate_limit_prune(before).await {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!(keys = n, "forgot old rate-limit failures"),
+            Err(e) => tracing::warn!(error = %e, "could not prune old rate-limit failures"),
+        }
     }
 }
 
@@ -69,26 +118,39 @@ impl Backoff {
 mod tests {
     use super::*;
 
-    #[test]
-    fn backs_off_after_free_attempts_and_clears_on_success() {
-        let b = Backoff::new(3, Duration::from_secs(900));
-        for _ in 0..2 {
-            b.failure("k");
-            assert!(b.check("k").is_ok());
-        }
-        b.failure("k");
-        assert!(b.check("k").is_err());
-        assert!(b.check("other").is_ok());
-        b.success("k");
-        assert!(b.check("k").is_ok());
+    async fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        (dir, Store::open(&url).await.unwrap())
     }
 
-    #[test]
-    fn wait_is_capped() {
-        let b = Backoff::new(1, Duration::from_secs(5));
-        for _ in 0..40 {
-            b.failure("k");
+    #[tokio::test]
+    async fn backs_off_after_free_attempts_and_clears_on_success() {
+        let (_dir, store) = store().await;
+        let b = Backoff::new(store.clone(), "t", 3, Duration::from_secs(900));
+        for _ in 0..2 {
+            b.failure("k").await;
+            assert!(b.check("k").await.is_ok());
         }
-        assert!(b.check("k").unwrap_err() <= 5);
+        b.failure("k").await;
+        assert!(b.check("k").await.is_err());
+        assert!(b.check("other").await.is_ok());
+        // Another limit with the same key counts on its own.
+        assert!(Backoff::new(store, "u", 3, Duration::from_secs(900))
+            .check("k")
+            .await
+            .is_ok());
+        b.success("k").await;
+        assert!(b.check("k").await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn wait_is_capped() {
+        let (_dir, store) = store().await;
+        let b = Backoff::new(store, "t", 1, Duration::from_secs(5));
+        for _ in 0..40 {
+            b.failure("k").await;
+        }
+        assert!(b.check("k").await.unwrap_err() <= 5);
     }
 }

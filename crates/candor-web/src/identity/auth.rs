@@ -104,7 +104,11 @@ pub async fn login(
     // Two limits: per address (up to 15 min) slows one attacker; per account (capped at a minute)
     // slows a distributed attack on one account without letting anyone lock its owner out.
     let (by_ip, by_account) = (state.login_backoff(), state.account_backoff());
-    if let Err(secs) = by_ip.check(&ip_key).and_then(|_| by_account.check(&user_key)) {
+    let checked = match by_ip.check(&ip_key).await {
+        Ok(()) => by_account.check(&user_key).await,
+        refused => refused,
+    };
+    if let Err(secs) = checked {
         // Only logged: refused attempts check nothing, and recording each would let anyone fill
         // the audit log for free.
         tracing::warn!(client.ip = %ip, "login refused while backing off");
@@ -123,8 +127,8 @@ pub async fn login(
     let password = field("password").to_owned();
     let ok = tokio::task::spawn_blocking(move || verify_password(&password, hash.as_deref())).await?;
     let Some(user) = user.filter(|_| ok) else {
-        by_ip.failure(&ip_key);
-        by_account.failure(&user_key);
+        by_ip.failure(&ip_key).await;
+        by_account.failure(&user_key).await;
         tracing::info!(client.ip = %ip, "login failed");
         let done = state
             .app()
@@ -138,8 +142,8 @@ pub async fn login(
         state.apply(done.effects).await;
         return login_page(&state, StatusCode::UNAUTHORIZED, next, &email, Some(BAD_LOGIN));
     };
-    by_ip.success(&ip_key);
-    by_account.success(&user_key);
+    by_ip.success(&ip_key).await;
+    by_account.success(&user_key).await;
     let ua = user_agent(&headers);
     // With a second factor, the session is only half signed in until the code is given.
     let (action, next) = if user.mfa_enabled {

@@ -68,15 +68,12 @@ pub async fn request(
     let ip = peer.ip().to_string();
     let (ip_key, email_key) = (format!("reset-ip:{ip}"), format!("reset-email:{email}"));
     let limit = state.mail_backoff();
-    limit
-        .check(&ip_key)
-        .and_then(|_| limit.check(&email_key))
-        .map_err(|secs| {
-            tracing::warn!(client.ip = %ip, "password reset refused while backing off");
-            WebError::TooManyRequests { retry_after_secs: secs }
-        })?;
-    limit.failure(&ip_key);
-    limit.failure(&email_key);
+    limit.check_pair(&ip_key, &email_key).await.map_err(|secs| {
+        tracing::warn!(client.ip = %ip, "password reset refused while backing off");
+        WebError::TooManyRequests { retry_after_secs: secs }
+    })?;
+    limit.failure(&ip_key).await;
+    limit.failure(&email_key).await;
     let task_state = state.clone();
     tokio::spawn(async move {
         if let Err(e) = send_reset_link(&task_state, &email, &ip).await {

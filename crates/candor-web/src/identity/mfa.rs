@@ -150,7 +150,7 @@ pub async fn verify(
         return Ok(Redirect::to("/admin").into_response());
     }
     let key = format!("mfa:{}", user.id);
-    if let Err(secs) = state.login_backoff().check(&key) {
+    if let Err(secs) = state.login_backoff().check(&key).await {
         return Err(WebError::TooManyRequests { retry_after_secs: secs });
     }
     let next = form
@@ -175,7 +175,7 @@ pub async fn verify(
         .await?;
     state.apply(done.effects).await;
     if done.value.is_none() {
-        state.login_backoff().failure(&key);
+        state.login_backoff().failure(&key).await;
         let html = VerifyPage {
             csrf: admin.csrf(),
             next: &next,
@@ -188,7 +188,7 @@ pub async fn verify(
         .render()?;
         return Ok((StatusCode::UNAUTHORIZED, Html(html)).into_response());
     };
-    state.login_backoff().success(&key);
+    state.login_backoff().success(&key).await;
     let set = cookie(&state, session_cookie_name(&state), fresh.expose(), "/", None);
     Ok((
         StatusCode::SEE_OTHER,

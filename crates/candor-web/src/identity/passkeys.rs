@@ -283,7 +283,7 @@ pub async fn mfa_finish(
     let webauthn = webauthn(&state)?;
     let user = &admin.0.user;
     let key = format!("mfa:{}", user.id);
-    if let Err(secs) = state.login_backoff().check(&key) {
+    if let Err(secs) = state.login_backoff().check(&key).await {
         return Err(WebError::TooManyRequests { retry_after_secs: secs });
     }
     let Some(auth) = take::<PasskeyAuthentication>(&state, &body.ceremony, Some(user.id), "mfa").await? else {
@@ -300,7 +300,7 @@ pub async fn mfa_finish(
         _ => None,
     };
     let Some((stored, result)) = verified else {
-        state.login_backoff().failure(&key);
+        state.login_backoff().failure(&key).await;
         let done = state
             .app()
             .record(
@@ -316,7 +316,7 @@ pub async fn mfa_finish(
             "That passkey did not verify. Try again, or use a code.",
         ));
     };
-    state.login_backoff().success(&key);
+    state.login_backoff().success(&key).await;
     record_use(&state, &stored, &result).await?;
     let next = Some(body.next.as_str())
         .filter(|n| safe_next(n))
@@ -367,8 +367,9 @@ pub async fn login_start(
     state
         .start_backoff()
         .check(&key)
+        .await
         .map_err(|secs| WebError::TooManyRequests { retry_after_secs: secs })?;
-    state.start_backoff().failure(&key);
+    state.start_backoff().failure(&key).await;
     let (mut options, auth) = webauthn
         .start_discoverable_authentication()
         .map_err(anyhow::Error::from)?;
@@ -390,7 +391,7 @@ pub async fn login_finish(
     let webauthn = webauthn(&state)?;
     let ip = peer.ip().to_string();
     let ip_key = format!("ip:{ip}");
-    if let Err(secs) = state.login_backoff().check(&ip_key) {
+    if let Err(secs) = state.login_backoff().check(&ip_key).await {
         return Err(WebError::TooManyRequests { retry_after_secs: secs });
     }
     let Some(auth) = take::<DiscoverableAuthentication>(&state, &body.ceremony, None, "login").await? else {
@@ -399,7 +400,7 @@ pub async fn login_finish(
     let user = match passwordless_user(&state, webauthn, &body.credential, auth).await? {
         Some(u) => u,
         None => {
-            state.login_backoff().failure(&ip_key);
+            state.login_backoff().failure(&ip_key).await;
             let done = state
                 .app()
                 .record(
@@ -416,8 +417,8 @@ pub async fn login_finish(
             ));
         }
     };
-    state.login_backoff().success(&ip_key);
-    state.start_backoff().success(&format!("passkey-ip:{ip}"));
+    state.login_backoff().success(&ip_key).await;
+    state.start_backoff().success(&format!("passkey-ip:{ip}")).await;
     let ua = user_agent(&headers);
     // A passkey with user verification is two factors in one: the session is complete.
     let sign_in = SignIn {

@@ -42,7 +42,7 @@ pub async fn change(State(state): State<AppState>, admin: Admin, Form(form): For
     admin.check_csrf(&form)?;
     // A stolen session must not become an unlimited oracle for the account's password.
     let key = format!("pwchange:{}", admin.0.user.id);
-    if let Err(secs) = state.login_backoff().check(&key) {
+    if let Err(secs) = state.login_backoff().check(&key).await {
         return Err(crate::http::error::WebError::TooManyRequests { retry_after_secs: secs });
     }
     let field = |k: &str| form.get(k).cloned().unwrap_or_default();

@@ -36,8 +36,9 @@ pub async fn start(
     state
         .start_backoff()
         .check(&key)
+        .await
         .map_err(|secs| WebError::TooManyRequests { retry_after_secs: secs })?;
-    state.start_backoff().failure(&key);
+    state.start_backoff().failure(&key).await;
     let next = q
         .get("next")
         .filter(|n| safe_next(n))
@@ -127,7 +128,7 @@ pub async fn callback(
         Ok(user) => user,
         Err(why) => return Err(fail(why).await),
     };
-    state.start_backoff().success(&format!("sso-ip:{ip}"));
+    state.start_backoff().success(&format!("sso-ip:{ip}")).await;
     let ua = user_agent(&headers);
     let sign_in = SignIn {
         user: &user,

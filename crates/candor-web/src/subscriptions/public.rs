@@ -74,8 +74,8 @@ pub async fn submit(
     let (ip_key, email_key) = (format!("subscribe-ip:{ip}"), format!("subscribe-email:{email}"));
     let limit = state.mail_backoff();
     limit
-        .check(&ip_key)
-        .and_then(|_| limit.check(&email_key))
+        .check_pair(&ip_key, &email_key)
+        .await
         .map_err(|secs| WebError::TooManyRequests { retry_after_secs: secs })?;
     let choice = choice_of(&pairs);
     let done = match state.app().subscribe(&ip, &email, &choice).await {
@@ -85,8 +85,8 @@ pub async fn submit(
             return render(&state, StatusCode::UNPROCESSABLE_ENTITY, &email, &choice, errors).await;
         }
     };
-    limit.failure(&ip_key);
-    limit.failure(&email_key);
+    limit.failure(&ip_key).await;
+    limit.failure(&email_key).await;
     state.apply(done.effects).await;
     message(
         &state,

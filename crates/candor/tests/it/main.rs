@@ -21,6 +21,7 @@ mod monitors;
 mod outbox;
 mod passkeys;
 mod public;
+mod scale_out;
 mod services;
 mod sessions;
 mod site_cache;
