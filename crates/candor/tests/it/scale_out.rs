@@ -598,3 +598,32 @@ crate::both_dbs_fn!(
     sigkill_during_concurrent_writes_loses_nothing_acknowledged,
     crash_during_writes
 );
+
+/// On SQLite the leader holds a lock file in the data directory: a second process on the same
+/// files stands by, and takes the lead once the first is killed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_sqlite_a_lock_file_elects_the_leader() {
+    let mut cluster = Cluster::new(Db::Sqlite, &[]).await.expect("sqlite always runs");
+    let mut a = cluster.start().await;
+    assert!(
+        within(Duration::from_secs(20), async || a.leads()).await.is_some(),
+        "{}",
+        a.logs()
+    );
+    let b = cluster.start().await;
+    assert!(
+        within(Duration::from_secs(20), async || b.logs().contains("stands by"))
+            .await
+            .is_some(),
+        "{}",
+        b.logs()
+    );
+    assert!(!b.leads());
+    assert!(cluster.data_dir().join(candor_web::leader::LOCK_FILE).exists());
+    a.kill();
+    assert!(
+        within(Duration::from_secs(30), async || b.leads()).await.is_some(),
+        "the second instance took the lead: {}",
+        b.logs()
+    );
+}
