@@ -1,24 +1,25 @@
 //! Change notices between instances sharing a PostgreSQL database (LISTEN/NOTIFY): an instance
-//! that changed the public site says so, and every other instance brings its copy up to date at
-//! once instead of at its next poll. On SQLite there is one machine and polling does the job.
+//! that changed the public site (or queued mail) says so, and every other instance brings its copy
+//! up to date (or wakes its delivery worker) at once instead of at its next poll. On SQLite there
+//! is one machine and polling does the job.
 
 use crate::{Backend, Store, StoreResult};
 
 /// The channel the notices go out on.
-const SITE_CHANNEL: &str = "candor_site";
+const CHANNEL: &str = "candor_changes";
 
 /// PostgreSQL refuses payloads of 8000 bytes or more.
 pub const MAX_NOTICE: usize = 7999;
 
 impl Store {
-    /// Tells every instance listening on this database that the public site changed, `what` saying
-    /// how (at most [`MAX_NOTICE`] bytes). Does nothing on SQLite.
-    pub async fn notify_site_changed(&self, what: &str) -> StoreResult<()> {
+    /// Tells every instance listening on this database what changed, `what` saying it (at most
+    /// [`MAX_NOTICE`] bytes). Does nothing on SQLite.
+    pub async fn notify_instances(&self, what: &str) -> StoreResult<()> {
         if self.backend != Backend::Postgres {
             return Ok(());
         }
         sqlx::query("SELECT pg_notify($1, $2)")
-            .bind(SITE_CHANNEL)
+            .bind(CHANNEL)
             .bind(what)
             .execute(&self.pool)
             .await?;
@@ -35,7 +36,7 @@ impl ChangeFeed {
     /// Starts listening on the PostgreSQL database at `url`.
     pub async fn connect(url: &str) -> StoreResult<ChangeFeed> {
         let mut listener = sqlx::postgres::PgListener::connect(url).await?;
-        listener.listen(SITE_CHANNEL).await?;
+        listener.listen(CHANNEL).await?;
         Ok(ChangeFeed { listener })
     }
 

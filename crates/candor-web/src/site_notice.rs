@@ -1,28 +1,54 @@
-//! Site-change notices between instances on PostgreSQL.
+//! Change notices between instances on PostgreSQL.
 //!
 //! After a use case changes the public site, the instance that ran it tells the others which
 //! parts changed (over LISTEN/NOTIFY, see [`candor_store::ChangeFeed`]); each brings its own
-//! rendered copy up to date with the same incremental update it would run for a local change. A
-//! notice is one line per change after a first line naming the sender, so an instance skips its
-//! own. A lost notice is not fatal: the content poll (`content_poll_seconds`) catches up.
+//! rendered copy up to date with the same incremental update it would run for a local change.
+//! Queued mail and webhook deliveries are announced too, so the leader, which runs the delivery
+//! workers, sends them now rather than at its next poll. A notice is one line per change after a
+//! first line naming the sender, so an instance skips its own. A lost notice is not fatal: the
+//! content poll (`content_poll_seconds`) and the workers' polls catch up.
 
 use candor_core::{Kind, SiteChange};
+
+/// What one instance tells the others.
+#[derive(Debug, Default, PartialEq)]
+pub struct Change {
+    /// Parts of the public site to render again.
+    pub site: Vec<SiteChange>,
+    /// Mail was queued.
+    pub mail: bool,
+    /// Webhook deliveries were queued.
+    pub webhooks: bool,
+}
+
+impl Change {
+    pub fn is_empty(&self) -> bool {
+        self.site.is_empty() && !self.mail && !self.webhooks
+    }
+}
 
 /// What arrived.
 #[derive(Debug, PartialEq)]
 pub enum Notice {
-    /// Another instance changed these.
-    Changes(Vec<SiteChange>),
+    /// Another instance changed this.
+    Changes(Change),
     /// Sent by this instance: already applied.
     Own,
     /// The feed was interrupted, or the notice is unreadable: look at the database itself.
     Unknown,
 }
 
-/// The notice for `changes`, sent by `instance`. Too long a notice asks for everything.
-pub fn encode(instance: u64, changes: &[SiteChange]) -> String {
-    let mut out = format!("{instance:x}");
-    for change in changes {
+/// The notice for `change`, sent by `instance`. Too long a notice asks for everything.
+pub fn encode(instance: u64, change: &Change) -> String {
+    let mut head = format!("{instance:x}");
+    if change.mail {
+        head.push_str("\nmail");
+    }
+    if change.webhooks {
+        head.push_str("\nwebhooks");
+    }
+    let mut out = head.clone();
+    for change in &change.site {
         out.push('\n');
         match change {
             SiteChange::Item { kind, slug } => {
@@ -41,7 +67,7 @@ pub fn encode(instance: u64, changes: &[SiteChange]) -> String {
         }
     }
     if out.len() > candor_store::MAX_NOTICE {
-        return format!("{instance:x}\neverything");
+        return format!("{head}\neverything");
     }
     out
 }
@@ -55,9 +81,17 @@ pub fn decode(instance: u64, payload: &str) -> Notice {
     if sender == instance {
         return Notice::Own;
     }
-    let mut changes = vec![];
+    let mut change = Change::default();
     for line in lines {
-        let change = match line.split_once(' ') {
+        if line == "mail" {
+            change.mail = true;
+            continue;
+        }
+        if line == "webhooks" {
+            change.webhooks = true;
+            continue;
+        }
+        let site = match line.split_once(' ') {
             Some(("item", rest)) => rest
                 .split_once(' ')
                 .and_then(|(kind, slug)| Some(SiteChange::item(Kind::parse(kind)?, slug))),
@@ -67,12 +101,12 @@ pub fn decode(instance: u64, payload: &str) -> Notice {
             None if line == "everything" => Some(SiteChange::Everything),
             _ => None,
         };
-        match change {
-            Some(c) => changes.push(c),
+        match site {
+            Some(c) => change.site.push(c),
             None => return Notice::Unknown,
         }
     }
-    Notice::Changes(changes)
+    Notice::Changes(change)
 }
 
 /// A number that tells this instance's notices from the others'.
@@ -126,15 +160,24 @@ mod tests {
 
     #[test]
     fn notices_round_trip_and_an_instance_skips_its_own() {
-        let changes = vec![
-            SiteChange::item(Kind::Faq, "what is it"),
-            SiteChange::Order { kind: Kind::Policy },
-            SiteChange::Documents,
-            SiteChange::Status,
-            SiteChange::Everything,
-        ];
-        let notice = encode(7, &changes);
-        assert_eq!(decode(8, &notice), Notice::Changes(changes));
+        let change = Change {
+            site: vec![
+                SiteChange::item(Kind::Faq, "what is it"),
+                SiteChange::Order { kind: Kind::Policy },
+                SiteChange::Documents,
+                SiteChange::Status,
+                SiteChange::Everything,
+            ],
+            mail: true,
+            webhooks: false,
+        };
+        let notice = encode(7, &change);
+        assert_eq!(decode(8, &notice), Notice::Changes(change));
+        let mail_only = Change {
+            mail: true,
+            ..Change::default()
+        };
+        assert_eq!(decode(8, &encode(7, &mail_only)), Notice::Changes(mail_only));
         assert_eq!(decode(7, &notice), Notice::Own);
         assert_eq!(decode(8, "zz\nstatus"), Notice::Unknown);
         assert_eq!(decode(8, "1\nitem nokind x"), Notice::Unknown);
@@ -142,12 +185,18 @@ mod tests {
 
     #[test]
     fn a_notice_too_long_asks_for_everything() {
-        let changes: Vec<_> = (0..2000)
-            .map(|i| SiteChange::item(Kind::Faq, format!("faq-{i}")))
-            .collect();
-        assert_eq!(
-            decode(2, &encode(1, &changes)),
-            Notice::Changes(vec![SiteChange::Everything])
-        );
+        let change = Change {
+            site: (0..2000)
+                .map(|i| SiteChange::item(Kind::Faq, format!("faq-{i}")))
+                .collect(),
+            mail: false,
+            webhooks: true,
+        };
+        let expected = Change {
+            site: vec![SiteChange::Everything],
+            mail: false,
+            webhooks: true,
+        };
+        assert_eq!(decode(2, &encode(1, &change)), Notice::Changes(expected));
     }
 }

@@ -168,13 +168,21 @@ impl AppState {
         if effects.webhooks_queued > 0 {
             self.inner.webhook_wake.notify_one();
         }
-        if !effects.site.is_empty() {
-            // Other instances on the same PostgreSQL start their update while this one runs its own.
-            let notice = crate::site_notice::encode(self.inner.instance, &effects.site);
-            if let Err(e) = self.inner.store.notify_site_changed(&notice).await {
-                tracing::warn!(error = %e, "could not tell other instances of a site change; their content poll will catch up");
+        // Other instances on the same PostgreSQL start their update while this one runs its own,
+        // and the leader (maybe another instance) delivers the queued mail at once.
+        let change = crate::site_notice::Change {
+            site: effects.site,
+            mail: effects.mail_queued > 0,
+            webhooks: effects.webhooks_queued > 0,
+        };
+        if !change.is_empty() {
+            let notice = crate::site_notice::encode(self.inner.instance, &change);
+            if let Err(e) = self.inner.store.notify_instances(&notice).await {
+                tracing::warn!(error = %e, "could not tell other instances of a change; their polls will catch up");
             }
-            if let Err(e) = self.apply_site_changes(&effects.site).await {
+        }
+        if !change.site.is_empty() {
+            if let Err(e) = self.apply_site_changes(&change.site).await {
                 tracing::error!(error = %e, "could not render the public site after a change; the content watcher will retry");
             }
         }
@@ -292,9 +300,17 @@ impl AppState {
             tokio::select! {
                 _ = tick.tick() => self.check_for_changes().await,
                 Some(notice) = received.recv() => match notice {
-                    crate::site_notice::Notice::Changes(changes) => {
-                        if let Err(e) = self.apply_site_changes(&changes).await {
-                            tracing::error!(error = %e, "could not update the site after another instance's change");
+                    crate::site_notice::Notice::Changes(change) => {
+                        if change.mail {
+                            self.wake_outbox();
+                        }
+                        if change.webhooks {
+                            self.inner.webhook_wake.notify_one();
+                        }
+                        if !change.site.is_empty() {
+                            if let Err(e) = self.apply_site_changes(&change.site).await {
+                                tracing::error!(error = %e, "could not update the site after another instance's change");
+                            }
                         }
                     }
                     crate::site_notice::Notice::Own => {}
