@@ -7,6 +7,7 @@
 
 mod access;
 mod audit;
+mod backups;
 pub mod checkpoint;
 mod documents;
 mod items;
@@ -16,6 +17,7 @@ mod monitors;
 mod outbox;
 mod passkeys;
 mod sessions;
+pub mod snapshot;
 mod sso;
 mod status;
 mod subscriptions;
@@ -26,6 +28,7 @@ mod webhooks;
 
 pub use access::{AccessLogEntry, AccessRequest, Grant, Nda, NewGrant, NewLink, NewRequest, Signature};
 pub use audit::{AuditFilter, NewAuditEvent};
+pub use backups::{BackupRun, DrDrill};
 pub use documents::{BlobRow, Document, DocumentFields, DocumentVersion, NewVersion};
 pub use items::{ContentFingerprint, ImportSummary, Item, Move, Revision};
 pub use mfa::{StoredTotpSecret, TotpColumn};
