@@ -1,6 +1,7 @@
 //! Candor's HTTP server: the public trust center, the back office and the API.
 
 mod audit;
+mod backup;
 pub mod bootstrap;
 pub mod config;
 mod content;
@@ -67,6 +68,7 @@ pub(crate) async fn serve_with_tls(
     let status_clock = tokio::spawn(status::jobs::run(state.clone()));
     let monitors = tokio::spawn(monitors::runner::run(state.clone()));
     let webhooks = tokio::spawn(subscriptions::worker::run(state.clone()));
+    let backups = tokio::spawn(backup::run_scheduled_backups(state.clone()));
     let served = server::Listener {
         limits: state.config().http.clone(),
         tls,
@@ -79,6 +81,7 @@ pub(crate) async fn serve_with_tls(
     status_clock.abort();
     monitors.abort();
     webhooks.abort();
+    backups.abort();
     if let Some(worker) = outbox {
         worker.abort();
     }

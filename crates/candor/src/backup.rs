@@ -10,9 +10,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Mutex;
 
-/// Where backups go when no directory is given.
+/// Where backups go when no directory is given (`backup_dir`).
 fn default_dir(config: &Config) -> PathBuf {
-    config.data_dir.join("backups")
+    config.backup.dir.clone()
 }
 
 /// A one-line progress display on standard error, only when it is a terminal (logs and pipes

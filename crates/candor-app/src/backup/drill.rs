@@ -13,11 +13,9 @@ use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-/// The newest archive in `dir` (archive names sort by the time they were taken).
-pub fn latest_archive(dir: &Path) -> Result<PathBuf> {
-    let entries = std::fs::read_dir(dir)
-        .map_err(|e| Error::BadRequest(format!("cannot list the backup directory {}: {e}", dir.display())))?;
-    entries
+/// The archives in `dir`, oldest first (their names sort by the time they were taken).
+pub fn archives_in(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)?
         .filter_map(|e| e.ok())
         .map(|e| e.path())
         .filter(|p| {
@@ -25,14 +23,32 @@ pub fn latest_archive(dir: &Path) -> Result<PathBuf> {
                 .and_then(|n| n.to_str())
                 .is_some_and(|n| n.starts_with("candor-backup-") && n.ends_with(".cbk"))
         })
-        .max()
-        .ok_or_else(|| {
-            Error::NotFound(format!(
-                "a backup in {} (take one with `candor backup --to {}`)",
-                dir.display(),
-                dir.display()
-            ))
-        })
+        .collect();
+    found.sort();
+    Ok(found)
+}
+
+/// Deletes all but the newest `keep` archives in `dir`; returns how many it deleted.
+pub fn prune_archives(dir: &Path, keep: usize) -> std::io::Result<usize> {
+    let found = archives_in(dir)?;
+    let extra = found.len().saturating_sub(keep);
+    for old in &found[..extra] {
+        std::fs::remove_file(old)?;
+    }
+    Ok(extra)
+}
+
+/// The newest archive in `dir`.
+pub fn latest_archive(dir: &Path) -> Result<PathBuf> {
+    let found = archives_in(dir)
+        .map_err(|e| Error::BadRequest(format!("cannot list the backup directory {}: {e}", dir.display())))?;
+    found.into_iter().next_back().ok_or_else(|| {
+        Error::NotFound(format!(
+            "a backup in {} (take one with `candor backup --to {}`)",
+            dir.display(),
+            dir.display()
+        ))
+    })
 }
 
 /// What a drill found in the restored copy.

@@ -15,7 +15,7 @@ pub mod archive;
 mod drill;
 mod restore;
 
-pub use drill::latest_archive;
+pub use drill::{archives_in, latest_archive, prune_archives};
 pub use restore::{load_archive, verify_archive};
 
 use crate::mail::{compose, Part};

@@ -2,6 +2,7 @@
 //! variables, checked at start-up. Every key is declared once, in [`keys::KEYS`], and documented in
 //! `docs/CONFIGURATION.md`.
 
+mod backup;
 mod http;
 pub mod keys;
 mod mail;
@@ -11,6 +12,7 @@ mod storage;
 mod tests;
 mod values;
 
+pub use backup::BackupSettings;
 pub use http::HttpLimits;
 pub use keys::KEYS;
 pub use monitors::MonitorSettings;
@@ -78,6 +80,8 @@ pub struct Config {
     pub content_watch_every: std::time::Duration,
     /// The built-in status monitors.
     pub monitors: MonitorSettings,
+    /// Scheduled backups (`backup_*` keys).
+    pub backup: BackupSettings,
 }
 
 /// An address range such as `10.0.0.0/8` or `::1/128`; a bare address is a range of one.
@@ -176,6 +180,7 @@ impl Config {
         let storage = storage::settings(&mut v, &data_dir, &mut problems);
         let http = http::limits(&mut v, &mut problems);
         let monitors = monitors::settings(&mut v, &mut problems);
+        let backup = backup::settings(&mut v, &data_dir, &mut problems);
         let oidc = crate::identity::oidc::OidcSettings::from_keys(crate::identity::oidc::OidcKeys {
             issuer: v.text("oidc_issuer"),
             client_id: v.text("oidc_client_id"),
@@ -322,6 +327,7 @@ impl Config {
             webhooks,
             content_watch_every: std::time::Duration::from_secs(5),
             monitors,
+            backup,
             listen,
             data_dir,
             database_url,

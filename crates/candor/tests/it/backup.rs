@@ -363,3 +363,106 @@ async fn drill(db: Db) {
 }
 
 crate::both_dbs_fn!(dr_drill_records_rto_and_rpo, drill);
+
+/// Polls `check` every 100 ms for up to 60 s.
+async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..600 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("never happened: {what}");
+}
+
+/// `serve` takes backups on its schedule, records each run, keeps the newest `backup_keep`
+/// archives, and shows the runs on the back office's operations page.
+async fn scheduled(db: Db) {
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().to_path_buf();
+    let Some(app) = TestApp::start_configured(db, true, |c| {
+        c.backup.interval = Some(std::time::Duration::from_secs(1));
+        c.backup.dir = dir.clone();
+        c.backup.keep = 2;
+    })
+    .await
+    else {
+        return;
+    };
+    let org = app.state.app().org();
+    eventually("three scheduled backups", || async {
+        app.store
+            .backup_runs(org, 10)
+            .await
+            .unwrap()
+            .iter()
+            .filter(|r| r.ok)
+            .count()
+            >= 3
+    })
+    .await;
+    let runs = app.store.backup_runs(org, 10).await.unwrap();
+    assert!(runs.iter().all(|r| r.started_by == "schedule" && r.ok), "{runs:?}");
+    eventually("old archives deleted", || async {
+        candor_app::backup::archives_in(&dir).unwrap().len() == 2
+    })
+    .await;
+    app.sign_in_owner().await;
+    let (status, page) = app.get_text("/admin/operations").await;
+    assert_eq!(status, 200);
+    assert!(page.contains(&runs[0].archive) && page.contains("every 1 s"), "{page}");
+}
+
+crate::both_dbs_fn!(scheduled_backups_run_and_keep_the_newest, scheduled);
+
+/// A scheduled run that fails is recorded with its reason, audited, and mailed to the owners.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_scheduled_backup_is_mailed_to_the_owners() {
+    let out = tempfile::tempdir().unwrap();
+    // A directory cannot be made under a regular file.
+    let blocker = out.path().join("not-a-directory");
+    std::fs::write(&blocker, b"").unwrap();
+    let dir = blocker.join("backups");
+    let app = TestApp::start_configured(Db::Sqlite, true, |c| {
+        c.backup.interval = Some(std::time::Duration::from_secs(3600));
+        c.backup.dir = dir.clone();
+    })
+    .await
+    .unwrap();
+    let org = app.state.app().org();
+    eventually("a failed run recorded", || async {
+        !app.store.backup_runs(org, 10).await.unwrap().is_empty()
+    })
+    .await;
+    let run = &app.store.backup_runs(org, 10).await.unwrap()[0];
+    assert!(
+        !run.ok && run.error.contains("cannot create the backup directory"),
+        "{run:?}"
+    );
+    use sqlx::Connection;
+    let mut db = sqlx::AnyConnection::connect(&app.db_url).await.unwrap();
+    let mailed: Vec<String> = sqlx::query_scalar("SELECT recipient FROM outbox WHERE purpose = 'backup-failed'")
+        .fetch_all(&mut db)
+        .await
+        .unwrap();
+    let owners: Vec<String> = app
+        .store
+        .users(org)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|u| u.role == candor_store::Role::Owner)
+        .map(|u| u.email)
+        .collect();
+    assert!(!owners.is_empty());
+    assert_eq!(mailed, owners);
+    let chain = app.store.audit_chain(org).await.unwrap();
+    assert_eq!(chain.last().unwrap().record.action, "backup.failed");
+    // One interval later, not in a tight loop.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert_eq!(app.store.backup_runs(org, 10).await.unwrap().len(), 1);
+}
