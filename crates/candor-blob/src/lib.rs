@@ -4,6 +4,7 @@
 //! with its own data key (see `candor_crypto::envelope`), and streamed both ways: a large file is
 //! never held whole in memory.
 
+pub mod bucket;
 pub mod keyfile;
 
 use bytes::Bytes;
@@ -98,24 +99,11 @@ impl BlobStore {
                     local_root: Some(dir.clone()),
                 })
             }
-            Backend::S3(s) => {
-                let mut b = object_store::aws::AmazonS3Builder::new()
-                    .with_bucket_name(&s.bucket)
-                    .with_region(&s.region)
-                    .with_access_key_id(&s.access_key_id)
-                    .with_secret_access_key(&s.secret_access_key);
-                if let Some(endpoint) = &s.endpoint {
-                    b = b
-                        .with_endpoint(endpoint)
-                        .with_allow_http(endpoint.starts_with("http://"))
-                        .with_virtual_hosted_style_request(false);
-                }
-                Ok(BlobStore {
-                    objects: Arc::new(b.build()?),
-                    prefix: s.prefix.trim_matches('/').to_owned(),
-                    local_root: None,
-                })
-            }
+            Backend::S3(s) => Ok(BlobStore {
+                objects: Arc::new(amazon(s)?),
+                prefix: s.prefix.trim_matches('/').to_owned(),
+                local_root: None,
+            }),
         }
     }
 
@@ -416,6 +404,22 @@ impl Sink {
             }
         }
     }
+}
+
+/// An S3 client for these settings.
+fn amazon(s: &S3Settings) -> Result<object_store::aws::AmazonS3, BlobError> {
+    let mut b = object_store::aws::AmazonS3Builder::new()
+        .with_bucket_name(&s.bucket)
+        .with_region(&s.region)
+        .with_access_key_id(&s.access_key_id)
+        .with_secret_access_key(&s.secret_access_key);
+    if let Some(endpoint) = &s.endpoint {
+        b = b
+            .with_endpoint(endpoint)
+            .with_allow_http(endpoint.starts_with("http://"))
+            .with_virtual_hosted_style_request(false);
+    }
+    Ok(b.build()?)
 }
 
 fn rand_id() -> [u8; 16] {

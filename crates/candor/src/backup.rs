@@ -6,13 +6,17 @@ use candor_app::backup::{self, Destination};
 use candor_web::bootstrap::DEFAULT_ORG;
 use candor_web::Config;
 use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Mutex;
 
-/// Where backups go when no directory is given (`backup_dir`).
-fn default_dir(config: &Config) -> PathBuf {
-    config.backup.dir.clone()
+/// A destination given on the command line, else `backup_dir`.
+fn destination(config: &Config, given: Option<&str>) -> anyhow::Result<Destination> {
+    match given {
+        Some(text) => candor_web::config::backup_destination(text, &config.storage.backend, &|k| std::env::var(k).ok())
+            .map_err(|why| anyhow::anyhow!("{text}: {why}")),
+        None => Ok(config.backup.destination.clone()),
+    }
 }
 
 /// A one-line progress display on standard error, only when it is a terminal (logs and pipes
@@ -60,17 +64,13 @@ impl Bar {
     }
 }
 
-pub async fn backup(config: &Config, to: Option<&Path>) -> anyhow::Result<ExitCode> {
-    let dir = to.map(Path::to_path_buf).unwrap_or_else(|| default_dir(config));
+pub async fn backup(config: &Config, to: Option<&str>) -> anyhow::Result<ExitCode> {
+    let dest = destination(config, to)?;
     let store = open_store(config).await?;
     let org = store.ensure_org(DEFAULT_ORG).await?;
     let app = open_app(config, store.clone(), org, true)?;
     let bar = Bar::new();
-    let done = app
-        .backup(&cli_actor(), &Destination::Dir(dir.clone()), &|w, d, t| {
-            bar.update(w, d, t)
-        })
-        .await?;
+    let done = app.backup(&cli_actor(), &dest, &|w, d, t| bar.update(w, d, t)).await?;
     bar.end();
     let run = apply_cli(config, done);
     store.close().await;
@@ -79,8 +79,9 @@ pub async fn backup(config: &Config, to: Option<&Path>) -> anyhow::Result<ExitCo
         return Ok(ExitCode::FAILURE);
     }
     println!(
-        "Backup written: {} ({} bytes; {} rows, {} files; encrypted under master key {}).",
-        dir.join(&run.archive).display(),
+        "Backup written: {}/{} ({} bytes; {} rows, {} files; encrypted under master key {}).",
+        dest,
+        run.archive,
         run.bytes,
         run.row_count,
         run.blob_count,
@@ -137,17 +138,17 @@ pub async fn restore(config: &Config, archive: &Path, force: bool) -> anyhow::Re
     Ok(ExitCode::SUCCESS)
 }
 
-pub async fn dr_drill(config: &Config, archive: Option<&Path>, from: Option<&Path>) -> anyhow::Result<ExitCode> {
+pub async fn dr_drill(config: &Config, archive: Option<&Path>, from: Option<&str>) -> anyhow::Result<ExitCode> {
+    let scratch = config
+        .data_dir
+        .join(format!("dr-drill-{}-{}", std::process::id(), candor_store::now()));
     let archive = match archive {
         Some(a) => a.to_path_buf(),
-        None => backup::latest_archive(&from.map(Path::to_path_buf).unwrap_or_else(|| default_dir(config)))?,
+        None => destination(config, from)?.fetch_latest(&scratch).await?,
     };
     let store = open_store(config).await?;
     let org = store.ensure_org(DEFAULT_ORG).await?;
     let app = open_app(config, store.clone(), org, false)?;
-    let scratch = config
-        .data_dir
-        .join(format!("dr-drill-{}-{}", std::process::id(), candor_store::now()));
     let bar = Bar::new();
     let done = app
         .dr_drill(&cli_actor(), &archive, &scratch, &|w, d, t| bar.update(w, d, t))

@@ -59,9 +59,9 @@ enum Command {
     /// Write an encrypted backup (a consistent snapshot of the database and every stored file)
     /// while Candor serves.
     Backup {
-        /// Directory for the archive (default: DATA_DIR/backups).
-        #[arg(long, value_name = "DIR")]
-        to: Option<PathBuf>,
+        /// Directory or s3://BUCKET/PREFIX for the archive (default: backup_dir).
+        #[arg(long, value_name = "DIR|s3://BUCKET/PREFIX")]
+        to: Option<String>,
     },
     /// Restore a backup into an empty database and file storage (this configuration's). Every
     /// digest is checked before anything is written.
@@ -76,9 +76,9 @@ enum Command {
     DrDrill {
         /// The archive to drill with (default: the newest in --from).
         archive: Option<PathBuf>,
-        /// Directory holding the backups (default: DATA_DIR/backups).
-        #[arg(long, value_name = "DIR")]
-        from: Option<PathBuf>,
+        /// Directory or s3://BUCKET/PREFIX holding the backups (default: backup_dir).
+        #[arg(long, value_name = "DIR|s3://BUCKET/PREFIX")]
+        from: Option<String>,
     },
 }
 

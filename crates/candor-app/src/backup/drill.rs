@@ -21,34 +21,11 @@ pub fn archives_in(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
         .filter(|p| {
             p.file_name()
                 .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("candor-backup-") && n.ends_with(".cbk"))
+                .is_some_and(super::is_archive_name)
         })
         .collect();
     found.sort();
     Ok(found)
-}
-
-/// Deletes all but the newest `keep` archives in `dir`; returns how many it deleted.
-pub fn prune_archives(dir: &Path, keep: usize) -> std::io::Result<usize> {
-    let found = archives_in(dir)?;
-    let extra = found.len().saturating_sub(keep);
-    for old in &found[..extra] {
-        std::fs::remove_file(old)?;
-    }
-    Ok(extra)
-}
-
-/// The newest archive in `dir`.
-pub fn latest_archive(dir: &Path) -> Result<PathBuf> {
-    let found = archives_in(dir)
-        .map_err(|e| Error::BadRequest(format!("cannot list the backup directory {}: {e}", dir.display())))?;
-    found.into_iter().next_back().ok_or_else(|| {
-        Error::NotFound(format!(
-            "a backup in {} (take one with `candor backup --to {}`)",
-            dir.display(),
-            dir.display()
-        ))
-    })
 }
 
 /// What a drill found in the restored copy.

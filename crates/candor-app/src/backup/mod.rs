@@ -15,7 +15,7 @@ pub mod archive;
 mod drill;
 mod restore;
 
-pub use drill::{archives_in, latest_archive, prune_archives};
+pub use drill::archives_in;
 pub use restore::{load_archive, verify_archive};
 
 use crate::mail::{compose, Part};
@@ -43,14 +43,79 @@ pub fn archive_name(at: i64) -> String {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Destination {
     Dir(PathBuf),
+    /// A prefix of an S3-compatible bucket (`s3://bucket/prefix`).
+    S3(candor_blob::S3Settings),
 }
 
 impl std::fmt::Display for Destination {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Destination::Dir(d) => write!(f, "{}", d.display()),
+            Destination::S3(s) if s.prefix.is_empty() => write!(f, "s3://{}", s.bucket),
+            Destination::S3(s) => write!(f, "s3://{}/{}", s.bucket, s.prefix.trim_matches('/')),
         }
     }
+}
+
+impl Destination {
+    /// The archives there, oldest first.
+    pub async fn archives(&self) -> anyhow::Result<Vec<String>> {
+        let mut names: Vec<String> = match self {
+            Destination::Dir(dir) => archives_in(dir)?
+                .into_iter()
+                .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+                .collect(),
+            Destination::S3(s) => candor_blob::bucket::Bucket::open(s)?
+                .names()
+                .await?
+                .into_iter()
+                .filter(|n| is_archive_name(n))
+                .collect(),
+        };
+        names.sort();
+        Ok(names)
+    }
+
+    /// Deletes all but the newest `keep` archives; returns how many it deleted.
+    pub async fn prune(&self, keep: usize) -> anyhow::Result<usize> {
+        let names = self.archives().await?;
+        let extra = names.len().saturating_sub(keep);
+        for old in &names[..extra] {
+            match self {
+                Destination::Dir(dir) => tokio::fs::remove_file(dir.join(old)).await?,
+                Destination::S3(s) => candor_blob::bucket::Bucket::open(s)?.delete(old).await?,
+            }
+        }
+        Ok(extra)
+    }
+
+    /// The newest archive as a local file: itself in a directory, or downloaded into `scratch`
+    /// from a bucket.
+    pub async fn fetch_latest(&self, scratch: &Path) -> Result<PathBuf> {
+        let name = self.archives().await?.pop().ok_or_else(|| {
+            crate::Error::NotFound(format!(
+                "a backup in {self} (take one with `candor backup --to {self}`)"
+            ))
+        })?;
+        match self {
+            Destination::Dir(dir) => Ok(dir.join(name)),
+            Destination::S3(s) => {
+                tokio::fs::create_dir_all(scratch).await.map_err(anyhow::Error::from)?;
+                let to = scratch.join(&name);
+                candor_blob::bucket::Bucket::open(s)
+                    .map_err(anyhow::Error::from)?
+                    .download(&name, &to)
+                    .await
+                    .map_err(anyhow::Error::from)?;
+                Ok(to)
+            }
+        }
+    }
+}
+
+/// Whether a file or object name is one of our archives.
+pub fn is_archive_name(name: &str) -> bool {
+    name.starts_with("candor-backup-") && name.ends_with(".cbk")
 }
 
 impl App {
@@ -61,6 +126,7 @@ impl App {
         let name = archive_name(started_at);
         let outcome = match dest {
             Destination::Dir(dir) => self.backup_to_dir(dir, &name, progress).await,
+            Destination::S3(s) => self.backup_to_s3(s, &name, progress).await,
         };
         let started_by = if *actor == Actor::System { "schedule" } else { "cli" };
         let mut run = BackupRun {
@@ -118,6 +184,23 @@ impl App {
         };
         out.into_inner().sync_all().await?;
         tokio::fs::rename(&partial, &path).await?;
+        Ok((manifest, bytes))
+    }
+
+    async fn backup_to_s3(
+        &self,
+        settings: &candor_blob::S3Settings,
+        name: &str,
+        progress: Progress<'_>,
+    ) -> anyhow::Result<(Manifest, u64)> {
+        use tokio::io::AsyncWriteExt;
+        let bucket = candor_blob::bucket::Bucket::open(settings)?;
+        let (manifest, bytes, mut out) = self.write_archive(bucket.writer(name), progress).await?;
+        // The upload completes (and the object appears) only here.
+        if let Err(e) = out.shutdown().await {
+            let _ = out.abort().await;
+            return Err(e.into());
+        }
         Ok((manifest, bytes))
     }
 

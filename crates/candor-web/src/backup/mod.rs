@@ -3,7 +3,7 @@
 pub mod page;
 
 use crate::AppState;
-use candor_app::backup::{prune_archives, quiet, Destination};
+use candor_app::backup::quiet;
 use candor_app::Actor;
 use std::time::Duration;
 
@@ -18,7 +18,7 @@ pub async fn run_scheduled_backups(state: AppState) {
     let Some(interval) = state.config().backup.interval else {
         return;
     };
-    let dir = state.config().backup.dir.clone();
+    let destination = state.config().backup.destination.clone();
     let keep = state.config().backup.keep;
     loop {
         let last = match state.store().backup_runs(state.app().org(), 1).await {
@@ -35,20 +35,15 @@ pub async fn run_scheduled_backups(state: AppState) {
             tokio::time::sleep(Duration::from_secs(wait as u64).min(LOOK_EVERY)).await;
             continue;
         }
-        match state
-            .app()
-            .backup(&Actor::System, &Destination::Dir(dir.clone()), &quiet)
-            .await
-        {
+        match state.app().backup(&Actor::System, &destination, &quiet).await {
             Ok(done) => {
                 let run = &done.value;
                 if run.ok {
                     tracing::info!(archive = %run.archive, bytes = run.bytes, "scheduled backup written");
-                    let pruning = dir.clone();
-                    match tokio::task::spawn_blocking(move || prune_archives(&pruning, keep)).await {
-                        Ok(Ok(n)) if n > 0 => tracing::info!(deleted = n, "old backup archives deleted"),
-                        Ok(Err(e)) => tracing::error!(error = %e, "backup schedule: cannot delete old archives"),
-                        _ => {}
+                    match destination.prune(keep).await {
+                        Ok(n) if n > 0 => tracing::info!(deleted = n, "old backup archives deleted"),
+                        Ok(_) => {}
+                        Err(e) => tracing::error!(error = %e, "backup schedule: cannot delete old archives"),
                     }
                 }
                 state.apply(done.effects).await;

@@ -93,7 +93,7 @@ pub async fn show(State(state): State<AppState>, admin: Admin, Query(q): Query<N
             Some(every) => format!(
                 "every {} to {}, keeping the newest {}",
                 human_age(every.as_secs() as i64),
-                settings.dir.display(),
+                settings.destination,
                 settings.keep
             ),
             None => "off (backup_interval_minutes = 0): take backups with `candor backup` from cron or a timer".into(),

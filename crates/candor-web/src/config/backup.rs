@@ -2,7 +2,9 @@
 //! and how many archives are kept (`backup_keep`).
 
 use super::values::Values;
-use std::path::{Path, PathBuf};
+use candor_app::backup::Destination;
+use candor_blob::{Backend, S3Settings};
+use std::path::Path;
 use std::time::Duration;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -11,13 +13,19 @@ pub struct BackupSettings {
     /// or a systemd timer works either way).
     pub interval: Option<Duration>,
     /// Where scheduled backups are written (and where `candor backup` and `candor dr-drill`
-    /// look by default).
-    pub dir: PathBuf,
+    /// look by default): a directory or `s3://bucket/prefix`.
+    pub destination: Destination,
     /// Scheduled archives kept in `dir`; older ones are deleted after each good run.
     pub keep: usize,
 }
 
-pub(super) fn settings(v: &mut Values, data_dir: &Path, problems: &mut Vec<String>) -> BackupSettings {
+pub(super) fn settings(
+    v: &mut Values,
+    data_dir: &Path,
+    storage: &Backend,
+    env: &dyn Fn(&str) -> Option<String>,
+    problems: &mut Vec<String>,
+) -> BackupSettings {
     let minutes = v.number("backup_interval_minutes").unwrap_or_default();
     if !(0..=525_600).contains(&minutes) {
         problems.push(format!(
@@ -30,10 +38,53 @@ pub(super) fn settings(v: &mut Values, data_dir: &Path, problems: &mut Vec<Strin
     }
     BackupSettings {
         interval: (minutes > 0).then(|| Duration::from_secs(minutes.clamp(1, 525_600) as u64 * 60)),
-        dir: v
-            .text("backup_dir")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| data_dir.join("backups")),
+        destination: match v.text("backup_dir") {
+            Some(text) => destination(&text, storage, env).unwrap_or_else(|why| {
+                problems.push(format!("backup_dir = {text:?}: {why}"));
+                Destination::Dir(data_dir.join("backups"))
+            }),
+            None => Destination::Dir(data_dir.join("backups")),
+        },
         keep: keep.clamp(1, 10_000) as usize,
     }
+}
+
+/// A backup destination as written in `backup_dir` or after `--to`: a directory, or
+/// `s3://bucket/prefix`. A bucket is reached with the `s3_*` settings when files are stored in
+/// S3 too, else with the standard `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_REGION`
+/// and `AWS_ENDPOINT_URL` variables.
+pub fn destination(text: &str, storage: &Backend, env: &dyn Fn(&str) -> Option<String>) -> Result<Destination, String> {
+    let Some(rest) = text.strip_prefix("s3://") else {
+        if text.contains("://") {
+            return Err("write a directory, or s3://BUCKET/PREFIX".into());
+        }
+        return Ok(Destination::Dir(text.into()));
+    };
+    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+    if bucket.is_empty() {
+        return Err("the bucket is missing: write s3://BUCKET/PREFIX".into());
+    }
+    let settings = match storage {
+        Backend::S3(s) => S3Settings {
+            bucket: bucket.into(),
+            prefix: prefix.trim_matches('/').into(),
+            ..s.clone()
+        },
+        Backend::Local(_) => {
+            let need = |k: &str| {
+                env(k).filter(|v| !v.is_empty()).ok_or_else(|| {
+                    format!("{k} is not set: an S3 destination needs credentials (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or store files in S3 with the s3_* keys)")
+                })
+            };
+            S3Settings {
+                bucket: bucket.into(),
+                prefix: prefix.trim_matches('/').into(),
+                region: env("AWS_REGION").unwrap_or_else(|| "us-east-1".into()),
+                endpoint: env("AWS_ENDPOINT_URL"),
+                access_key_id: need("AWS_ACCESS_KEY_ID")?,
+                secret_access_key: need("AWS_SECRET_ACCESS_KEY")?,
+            }
+        }
+    };
+    Ok(Destination::S3(settings))
 }

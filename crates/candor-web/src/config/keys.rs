@@ -631,9 +631,9 @@ pub const KEYS: &[KeySpec] = &[
         kind: Kind::Text,
         fallback: Fallback::Derived("`<data_dir>/backups`"),
         secret: Secret::No,
-        doc: "Directory for backup archives",
+        doc: "Where backup archives go: a directory or `s3://bucket/prefix`",
         example: "/var/backups/candor",
-        value: |c| display(c.backup.dir.display()),
+        value: |c| display(&c.backup.destination),
     },
     KeySpec {
         name: "backup_keep",

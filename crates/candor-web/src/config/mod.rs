@@ -12,7 +12,7 @@ mod storage;
 mod tests;
 mod values;
 
-pub use backup::BackupSettings;
+pub use backup::{destination as backup_destination, BackupSettings};
 pub use http::HttpLimits;
 pub use keys::KEYS;
 pub use monitors::MonitorSettings;
@@ -180,7 +180,13 @@ impl Config {
         let storage = storage::settings(&mut v, &data_dir, &mut problems);
         let http = http::limits(&mut v, &mut problems);
         let monitors = monitors::settings(&mut v, &mut problems);
-        let backup = backup::settings(&mut v, &data_dir, &mut problems);
+        let backup = backup::settings(
+            &mut v,
+            &data_dir,
+            &storage.backend,
+            &|k| env.get(k).cloned(),
+            &mut problems,
+        );
         let oidc = crate::identity::oidc::OidcSettings::from_keys(crate::identity::oidc::OidcKeys {
             issuer: v.text("oidc_issuer"),
             client_id: v.text("oidc_client_id"),
