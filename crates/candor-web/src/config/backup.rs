@@ -88,3 +88,56 @@ pub fn destination(text: &str, storage: &Backend, env: &dyn Fn(&str) -> Option<S
     };
     Ok(Destination::S3(settings))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::destination;
+    use candor_app::backup::Destination;
+    use candor_blob::{Backend, S3Settings};
+
+    fn none(_: &str) -> Option<String> {
+        None
+    }
+
+    #[test]
+    fn destinations_are_directories_or_buckets() {
+        let local = Backend::Local("/d/blobs".into());
+        assert_eq!(
+            destination("/mnt/backups", &local, &none),
+            Ok(Destination::Dir("/mnt/backups".into()))
+        );
+        assert!(destination("ftp://host/x", &local, &none)
+            .unwrap_err()
+            .contains("s3://BUCKET/PREFIX"));
+        assert!(destination("s3://", &local, &none)
+            .unwrap_err()
+            .contains("bucket is missing"));
+        assert!(destination("s3://b/p", &local, &none)
+            .unwrap_err()
+            .contains("AWS_ACCESS_KEY_ID is not set"));
+        let env = |k: &str| (k.starts_with("AWS_ACCESS") || k.starts_with("AWS_SECRET")).then(|| "k".to_owned());
+        let Ok(Destination::S3(s)) = destination("s3://b/nightly/", &local, &env) else {
+            panic!("an S3 destination")
+        };
+        assert_eq!(
+            (s.bucket.as_str(), s.prefix.as_str(), s.region.as_str()),
+            ("b", "nightly", "us-east-1")
+        );
+        // Files in S3: the same credentials and endpoint, another bucket and prefix.
+        let files = Backend::S3(S3Settings {
+            bucket: "files".into(),
+            region: "eu-central-1".into(),
+            endpoint: Some("http://minio:9000".into()),
+            access_key_id: "id".into(),
+            secret_access_key: "secret".into(),
+            prefix: "candor".into(),
+        });
+        let Ok(Destination::S3(s)) = destination("s3://backups", &files, &none) else {
+            panic!("an S3 destination")
+        };
+        assert_eq!(s.bucket, "backups");
+        assert_eq!(s.prefix, "");
+        assert_eq!(s.endpoint.as_deref(), Some("http://minio:9000"));
+        assert_eq!(s.access_key_id, "id");
+    }
+}
