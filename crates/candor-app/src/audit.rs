@@ -96,6 +96,11 @@ actions! {
     ApiAuthFailed = "api.auth.failed",
     // Keys, the log itself, mail.
     KeysRotate = "keys.rotate",
+    // Backups and disaster-recovery drills.
+    BackupCreate = "backup.create",
+    BackupFailed = "backup.failed",
+    BackupRestore = "backup.restore",
+    BackupDrill = "backup.dr_drill",
     AuditExport = "audit.export",
     OutboxRetry = "outbox.retry",
     OutboxDiscard = "outbox.discard",

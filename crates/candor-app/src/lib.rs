@@ -12,6 +12,7 @@ pub mod access;
 mod actor;
 pub mod audit;
 pub mod audit_log;
+pub mod backup;
 pub mod content;
 pub mod documents;
 mod error;

@@ -4,6 +4,7 @@
 //! with its own data key (see `candor_crypto::envelope`), and streamed both ways: a large file is
 //! never held whole in memory.
 
+pub mod bucket;
 pub mod keyfile;
 
 use bytes::Bytes;
@@ -98,24 +99,11 @@ impl BlobStore {
                     local_root: Some(dir.clone()),
                 })
             }
-            Backend::S3(s) => {
-                let mut b = object_store::aws::AmazonS3Builder::new()
-                    .with_bucket_name(&s.bucket)
-                    .with_region(&s.region)
-                    .with_access_key_id(&s.access_key_id)
-                    .with_secret_access_key(&s.secret_access_key);
-                if let Some(endpoint) = &s.endpoint {
-                    b = b
-                        .with_endpoint(endpoint)
-                        .with_allow_http(endpoint.starts_with("http://"))
-                        .with_virtual_hosted_style_request(false);
-                }
-                Ok(BlobStore {
-                    objects: Arc::new(b.build()?),
-                    prefix: s.prefix.trim_matches('/').to_owned(),
-                    local_root: None,
-                })
-            }
+            Backend::S3(s) => Ok(BlobStore {
+                objects: Arc::new(amazon(s)?),
+                prefix: s.prefix.trim_matches('/').to_owned(),
+                local_root: None,
+            }),
         }
     }
 
@@ -297,6 +285,37 @@ impl BlobStore {
         Ok(names)
     }
 
+    /// The stored (sealed) bytes of a blob as a stream, for backups: they are copied as they
+    /// are, still encrypted under their data key.
+    pub async fn sealed_stream(&self, id: &str) -> Result<BoxStream<'static, Result<Bytes, BlobError>>, BlobError> {
+        match &self.local_root {
+            Some(root) => {
+                let path = root.join(self.path(id).as_ref());
+                let file = tokio::fs::File::open(&path).await?;
+                Ok(tokio_util::io::ReaderStream::with_capacity(file, 1 << 20)
+                    .map(|r| r.map_err(BlobError::Io))
+                    .boxed())
+            }
+            None => Ok(self
+                .objects
+                .get(&self.path(id))
+                .await?
+                .into_stream()
+                .map(|r| r.map_err(BlobError::Storage))
+                .boxed()),
+        }
+    }
+
+    /// Starts writing a blob's sealed bytes under its existing id (a restore). Nothing is visible
+    /// under the id until [`SealedUpload::finish`].
+    pub async fn sealed_upload(&self, id: &str) -> Result<SealedUpload, BlobError> {
+        let valid = !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_hexdigit());
+        if !valid {
+            return Err(BlobError::Config(format!("{id:?} is not a blob id")));
+        }
+        Ok(SealedUpload(self.writer(id).await?))
+    }
+
     /// Replaces the stored bytes of a blob (tests use it to simulate damage at rest).
     #[doc(hidden)]
     pub async fn overwrite_raw(&self, id: &str, sealed: Vec<u8>) -> Result<(), BlobError> {
@@ -321,6 +340,25 @@ impl BlobStore {
     #[doc(hidden)]
     pub async fn read_raw(&self, id: &str) -> Result<Vec<u8>, BlobError> {
         Ok(self.objects.get(&self.path(id)).await?.bytes().await?.to_vec())
+    }
+}
+
+/// A blob's sealed bytes being written back (see [`BlobStore::sealed_upload`]).
+pub struct SealedUpload(Sink);
+
+impl SealedUpload {
+    pub async fn write(&mut self, bytes: &[u8]) -> Result<(), BlobError> {
+        self.0.write_all(bytes).await
+    }
+
+    /// Makes the blob visible under its id.
+    pub async fn finish(mut self) -> Result<(), BlobError> {
+        self.0.finish().await
+    }
+
+    /// Drops what was written.
+    pub async fn abandon(self) {
+        self.0.abandon().await
     }
 }
 
@@ -366,6 +404,22 @@ impl Sink {
             }
         }
     }
+}
+
+/// An S3 client for these settings.
+fn amazon(s: &S3Settings) -> Result<object_store::aws::AmazonS3, BlobError> {
+    let mut b = object_store::aws::AmazonS3Builder::new()
+        .with_bucket_name(&s.bucket)
+        .with_region(&s.region)
+        .with_access_key_id(&s.access_key_id)
+        .with_secret_access_key(&s.secret_access_key);
+    if let Some(endpoint) = &s.endpoint {
+        b = b
+            .with_endpoint(endpoint)
+            .with_allow_http(endpoint.starts_with("http://"))
+            .with_virtual_hosted_style_request(false);
+    }
+    Ok(b.build()?)
 }
 
 fn rand_id() -> [u8; 16] {

@@ -37,6 +37,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(10, "status", "0010_status.sql"),
     migration!(11, "subscriptions", "0011_subscriptions.sql"),
     migration!(12, "monitors", "0012_monitors.sql"),
+    migration!(13, "backups", "0013_backups.sql"),
     migration!(14, "scale_out", "0014_scale_out.sql"),
 ];
 

@@ -1,6 +1,7 @@
 //! Candor's HTTP server: the public trust center, the back office and the API.
 
 mod audit;
+mod backup;
 pub mod bootstrap;
 pub mod config;
 mod content;
@@ -86,6 +87,7 @@ fn background_jobs(state: &AppState) -> Vec<tokio::task::JoinHandle<()>> {
         tokio::spawn(monitors::runner::run(state.clone())),
         tokio::spawn(subscriptions::worker::run(state.clone())),
         tokio::spawn(crate::http::ratelimit::prune_regularly(state.clone())),
+        tokio::spawn(backup::run_scheduled_backups(state.clone())),
     ];
     jobs.extend(outbox_worker(state).map(tokio::spawn));
     jobs

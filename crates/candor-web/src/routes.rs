@@ -530,6 +530,12 @@ fn routes(upload_limit: u64) -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             Needs(ViewAuditLog),
             get(crate::audit::export),
         ),
+        r(
+            GET,
+            "/admin/operations",
+            Needs(ViewAuditLog),
+            get(crate::backup::page::show),
+        ),
         r(GET, "/admin/outbox", Needs(ManageOutbox), get(crate::outbox::list)),
         r(
             POST,

@@ -56,6 +56,30 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Write an encrypted backup (a consistent snapshot of the database and every stored file)
+    /// while Candor serves.
+    Backup {
+        /// Directory or s3://BUCKET/PREFIX for the archive (default: backup_dir).
+        #[arg(long, value_name = "DIR|s3://BUCKET/PREFIX")]
+        to: Option<String>,
+    },
+    /// Restore a backup into an empty database and file storage (this configuration's). Every
+    /// digest is checked before anything is written.
+    Restore {
+        archive: PathBuf,
+        /// Replace everything in a database that is not empty.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Restore the latest backup into a scratch location, check it, and record the measured
+    /// recovery time (RTO) and recovery point (RPO).
+    DrDrill {
+        /// The archive to drill with (default: the newest in --from).
+        archive: Option<PathBuf>,
+        /// Directory or s3://BUCKET/PREFIX holding the backups (default: backup_dir).
+        #[arg(long, value_name = "DIR|s3://BUCKET/PREFIX")]
+        from: Option<String>,
+    },
 }
 
 #[derive(clap::Args)]
@@ -127,7 +151,7 @@ fn init_logging(config: &Config) {
 }
 
 /// Opens the database, with the audit log's head checkpointed beside it.
-async fn open_store(config: &Config) -> anyhow::Result<Store> {
+pub(crate) async fn open_store(config: &Config) -> anyhow::Result<Store> {
     if config.database_url.starts_with("sqlite:") {
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("cannot create data directory {}", config.data_dir.display()))?;
@@ -292,6 +316,11 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Audit { command } => audit(&config, command).await,
+        Command::Backup { to } => crate::backup::backup(&config, to.as_deref()).await,
+        Command::Restore { archive, force } => crate::backup::restore(&config, archive, *force).await,
+        Command::DrDrill { archive, from } => {
+            crate::backup::dr_drill(&config, archive.as_deref(), from.as_deref()).await
+        }
         Command::ExportSite { dir } => {
             let store = open_store(&config).await?;
             let org = store.ensure_org(DEFAULT_ORG).await?;
@@ -326,7 +355,7 @@ fn use_cases(config: &Config, store: &Store, org: i64) -> anyhow::Result<candor_
 /// Applies a use case's effects at the command line: its audit entries go to standard output as
 /// JSON lines when `audit_stdout` is on, as the server prints them. A running server notices
 /// the content change itself and sends any queued mail on its next round.
-fn apply_cli<T>(config: &Config, done: candor_app::Done<T>) -> T {
+pub(crate) fn apply_cli<T>(config: &Config, done: candor_app::Done<T>) -> T {
     if config.audit_stdout {
         for entry in &done.effects.audit {
             match serde_json::to_string(entry) {
@@ -487,14 +516,14 @@ fn os_user() -> String {
 /// Records a command-line action on `target`; the actor is the operating-system user running
 /// `candor`.
 /// Who acts at the command line, for the use cases.
-fn cli_actor() -> candor_app::Actor {
+pub(crate) fn cli_actor() -> candor_app::Actor {
     candor_app::Actor::Cli { os_user: os_user() }
 }
 
 /// The use cases over `store`, with the blob store and master key ring from `config`.
 /// `create_keys` makes the key file if there is none, as the first start does (commands that
 /// can run before it, such as `candor user add`); key rotation needs the existing one.
-fn open_app(config: &Config, store: Store, org: i64, create_keys: bool) -> anyhow::Result<candor_app::App> {
+pub(crate) fn open_app(config: &Config, store: Store, org: i64, create_keys: bool) -> anyhow::Result<candor_app::App> {
     let blobs = candor_blob::BlobStore::open(&config.storage.backend)?;
     let (ring, _) = candor_blob::keyfile::load(&config.data_dir, config.storage.master_key.as_deref(), create_keys)?;
     Ok(candor_app::App::new(

@@ -1,6 +1,7 @@
 //! `candor`: the command line. Thin: parses arguments, loads configuration and calls the
 //! library crates.
 
+mod backup;
 mod cli;
 mod contentio;
 mod preflight;

@@ -2,6 +2,7 @@
 //! variables, checked at start-up. Every key is declared once, in [`keys::KEYS`], and documented in
 //! `docs/CONFIGURATION.md`.
 
+mod backup;
 mod http;
 pub mod keys;
 mod mail;
@@ -12,6 +13,7 @@ mod storage;
 mod tests;
 mod values;
 
+pub use backup::{destination as backup_destination, BackupSettings};
 pub use http::HttpLimits;
 pub use keys::KEYS;
 pub use monitors::MonitorSettings;
@@ -79,6 +81,8 @@ pub struct Config {
     pub content_watch_every: std::time::Duration,
     /// The built-in status monitors.
     pub monitors: MonitorSettings,
+    /// Scheduled backups (`backup_*` keys).
+    pub backup: BackupSettings,
 }
 
 /// An address range such as `10.0.0.0/8` or `::1/128`; a bare address is a range of one.
@@ -177,6 +181,13 @@ impl Config {
         let storage = storage::settings(&mut v, &data_dir, &mut problems);
         let http = http::limits(&mut v, &mut problems);
         let monitors = monitors::settings(&mut v, &mut problems);
+        let backup = backup::settings(
+            &mut v,
+            &data_dir,
+            &storage.backend,
+            &|k| env.get(k).cloned(),
+            &mut problems,
+        );
         let oidc = crate::identity::oidc::OidcSettings::from_keys(crate::identity::oidc::OidcKeys {
             issuer: v.text("oidc_issuer"),
             client_id: v.text("oidc_client_id"),
@@ -324,6 +335,7 @@ impl Config {
             webhooks,
             content_watch_every,
             monitors,
+            backup,
             listen,
             data_dir,
             database_url,

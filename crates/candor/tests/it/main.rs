@@ -5,6 +5,7 @@ mod access;
 mod admin;
 mod api;
 mod audit;
+mod backup;
 mod cli;
 mod documents;
 mod documents_delete;
