@@ -15,6 +15,7 @@ mod migrate;
 mod monitors;
 mod outbox;
 mod passkeys;
+mod queues;
 mod sessions;
 mod sso;
 mod status;
@@ -32,6 +33,7 @@ pub use mfa::{StoredTotpSecret, TotpColumn};
 pub use monitors::{Monitor, MonitorResult, NewCheck};
 pub use outbox::{MailTrouble, NewEmail, OutboxEmail, OutboxStatus, UndeliveredEmail};
 pub use passkeys::{StoredPasskey, CEREMONY_SECS};
+pub use queues::{PoolUse, QueueDepth};
 pub use sessions::{NewSession, Session, SessionInfo, ROTATION_GRACE_SECS};
 pub use sso::{SsoLogin, SSO_LOGIN_SECS};
 pub use status::{

@@ -50,7 +50,9 @@ struct Inner {
     site_update: tokio::sync::Mutex<()>,
     /// Watermarking jobs (upload checks and downloads) that may run at once: one per core. The
     /// rest wait their turn, so parallel downloads of a large PDF cannot exhaust memory.
-    watermark_slots: Arc<tokio::sync::Semaphore>,
+    watermark_slots: crate::watermark::Slots,
+    /// Requests and background jobs counted for `/metrics`.
+    metrics: crate::http::metrics::Metrics,
     /// Wakes the monitor runner when a monitor is added, edited or removed.
     monitors_wake: Arc<tokio::sync::Notify>,
 }
@@ -100,9 +102,10 @@ impl AppState {
                 site_builds: Default::default(),
                 site_updates: Default::default(),
                 site_update: tokio::sync::Mutex::new(()),
-                watermark_slots: Arc::new(tokio::sync::Semaphore::new(
+                watermark_slots: crate::watermark::Slots::new(
                     std::thread::available_parallelism().map_or(2, usize::from),
-                )),
+                ),
+                metrics: Default::default(),
                 monitors_wake: Arc::new(tokio::sync::Notify::new()),
             }),
         };
@@ -154,8 +157,12 @@ impl AppState {
         &self.inner.config
     }
     /// The slots watermarking jobs queue for (see [`crate::watermark::in_slot`]).
-    pub fn watermark_slots(&self) -> Arc<tokio::sync::Semaphore> {
+    pub fn watermark_slots(&self) -> crate::watermark::Slots {
         self.inner.watermark_slots.clone()
+    }
+    /// What `/metrics` reports of requests and background jobs.
+    pub fn metrics(&self) -> &crate::http::metrics::Metrics {
+        &self.inner.metrics
     }
     pub(crate) fn login_backoff(&self) -> &crate::http::ratelimit::Backoff {
         &self.inner.login_backoff
@@ -237,6 +244,7 @@ impl AppState {
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
+            self.metrics().job_ran("content_watcher", every);
             let built_from = self.inner.site.read().expect("site lock").fingerprint;
             match self.inner.store.content_fingerprint(self.inner.org).await {
                 Ok(now) if now != built_from => {

@@ -5,6 +5,7 @@
 mod http;
 pub mod keys;
 mod mail;
+mod metrics;
 mod monitors;
 mod storage;
 #[cfg(test)]
@@ -13,6 +14,7 @@ mod values;
 
 pub use http::HttpLimits;
 pub use keys::KEYS;
+pub use metrics::MetricsSettings;
 pub use monitors::MonitorSettings;
 
 use std::collections::BTreeMap;
@@ -78,6 +80,8 @@ pub struct Config {
     pub content_watch_every: std::time::Duration,
     /// The built-in status monitors.
     pub monitors: MonitorSettings,
+    /// Who may read `/metrics`.
+    pub metrics: MetricsSettings,
 }
 
 /// An address range such as `10.0.0.0/8` or `::1/128`; a bare address is a range of one.
@@ -176,6 +180,7 @@ impl Config {
         let storage = storage::settings(&mut v, &data_dir, &mut problems);
         let http = http::limits(&mut v, &mut problems);
         let monitors = monitors::settings(&mut v, &mut problems);
+        let metrics = metrics::settings(&mut v, &mut problems);
         let oidc = crate::identity::oidc::OidcSettings::from_keys(crate::identity::oidc::OidcKeys {
             issuer: v.text("oidc_issuer"),
             client_id: v.text("oidc_client_id"),
@@ -322,6 +327,7 @@ impl Config {
             webhooks,
             content_watch_every: std::time::Duration::from_secs(5),
             monitors,
+            metrics,
             listen,
             data_dir,
             database_url,

@@ -16,6 +16,7 @@ mod keys;
 mod links;
 mod listener;
 mod mail;
+mod metrics;
 mod mfa;
 mod monitors;
 mod outbox;
