@@ -6,6 +6,7 @@ mod admin;
 mod api;
 mod audit;
 mod cli;
+mod deploy;
 mod documents;
 mod documents_delete;
 mod faults;
