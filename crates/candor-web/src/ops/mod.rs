@@ -129,7 +129,10 @@ fn watermark_queue(state: &AppState, out: &mut Exposition) {
 
 /// Seconds since the last successful backup, or `None` while Candor keeps no record of backups
 /// (the family is then left out, and an alert on its absence fires).
-// TODO(backup merge): read the newest successful run from `backup_runs` here.
+// Merge with branch h-backup: the body becomes
+//     let run = state.store().last_good_backup(state.org()).await.ok()??;
+//     Some((candor_store::now() - run.finished_at).max(0))
+// and the test's "no backup recorded" assertion gains a run and its age (it/metrics.rs).
 async fn backup_age_secs(_state: &AppState) -> Option<i64> {
     None
 }
