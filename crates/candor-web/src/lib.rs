@@ -106,6 +106,10 @@ fn outbox_worker(state: &AppState) -> Option<impl Future<Output = ()> + Send + '
         mailer,
         state.config().mail_retry,
         state.outbox_wake(),
+        {
+            let state = state.clone();
+            move |every| state.metrics().job_ran("outbox", every)
+        },
     ))
 }
 

@@ -339,3 +339,46 @@ async fn request_ids_in_answers_and_logs(db: Db) {
     }
 }
 both_dbs_fn!(request_ids_are_returned_and_logged, request_ids_in_answers_and_logs);
+
+/// With a mail server, the outbox empties: the gauge goes back to zero and the mail worker's
+/// job clock is there.
+async fn outbox_drains(db: Db) {
+    let Some(sink) = crate::services::MailSink::start().await else {
+        return;
+    };
+    let Some(app) = crate::gated::app_with_mail(db, &sink).await else {
+        return;
+    };
+    app.store
+        .enqueue_email(
+            app.state.org(),
+            &candor_store::NewEmail {
+                recipient: "someone@customer.example".into(),
+                subject: "metrics drain".into(),
+                body_text: "sent".into(),
+                body_html: None,
+                purpose: "test".into(),
+                headers: vec![],
+            },
+        )
+        .await
+        .unwrap();
+    app.state.wake_outbox();
+    crate::gated::mail_to(&sink, "someone@customer.example", "metrics drain").await;
+    let mut text = scrape(&app).await;
+    // The message is marked sent just after the server took it.
+    for _ in 0..100 {
+        if sample(&text, "candor_outbox_pending") == Some(0.0) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        text = scrape(&app).await;
+    }
+    assert_eq!(sample(&text, "candor_outbox_pending"), Some(0.0), "{text}");
+    assert_eq!(sample(&text, "candor_outbox_oldest_pending_age_seconds"), Some(0.0));
+    assert!(
+        sample(&text, r#"candor_job_last_run_age_seconds{job="outbox"}"#).is_some(),
+        "{text}"
+    );
+}
+both_dbs_fn!(the_outbox_gauge_drains_when_mail_leaves, outbox_drains);
