@@ -4,14 +4,11 @@
 //! `X-Request-Id`, so a person reporting an error can quote it.
 
 use crate::AppState;
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{ConnectInfo, Request};
 use axum::http::HeaderValue;
-use axum::middleware::Next;
-use axum::response::Response;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
-use tracing::Instrument;
 
 /// The header, in both directions.
 pub const HEADER: &str = "x-request-id";
@@ -24,8 +21,9 @@ const MAX_LEN: usize = 128;
 #[derive(Clone, Copy, Debug)]
 pub struct Peer(pub IpAddr);
 
-/// Outermost layer: picks the id, runs the request inside a span that carries it, and returns it.
-pub async fn tag(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+/// The request's id: a trusted proxy's when harmless, else a new one. Also notes the connection's
+/// own address on the request ([`Peer`]); call it before `X-Forwarded-For` is applied.
+pub fn choose(state: &AppState, req: &mut Request) -> HeaderValue {
     let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
     let from_trusted_proxy = peer.is_some_and(|ip| state.config().trusted_proxies.iter().any(|n| n.contains(ip)));
     let id = req
@@ -38,10 +36,7 @@ pub async fn tag(State(state): State<AppState>, mut req: Request, next: Next) ->
     if let Some(ip) = peer {
         req.extensions_mut().insert(Peer(ip));
     }
-    let span = tracing::info_span!("request", request_id = id.to_str().unwrap_or_default());
-    let mut res = next.run(req).instrument(span).await;
-    res.headers_mut().insert(HEADER, id);
-    res
+    id
 }
 
 /// What an id from a proxy may be: letters, digits and `-_.:+=/`, up to [`MAX_LEN`] (UUIDs,
