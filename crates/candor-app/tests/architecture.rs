@@ -51,6 +51,7 @@ const FEATURES: &[&str] = &[
     "status",
     "monitors",
     "subscriptions",
+    "ops",
 ];
 
 #[test]

@@ -93,9 +93,11 @@ pub async fn deliver_due(store: &Store, mailer: &Mailer, policy: &RetryPolicy) -
 }
 
 /// Runs until the task is dropped: delivers due mail whenever `wake` is notified (a message was
-/// just queued) and otherwise every `policy.poll`.
-pub async fn run(store: Store, mailer: Mailer, policy: RetryPolicy, wake: Arc<Notify>) {
+/// just queued) and otherwise every `policy.poll`. `each_round` is called as every round starts
+/// (the server's job clock for `/metrics`).
+pub async fn run(store: Store, mailer: Mailer, policy: RetryPolicy, wake: Arc<Notify>, each_round: impl Fn(Duration)) {
     loop {
+        each_round(policy.poll);
         if let Err(e) = deliver_due(&store, &mailer, &policy).await {
             tracing::error!(error = %e, "outbox: could not read or update queued mail");
         }

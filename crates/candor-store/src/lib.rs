@@ -19,6 +19,7 @@ mod monitors;
 mod outbox;
 mod passkeys;
 mod ratelimit;
+mod queues;
 mod sessions;
 pub mod snapshot;
 mod sso;
@@ -40,6 +41,7 @@ pub use mfa::{StoredTotpSecret, TotpColumn};
 pub use monitors::{Monitor, MonitorResult, NewCheck};
 pub use outbox::{MailTrouble, NewEmail, OutboxEmail, OutboxStatus, UndeliveredEmail};
 pub use passkeys::{StoredPasskey, CEREMONY_SECS};
+pub use queues::{PoolUse, QueueDepth};
 pub use sessions::{NewSession, Session, SessionInfo, ROTATION_GRACE_SECS};
 pub use sso::{SsoLogin, SSO_LOGIN_SECS};
 pub use status::{

@@ -50,6 +50,8 @@ pub async fn run(state: AppState, jobs: fn(&AppState) -> Vec<JoinHandle<()>>) {
                 let why = candidate.until_lost().await;
                 state.set_leading(false);
                 drop(running);
+                // Its jobs now run elsewhere: stale clocks here would look like stalled jobs.
+                state.metrics().forget_jobs_except(&["content_watcher"]);
                 tracing::warn!(error = %why, "this instance lost the lead and stopped its background jobs");
                 said_standby = false;
             }

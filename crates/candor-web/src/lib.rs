@@ -10,6 +10,7 @@ pub mod http;
 pub mod identity;
 pub mod leader;
 mod monitors;
+mod ops;
 mod outbox;
 mod public;
 mod routes;
@@ -42,8 +43,8 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             http::headers::security_headers,
         ))
-        .layer(axum::middleware::from_fn(request_log))
         .layer(axum::middleware::from_fn_with_state(state.clone(), forwarded_client))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), observe))
         .with_state(state)
 }
 
@@ -109,30 +110,51 @@ fn outbox_worker(state: &AppState) -> Option<impl Future<Output = ()> + Send + '
         mailer,
         state.config().mail_retry,
         state.outbox_wake(),
+        {
+            let state = state.clone();
+            move |every| state.metrics().job_ran("outbox", every)
+        },
     ))
 }
 
-/// One debug-level line per request. Routes are logged by their template (`/admin/setup/{token}`),
-/// never by the concrete path, so tokens in URLs stay out of logs; query strings are never logged.
-async fn request_log(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
-    if !tracing::enabled!(tracing::Level::DEBUG) {
-        return next.run(req).await;
-    }
+/// The outermost layer (it sees the connection's own address, before `X-Forwarded-For`): gives
+/// the request its id (see [`ops::request_id`]), answers it inside a `request` span carrying the
+/// id so every log line of the request names it, returns the id in `X-Request-Id`, counts the
+/// request for `/metrics` and writes one debug-level line for it. Routes are counted and logged
+/// by their template (`/admin/setup/{token}`), never by the concrete path, so tokens in URLs stay
+/// out of logs and each route is one series; query strings are never logged. Requests no route
+/// took (pages of the public site, 404s) are counted under one label.
+async fn observe(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    mut req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use tracing::Instrument;
     let started = std::time::Instant::now();
+    let id = ops::request_id::choose(&state, &mut req);
+    let span = tracing::info_span!("request", request_id = id.to_str().unwrap_or_default());
+    let _in_flight = state.metrics().request_started();
     let method = req.method().clone();
-    let route = req
-        .extensions()
-        .get::<axum::extract::MatchedPath>()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| {
-            if req.uri().path().starts_with("/admin") {
-                "/admin/…".into()
-            } else {
-                req.uri().path().to_owned()
-            }
-        });
-    let res = next.run(req).await;
-    tracing::debug!(http.method = %method, http.route = %route, http.status = res.status().as_u16(), duration_ms = started.elapsed().as_millis() as u64, "request");
+    let route = req.extensions().get::<axum::extract::MatchedPath>().cloned();
+    // The log names a public page by its path (the back office's paths may hold tokens).
+    let logged_path = (route.is_none() && tracing::enabled!(tracing::Level::DEBUG)).then(|| {
+        let path = req.uri().path();
+        if path.starts_with("/admin") {
+            "/admin/…".to_owned()
+        } else {
+            path.to_owned()
+        }
+    });
+    let mut res = next.run(req).instrument(span.clone()).await;
+    let took = started.elapsed();
+    let route = route.as_ref().map_or(http::metrics::FALLBACK_ROUTE, |p| p.as_str());
+    let status = res.status().as_u16();
+    state.metrics().request_done(&method, route, status, took);
+    let logged = logged_path.as_deref().unwrap_or(route);
+    span.in_scope(|| {
+        tracing::debug!(http.method = %method, http.route = %logged, http.status = status, duration_ms = took.as_millis() as u64, "request");
+    });
+    res.headers_mut().insert(ops::request_id::HEADER, id);
     res
 }
 

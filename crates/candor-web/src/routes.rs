@@ -25,6 +25,9 @@ pub enum Access {
     /// An API token whose scope allows the method (writes need `read-write`) and whose creator's
     /// current role has this permission.
     Token(Permission),
+    /// A metrics scraper: the bearer `metrics_token` when one is configured, else a client on
+    /// this machine (see [`crate::ops::enforce`]).
+    Scraper,
 }
 
 /// Which part of the site a route belongs to: it decides the layers around it (caching,
@@ -106,6 +109,7 @@ fn routes(upload_limit: u64) -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         // router's fallback), public too.
         r(GET, "/healthz", Public, get(crate::public::healthz)),
         r(GET, "/readyz", Public, get(crate::public::readyz)),
+        r(GET, "/metrics", Scraper, get(crate::ops::metrics)),
         r(GET, "/search", Public, get(crate::public::search)),
         r(
             GET,
@@ -1096,6 +1100,7 @@ fn guard(state: &AppState, access: Access, handler: MethodRouter<AppState>) -> M
             crate::http::session::enforce,
         )),
         Access::Viewer => handler.route_layer(from_fn_with_state(state.clone(), crate::documents::viewer::enforce)),
+        Access::Scraper => handler.route_layer(from_fn_with_state(state.clone(), crate::ops::enforce)),
         Access::Token(p) => {
             handler.route_layer(from_fn_with_state((state.clone(), p), crate::http::api_token::enforce))
         }

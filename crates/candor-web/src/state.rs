@@ -50,7 +50,9 @@ struct Inner {
     site_update: tokio::sync::Mutex<()>,
     /// Watermarking jobs (upload checks and downloads) that may run at once: one per core. The
     /// rest wait their turn, so parallel downloads of a large PDF cannot exhaust memory.
-    watermark_slots: Arc<tokio::sync::Semaphore>,
+    watermark_slots: crate::watermark::Slots,
+    /// Requests and background jobs counted for `/metrics`.
+    metrics: crate::http::metrics::Metrics,
     /// Wakes the monitor runner when a monitor is added, edited or removed.
     monitors_wake: Arc<tokio::sync::Notify>,
     /// Whether this instance leads, and so runs the background jobs (see [`crate::leader`]).
@@ -129,9 +131,10 @@ impl AppState {
                 site_builds: Default::default(),
                 site_updates: Default::default(),
                 site_update: tokio::sync::Mutex::new(()),
-                watermark_slots: Arc::new(tokio::sync::Semaphore::new(
+                watermark_slots: crate::watermark::Slots::new(
                     std::thread::available_parallelism().map_or(2, usize::from),
-                )),
+                ),
+                metrics: Default::default(),
                 monitors_wake: Arc::new(tokio::sync::Notify::new()),
                 leading: Default::default(),
                 instance: crate::site_notice::instance_id(),
@@ -198,8 +201,12 @@ impl AppState {
         &self.inner.config
     }
     /// The slots watermarking jobs queue for (see [`crate::watermark::in_slot`]).
-    pub fn watermark_slots(&self) -> Arc<tokio::sync::Semaphore> {
+    pub fn watermark_slots(&self) -> crate::watermark::Slots {
         self.inner.watermark_slots.clone()
+    }
+    /// What `/metrics` reports of requests and background jobs.
+    pub fn metrics(&self) -> &crate::http::metrics::Metrics {
+        &self.inner.metrics
     }
     pub(crate) fn login_backoff(&self) -> &crate::http::ratelimit::Backoff {
         &self.inner.login_backoff
@@ -298,7 +305,10 @@ impl AppState {
         });
         loop {
             tokio::select! {
-                _ = tick.tick() => self.check_for_changes().await,
+                _ = tick.tick() => {
+                    self.metrics().job_ran("content_watcher", every);
+                    self.check_for_changes().await
+                }
                 Some(notice) = received.recv() => match notice {
                     crate::site_notice::Notice::Changes(change) => {
                         if change.mail {

@@ -268,6 +268,15 @@ pub const KEYS: &[KeySpec] = &[
         },
     },
     KeySpec {
+        name: "metrics_token",
+        kind: Kind::Text,
+        fallback: Fallback::Unset("— (loopback only)"),
+        secret: Secret::Yes,
+        doc: "Bearer token a Prometheus scraper sends to read `/metrics` from anywhere (at least 24 characters).",
+        example: "scrape-token-0123456789abcdef0123",
+        value: |c| c.metrics.token.clone(),
+    },
+    KeySpec {
         name: "smtp_host",
         kind: Kind::Text,
         fallback: Fallback::Unset("—"),

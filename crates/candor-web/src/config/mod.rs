@@ -6,6 +6,7 @@ mod backup;
 mod http;
 pub mod keys;
 mod mail;
+mod metrics;
 mod monitors;
 mod scale;
 mod storage;
@@ -16,6 +17,7 @@ mod values;
 pub use backup::{destination as backup_destination, BackupSettings};
 pub use http::HttpLimits;
 pub use keys::KEYS;
+pub use metrics::MetricsSettings;
 pub use monitors::MonitorSettings;
 
 use std::collections::BTreeMap;
@@ -83,6 +85,8 @@ pub struct Config {
     pub monitors: MonitorSettings,
     /// Scheduled backups (`backup_*` keys).
     pub backup: BackupSettings,
+    /// Who may read `/metrics`.
+    pub metrics: MetricsSettings,
 }
 
 /// An address range such as `10.0.0.0/8` or `::1/128`; a bare address is a range of one.
@@ -188,6 +192,7 @@ impl Config {
             &|k| env.get(k).cloned(),
             &mut problems,
         );
+        let metrics = metrics::settings(&mut v, &mut problems);
         let oidc = crate::identity::oidc::OidcSettings::from_keys(crate::identity::oidc::OidcKeys {
             issuer: v.text("oidc_issuer"),
             client_id: v.text("oidc_client_id"),
@@ -336,6 +341,7 @@ impl Config {
             content_watch_every,
             monitors,
             backup,
+            metrics,
             listen,
             data_dir,
             database_url,

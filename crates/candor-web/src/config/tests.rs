@@ -335,6 +335,7 @@ fn debug_output_shows_no_secret() {
             format!("{:?}", c.smtp),
             format!("{:?}", c.oidc),
             format!("{:?}", c.storage),
+            format!("{:?}", c.metrics),
         ]
         .join("\n");
         for key in &keys {
@@ -359,6 +360,7 @@ fn debug_output_shows_no_secret() {
         marked,
         [
             "database_url",
+            "metrics_token",
             "smtp_password",
             "oidc_client_secret",
             "s3_secret_access_key",

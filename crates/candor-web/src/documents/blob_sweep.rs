@@ -24,6 +24,7 @@ pub async fn sweep_regularly(state: AppState, every: Duration) {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
+        state.metrics().job_ran("blob_sweep", every);
         match sweep_orphan_blobs(&state, ORPHAN_AGE).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(blobs.deleted = n, "swept orphaned blobs"),

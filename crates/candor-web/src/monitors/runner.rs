@@ -92,6 +92,8 @@ impl Runner {
         // every second.
         let mut flush_at: Option<Instant> = None;
         loop {
+            // The reload tick brings the loop round at least this often.
+            self.state.metrics().job_ran("monitors", RELOAD_EVERY);
             let next_due = self.due.peek().map(|Reverse((at, _, _))| *at);
             tokio::select! {
                 _ = sleep_until(next_due) => self.dispatch(&done_tx),

@@ -15,6 +15,7 @@ pub const KEEP_CHANGES_SECS: i64 = 7 * 86_400;
 pub async fn run(state: AppState) {
     let mut last_roll_up: Option<tokio::time::Instant> = None;
     loop {
+        state.metrics().job_ran("status_clock", MAINTENANCE_EVERY);
         let now = candor_store::now();
         match state.app().run_maintenance_clock(now).await {
             Ok(done) => state.apply(done.effects).await,

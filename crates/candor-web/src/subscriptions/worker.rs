@@ -11,6 +11,7 @@ pub async fn run(state: AppState) {
     let sender = WebhookSender::new(&policy);
     let wake = state.webhook_wake();
     loop {
+        state.metrics().job_ran("webhooks", policy.retry.poll);
         match state.app().deliver_webhooks(&sender, &policy).await {
             Ok(done) => state.apply(done.effects).await,
             Err(e) => tracing::error!(error = %e, "webhooks: could not read or update the deliveries"),

@@ -264,14 +264,58 @@ pub fn mark_copy(pdf: &[u8], mark: &Mark, budget: &Budget) -> Result<MarkedCopy,
     Ok(MarkedCopy { keep_from, update })
 }
 
+/// The slots watermarking jobs queue for: one job runs per slot, the rest wait their turn. Counts
+/// the jobs waiting, for `/metrics` (a semaphore does not tell).
+#[derive(Clone)]
+pub struct Slots {
+    semaphore: Arc<Semaphore>,
+    size: usize,
+    waiting: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Slots {
+    pub fn new(size: usize) -> Slots {
+        Slots {
+            semaphore: Arc::new(Semaphore::new(size)),
+            size,
+            waiting: Default::default(),
+        }
+    }
+
+    /// Slots free now.
+    pub fn available_permits(&self) -> usize {
+        self.semaphore.available_permits()
+    }
+
+    /// How many slots there are.
+    pub fn size(&self) -> usize {
+        self.size
+    }
+
+    /// Jobs waiting for a slot now.
+    pub fn waiting(&self) -> usize {
+        self.waiting.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+/// Counts a job as waiting until dropped: when it gets its slot, or when its request is gone.
+struct Waiting(Arc<std::sync::atomic::AtomicUsize>);
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 /// Runs a watermarking `job` on the blocking pool once one of `slots` is free (queueing behind
 /// the others). The slot is held until the job ends, even if the request that asked for it is
 /// gone, so the number of jobs really running never exceeds the slots.
-pub async fn in_slot<T: Send + 'static>(
-    slots: Arc<Semaphore>,
-    job: impl FnOnce() -> T + Send + 'static,
-) -> anyhow::Result<T> {
-    let slot = slots.acquire_owned().await?;
+pub async fn in_slot<T: Send + 'static>(slots: Slots, job: impl FnOnce() -> T + Send + 'static) -> anyhow::Result<T> {
+    let slot = {
+        slots.waiting.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let _waiting = Waiting(slots.waiting.clone());
+        slots.semaphore.clone().acquire_owned().await?
+    };
     let done = tokio::task::spawn_blocking(move || {
         let out = job();
         drop(slot);
@@ -297,7 +341,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn jobs_queue_for_slots_and_hold_them_until_done() {
         use std::sync::atomic::{AtomicUsize, Ordering};
-        let slots = Arc::new(Semaphore::new(2));
+        let slots = Slots::new(2);
         let (running, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
         let jobs: Vec<_> = (0..6)
             .map(|_| {

@@ -67,8 +67,8 @@ both_dbs!(
             Access::Needs(candor_core::access::Permission::DownloadRawDocuments)
         );
         for spec in &table {
-            if matches!(spec.access, Access::Viewer | Access::Token(_)) {
-                continue; // walked by the tests below, with viewers and tokens
+            if matches!(spec.access, Access::Viewer | Access::Token(_) | Access::Scraper) {
+                continue; // walked by the tests below, with viewers and tokens, and in metrics.rs
             }
             let path = fill(spec.path);
             for (role, b) in &people {
@@ -98,7 +98,7 @@ both_dbs!(
                     (_, None) => false,
                     (Access::SignedIn, Some(_)) => true,
                     (Access::Needs(p), Some(r)) => allows(*r, p),
-                    (Access::Viewer | Access::Token(_), _) => unreachable!("skipped above"),
+                    (Access::Viewer | Access::Token(_) | Access::Scraper, _) => unreachable!("skipped above"),
                 };
                 let sent_to_login = status == 303 && location.starts_with("/admin/login");
                 let forbidden = status == 403 && body.contains("Not allowed");
