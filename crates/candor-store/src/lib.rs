@@ -7,8 +7,8 @@
 
 mod access;
 mod audit;
-mod changes;
 mod backups;
+mod changes;
 pub mod checkpoint;
 mod documents;
 mod items;
@@ -18,8 +18,8 @@ mod migrate;
 mod monitors;
 mod outbox;
 mod passkeys;
-mod ratelimit;
 mod queues;
+mod ratelimit;
 mod sessions;
 pub mod snapshot;
 mod sso;
@@ -32,8 +32,8 @@ mod webhooks;
 
 pub use access::{AccessLogEntry, AccessRequest, Grant, Nda, NewGrant, NewLink, NewRequest, Signature};
 pub use audit::{AuditFilter, NewAuditEvent};
-pub use changes::{ChangeFeed, MAX_NOTICE};
 pub use backups::{BackupRun, DrDrill};
+pub use changes::{ChangeFeed, MAX_NOTICE};
 pub use documents::{BlobRow, Document, DocumentFields, DocumentVersion, NewVersion};
 pub use items::{ContentFingerprint, ImportSummary, Item, Move, Revision};
 pub use leader::LeaderSeat;

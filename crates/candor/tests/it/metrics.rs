@@ -161,7 +161,10 @@ both_dbs!(
         let age = sample(&after, "candor_outbox_oldest_pending_age_seconds").unwrap();
         assert!((600.0..3600.0).contains(&age), "oldest pending mail is {age} s old");
         let backup_age = sample(&after, "candor_backup_age_seconds").unwrap();
-        assert!((1200.0..3600.0).contains(&backup_age), "last good backup is {backup_age} s old");
+        assert!(
+            (1200.0..3600.0).contains(&backup_age),
+            "last good backup is {backup_age} s old"
+        );
         // The first scrape is counted by the second.
         assert_eq!(
             sample(
