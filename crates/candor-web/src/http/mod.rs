@@ -10,6 +10,7 @@ pub mod format;
 pub mod headers;
 pub mod layers;
 pub mod layout;
+pub mod negotiate;
 pub mod openapi;
 pub mod public_layout;
 pub mod ratelimit;

@@ -18,6 +18,7 @@ mod listener;
 mod mail;
 mod mfa;
 mod monitors;
+mod origin;
 mod outbox;
 mod passkeys;
 mod public;
