@@ -8,9 +8,10 @@ use sha2::{Digest, Sha256};
 use std::io::Write;
 use std::time::{Duration, SystemTime};
 
-/// Brotli quality for pages. 11 (the maximum) is several times slower than 9 for about 3 % fewer
-/// bytes on our pages, and a change of layout renders and compresses every page while the
-/// publishing person waits; see `examples/compression_levels.rs` for the measurement.
+/// Brotli quality for pages. 10 and 11 switch to brotli's much slower optimal parsing, and a
+/// change of layout renders and compresses every page while the publishing person waits; 9 is
+/// the highest of the fast levels. Not yet measured on our pages: `examples/compression_levels.rs`
+/// prints time and size per level for an exported site.
 pub const BROTLI_QUALITY: i32 = 9;
 /// Brotli window (log2 of bytes): 22 (4 MiB) covers any page whole.
 const BROTLI_WINDOW: i32 = 22;

@@ -41,6 +41,9 @@ pub fn respond(page: &CachedPage, req: &HeaderMap, cache_control: &'static str) 
     };
     // A 304 carries what a cache updates its stored response with: validator, freshness, Vary.
     let h = res.headers_mut();
+    // Room for these and the security headers added on the way out, so the map is not grown
+    // (reallocated and rehashed) on every page view.
+    h.reserve(16);
     h.insert(header::ETAG, etag.clone());
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache_control));
     if varies {
