@@ -1,8 +1,9 @@
 //! Public pages: served from the in-memory site.
 
+use crate::site::serve::{respond, ASSET_CACHE, IMMUTABLE, PAGE_CACHE};
 use crate::AppState;
 use axum::extract::{Query, State};
-use axum::http::{header, HeaderValue, Method, StatusCode, Uri};
+use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
@@ -18,27 +19,24 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     }
 }
 
-/// Any GET that no other route took: a page from the cache, or the 404 page.
-pub async fn page(State(state): State<AppState>, method: Method, uri: Uri) -> Response {
+/// Any GET that no other route took: a page from the cache (in the encoding the client prefers,
+/// or `304 Not Modified`), or the 404 page.
+pub async fn page(State(state): State<AppState>, method: Method, uri: Uri, headers: HeaderMap) -> Response {
     if method != Method::GET && method != Method::HEAD {
         return (StatusCode::METHOD_NOT_ALLOWED, [(header::ALLOW, "GET, HEAD")]).into_response();
     }
     let site = state.site().await;
-    match site.pages.get(uri.path()) {
+    let path = uri.path();
+    match site.pages.get(path) {
         Some(p) => {
-            let cache = if uri.path().starts_with("/assets/") {
-                "public, max-age=3600"
+            let cache = if crate::site::is_immutable(path) {
+                IMMUTABLE
+            } else if path.starts_with("/assets/") {
+                ASSET_CACHE
             } else {
-                "public, max-age=60"
+                PAGE_CACHE
             };
-            (
-                [
-                    (header::CONTENT_TYPE, HeaderValue::from_static(p.content_type)),
-                    (header::CACHE_CONTROL, HeaderValue::from_static(cache)),
-                ],
-                p.body.clone(),
-            )
-                .into_response()
+            respond(p, &headers, cache)
         }
         None => (
             StatusCode::NOT_FOUND,

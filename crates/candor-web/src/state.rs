@@ -427,16 +427,21 @@ impl AppState {
         self.inner
             .site_builds
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let site = Arc::new(Site::load(&self.inner.app, &self.inner.config.public_url, today()).await?);
-        self.swap_site(site.clone());
-        Ok(site)
+        let site = Site::load(&self.inner.app, &self.inner.config.public_url, today()).await?;
+        Ok(self.swap_site(site))
     }
 
-    /// Puts `site` in place. The previous one is freed after the lock is released (at fifty
-    /// times the demo's content that takes milliseconds, which page views should not wait for).
-    fn swap_site(&self, site: Arc<Site>) {
-        let previous = std::mem::replace(&mut *self.inner.site.write().expect("site lock"), site);
+    /// Puts `site` in place, its unchanged pages keeping their `Last-Modified` dates. The
+    /// previous one is freed after the lock is released (at fifty times the demo's content that
+    /// takes milliseconds, which page views should not wait for). Callers hold `site_update`.
+    fn swap_site(&self, mut site: Site) -> Arc<Site> {
+        let current = self.inner.site.read().expect("site lock").clone();
+        site.keep_dates_of(&current);
+        let site = Arc::new(site);
+        let previous = std::mem::replace(&mut *self.inner.site.write().expect("site lock"), site.clone());
         drop(previous);
+        drop(current);
+        site
     }
 
     /// Brings the site up to date after `changes` (a use case's "site changed" effect): reads
@@ -461,8 +466,7 @@ impl AppState {
             .await;
         match updated {
             Ok(site) => {
-                let site = Arc::new(site);
-                self.swap_site(site.clone());
+                let site = self.swap_site(site);
                 self.inner
                     .site_updates
                     .fetch_add(1, std::sync::atomic::Ordering::Relaxed);

@@ -37,7 +37,8 @@ enum Command {
     Import { dir: PathBuf },
     /// Write the published content as a content directory.
     Export { dir: PathBuf },
-    /// Write the public site as static files (the reference for benchmarks, or a static mirror).
+    /// Write the public site as static files (the reference for benchmarks, or a static mirror),
+    /// each with its gzip and brotli forms beside it (NAME.gz, NAME.br) for nginx's gzip_static.
     ExportSite { dir: PathBuf },
     /// Validate the configuration (and a content directory, if given); list every problem.
     Check { dir: Option<PathBuf> },

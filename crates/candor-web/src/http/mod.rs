@@ -11,6 +11,7 @@ pub mod headers;
 pub mod layers;
 pub mod layout;
 pub mod metrics;
+pub mod negotiate;
 pub mod openapi;
 pub mod public_layout;
 pub mod ratelimit;

@@ -20,6 +20,8 @@ pub struct Layout {
     pub support_email: String,
     pub nav: Vec<Link>,
     pub footer_links: Vec<Link>,
-    pub asset_version: &'static str,
-    pub brand_version: String,
+    /// The stylesheets' URLs, named by their content's hash (cached for a year).
+    pub site_css: String,
+    pub brand_css: String,
+    pub favicon: String,
 }

@@ -14,7 +14,7 @@
 //! | `/policies/SLUG`, `/p/SLUG` | that policy or page |
 //! | `trust.json` | every kind but documents |
 //! | `feed.atom` | profile, sections and controls, certifications, policies, subprocessors, pages |
-//! | `brand.css`, `favicon.ico` | the profile's brand colour |
+//! | `brand.css`, `favicon.ico` (plain and hashed names) | the profile's brand colour |
 //! | `sitemap.xml` | the set of HTML pages and the "updated" date (always rendered again: cheap) |
 //! | search index | every kind but profile and documents, per item |
 //! | `/status`, `/status/…`, `/api/v2/…` | the status snapshot, layout |
@@ -25,7 +25,7 @@
 
 use super::content::{Entry, Published, SectionEntry};
 use super::source::{Source, StoreReader};
-use super::{feeds, icon, library, pages, status, CachedPage, Site, HTML};
+use super::{feeds, library, pages, status, CachedPage, Site, HTML};
 use bytes::Bytes;
 use candor_core::{SiteChange, SiteReads};
 use chrono::NaiveDate;
@@ -75,10 +75,7 @@ impl Changed {
 }
 
 fn page(content_type: &'static str, body: String) -> CachedPage {
-    CachedPage {
-        content_type,
-        body: Bytes::from(body),
-    }
+    CachedPage::new(content_type, body)
 }
 
 /// Entries of one kind that have their own page, by slug.
@@ -142,9 +139,9 @@ impl Site {
                 ),
             );
         }
+        let rendered = status::render(&self.layout, &snapshot, &self.public_url, &self.pages);
         self.pages.retain(|path, _| !status::is_status_path(path));
-        self.pages
-            .extend(status::render(&self.layout, &snapshot, &self.public_url));
+        self.pages.extend(rendered);
         // Incident pages come and go with the snapshot.
         let paths: Vec<String> = self
             .pages
@@ -197,8 +194,9 @@ impl Site {
             map.insert("/".into(), page(HTML, pages::home(&layout, &p, today, banner.as_ref())));
         }
         if all {
+            let rendered = status::render(&layout, &self.status, public_url, &map);
             map.retain(|path, _| !status::is_status_path(path));
-            map.extend(status::render(&layout, &self.status, public_url));
+            map.extend(rendered);
         }
 
         // Section pages.
@@ -272,17 +270,7 @@ impl Site {
 
         if before.profile.body.brand_color != p.profile.body.brand_color {
             let color = &p.profile.body.brand_color;
-            map.insert(
-                "/assets/brand.css".into(),
-                page("text/css; charset=utf-8", feeds::brand_css(color)),
-            );
-            map.insert(
-                "/favicon.ico".into(),
-                CachedPage {
-                    content_type: "image/x-icon",
-                    body: Bytes::from(icon::favicon_ico(color)),
-                },
-            );
+            super::assets::put_brand(&mut map, color);
         }
         let trust = if changed.items() {
             let trust = self.trust.updated(before, &p, public_url, today);

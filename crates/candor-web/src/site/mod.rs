@@ -7,6 +7,8 @@
 mod apply;
 #[cfg(test)]
 mod apply_tests;
+mod assets;
+pub mod cached;
 mod content;
 mod feeds;
 mod icon;
@@ -14,10 +16,13 @@ pub mod library;
 pub mod pages;
 mod reuse;
 mod search;
+pub mod serve;
 mod source;
 pub mod status;
 pub mod trust_json;
 
+pub use assets::{is_immutable, SITE_CSS};
+pub use cached::CachedPage;
 pub use content::Published;
 pub use search::{render as render_search, SearchIndex};
 pub use source::Source;
@@ -27,17 +32,6 @@ use chrono::NaiveDate;
 use std::collections::HashMap;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
-
-/// Bumped when the stylesheet changes, to bust caches (`?v=`).
-pub const ASSET_VERSION: &str = "2";
-pub const SITE_CSS: &str = include_str!("../../assets/site.css");
-
-/// A ready response body with its content type.
-#[derive(Clone, Debug, PartialEq)]
-pub struct CachedPage {
-    pub content_type: &'static str,
-    pub body: Bytes,
-}
 
 pub struct Site {
     pub pages: HashMap<String, CachedPage>,
@@ -73,25 +67,42 @@ const HTML: &str = "text/html; charset=utf-8";
 
 impl Site {
     /// Every page as a file: `/` becomes `index.html`, an extension-less path gains `.html`
-    /// (serve with `try_files $uri $uri.html`), and `404.html` holds the not-found page.
+    /// (serve with `try_files $uri $uri.html`), and `404.html` holds the not-found page. Next to
+    /// each file that compresses are `NAME.gz` and `NAME.br`, the same bytes Candor sends, for
+    /// nginx's `gzip_static` and `brotli_static`.
     pub fn static_files(&self) -> std::collections::BTreeMap<String, Vec<u8>> {
-        let mut out: std::collections::BTreeMap<String, Vec<u8>> = self
-            .pages
-            .iter()
-            .map(|(path, page)| {
-                let rel = path.trim_start_matches('/');
-                let name = if rel.is_empty() {
-                    "index.html".to_owned()
-                } else if rel.rsplit('/').next().is_some_and(|last| last.contains('.')) {
-                    rel.to_owned()
-                } else {
-                    format!("{rel}.html")
-                };
-                (name, page.body.to_vec())
-            })
-            .collect();
+        let mut out = std::collections::BTreeMap::new();
+        for (path, page) in &self.pages {
+            let rel = path.trim_start_matches('/');
+            let name = if rel.is_empty() {
+                "index.html".to_owned()
+            } else if rel.rsplit('/').next().is_some_and(|last| last.contains('.')) {
+                rel.to_owned()
+            } else {
+                format!("{rel}.html")
+            };
+            if let Some(gz) = &page.gzip {
+                out.insert(format!("{name}.gz"), gz.body.to_vec());
+            }
+            if let Some(br) = &page.brotli {
+                out.insert(format!("{name}.br"), br.body.to_vec());
+            }
+            out.insert(name, page.body.to_vec());
+        }
         out.insert("404.html".into(), self.not_found.to_vec());
         out
+    }
+
+    /// Gives each page that `previous` served with the same bytes the date it had there, so
+    /// `Last-Modified` moves only when a page changes, not whenever the site is rendered again.
+    pub fn keep_dates_of(&mut self, previous: &Site) {
+        for (path, page) in self.pages.iter_mut() {
+            if let Some(before) = previous.pages.get(path) {
+                if before.etag == page.etag && before.modified != page.modified {
+                    page.redate(before.modified);
+                }
+            }
+        }
     }
 
     /// Reads everything the public site shows (published content and the status page, through
@@ -135,13 +146,7 @@ impl Site {
         let layout = pages::Layout::new(p);
         let mut map = HashMap::new();
         fn put(map: &mut HashMap<String, CachedPage>, path: String, content_type: &'static str, body: String) {
-            map.insert(
-                path,
-                CachedPage {
-                    content_type,
-                    body: Bytes::from(body),
-                },
-            );
+            map.insert(path, CachedPage::new(content_type, body));
         }
         let banner = status::Banner::of(&status);
         put(
@@ -150,7 +155,7 @@ impl Site {
             HTML,
             pages::home(&layout, p, today, banner.as_ref()),
         );
-        map.extend(status::render(&layout, &status, public_url));
+        map.extend(status::render(&layout, &status, public_url, &HashMap::new()));
         for (slug, html) in pages::sections(&layout, p) {
             put(&mut map, format!("/s/{slug}"), HTML, html);
         }
@@ -177,18 +182,8 @@ impl Site {
             put(&mut map, "/documents".into(), HTML, library::page(&layout, p));
         }
         put(&mut map, "/cookies".into(), HTML, pages::cookies(&layout, p));
-        put(
-            &mut map,
-            "/assets/site.css".into(),
-            "text/css; charset=utf-8",
-            SITE_CSS.to_owned(),
-        );
-        put(
-            &mut map,
-            "/assets/brand.css".into(),
-            "text/css; charset=utf-8",
-            feeds::brand_css(&p.profile.body.brand_color),
-        );
+        assets::put_site_css(&mut map);
+        assets::put_brand(&mut map, &p.profile.body.brand_color);
         let trust = trust_json::TrustParts::new(p, public_url, today);
         put(
             &mut map,
@@ -201,13 +196,6 @@ impl Site {
             "/feed.atom".into(),
             "application/atom+xml; charset=utf-8",
             feeds::atom(p, public_url),
-        );
-        map.insert(
-            "/favicon.ico".into(),
-            CachedPage {
-                content_type: "image/x-icon",
-                body: Bytes::from(icon::favicon_ico(&p.profile.body.brand_color)),
-            },
         );
         let paths: Vec<String> = map.keys().filter(|k| map[*k].content_type == HTML).cloned().collect();
         put(

@@ -57,8 +57,9 @@ impl Layout {
             support_email: prof.support_email.clone(),
             nav,
             footer_links,
-            asset_version: super::ASSET_VERSION,
-            brand_version: prof.brand_color.trim_start_matches('#').to_owned(),
+            site_css: super::assets::site_css_href(),
+            brand_css: super::assets::brand_css_href(&prof.brand_color),
+            favicon: super::assets::favicon_href(&prof.brand_color),
         }
     }
 }

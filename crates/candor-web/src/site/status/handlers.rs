@@ -7,7 +7,7 @@ use super::html;
 use crate::site::{CachedPage, Site};
 use crate::AppState;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderValue, StatusCode, Uri};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use candor_core::status::IncidentKind;
 use candor_store::IncidentQuery;
@@ -18,15 +18,8 @@ pub const PER_PAGE: i64 = 20;
 
 const CACHE: &str = "public, max-age=60";
 
-fn cached(p: &CachedPage) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, HeaderValue::from_static(p.content_type)),
-            (header::CACHE_CONTROL, HeaderValue::from_static(CACHE)),
-        ],
-        p.body.clone(),
-    )
-        .into_response()
+fn cached(p: &CachedPage, req: &HeaderMap) -> Response {
+    crate::site::serve::respond(p, req, CACHE)
 }
 
 fn html_page(status: StatusCode, body: String) -> Response {
@@ -62,10 +55,10 @@ fn failed(e: impl std::fmt::Display) -> Response {
 
 /// `/api/v2/*.json`: the document from the rendered site, readable by any origin (status
 /// widgets fetch it from other sites; it holds nothing that is not public).
-pub async fn json(State(state): State<AppState>, uri: Uri) -> Response {
+pub async fn json(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
     let site = state.site().await;
     let mut res = match site.pages.get(uri.path()) {
-        Some(p) => cached(p),
+        Some(p) => cached(p, &headers),
         None => (
             StatusCode::NOT_FOUND,
             [(header::CONTENT_TYPE, "application/json")],
@@ -79,10 +72,10 @@ pub async fn json(State(state): State<AppState>, uri: Uri) -> Response {
 }
 
 /// `/status/incidents/{id}`: from memory when recent, else from the database.
-pub async fn incident(State(state): State<AppState>, Path(id): Path<String>, uri: Uri) -> Response {
+pub async fn incident(State(state): State<AppState>, Path(id): Path<String>, uri: Uri, headers: HeaderMap) -> Response {
     let site = state.site().await;
     if let Some(p) = site.pages.get(uri.path()) {
-        return cached(p);
+        return cached(p, &headers);
     }
     let Ok(id) = id.parse::<i64>() else {
         return not_found(&site);
@@ -95,10 +88,15 @@ pub async fn incident(State(state): State<AppState>, Path(id): Path<String>, uri
 }
 
 /// `/status/maintenance/{id}`: from memory when recent, else from the database.
-pub async fn maintenance(State(state): State<AppState>, Path(id): Path<String>, uri: Uri) -> Response {
+pub async fn maintenance(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
     let site = state.site().await;
     if let Some(p) = site.pages.get(uri.path()) {
-        return cached(p);
+        return cached(p, &headers);
     }
     let Ok(id) = id.parse::<i64>() else {
         return not_found(&site);

@@ -18,11 +18,10 @@ mod json;
 pub use html::Banner;
 
 use super::{CachedPage, HTML};
-use bytes::Bytes;
 use candor_app::status::StatusPage;
 use candor_core::status::{overall_description, Indicator};
 use chrono::{DateTime, SecondsFormat, Utc};
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 /// What the status pages are rendered from.
 #[derive(Clone, Debug, PartialEq)]
@@ -83,12 +82,33 @@ pub fn is_status_path(path: &str) -> bool {
     path == "/status" || path.starts_with("/status/") || path.starts_with("/api/v2/")
 }
 
-/// Every status output: (path, page).
-pub fn render(layout: &super::pages::Layout, s: &Snapshot, public_url: &str) -> Vec<(String, CachedPage)> {
-    let page = |content_type: &'static str, body: String| CachedPage {
-        content_type,
-        body: Bytes::from(body),
-    };
+/// Every status output: (path, page). A page whose bytes are those it has in `before` is that
+/// page (not compressed again, and keeping its date).
+pub fn render(
+    layout: &super::pages::Layout,
+    s: &Snapshot,
+    public_url: &str,
+    before: &HashMap<String, CachedPage>,
+) -> Vec<(String, CachedPage)> {
+    render_bodies(layout, s, public_url)
+        .into_iter()
+        .map(|(path, (content_type, body))| {
+            let page = match before.get(&path) {
+                Some(p) if p.content_type == content_type && p.body == body.as_bytes() => p.clone(),
+                _ => CachedPage::new(content_type, body),
+            };
+            (path, page)
+        })
+        .collect()
+}
+
+/// Every status output: (path, (content type, body)).
+fn render_bodies(
+    layout: &super::pages::Layout,
+    s: &Snapshot,
+    public_url: &str,
+) -> Vec<(String, (&'static str, String))> {
+    let page = |content_type: &'static str, body: String| (content_type, body);
     let mut out = vec![
         ("/status".to_owned(), page(HTML, html::status(layout, s))),
         ("/status/notices".to_owned(), page(HTML, html::notices(layout, s))),
