@@ -253,7 +253,18 @@ sqlmap_scan() {
   TERM=dumb timeout 600 sqlmap --batch --level=2 --risk=1 --flush-session --output-dir="$out" \
     --disable-coloring --time-sec=2 --technique=BEUST --timeout=30 --retries=1 "$@" \
     </dev/null >"$scan_log" 2>&1 || rc=$?
-  found="$(grep -cE "is vulnerable|' injectable|identified the following injection point" "$scan_log" || true)"
+  # A parameter that "appears to be ... injectable" counts unless sqlmap's own false-positive
+  # check then says it "does not seem to be injectable" (a heuristic answer that differed for
+  # another reason, such as a rate limit, is rejected by that check).
+  found="$(awk '
+    /is vulnerable|identified the following injection point/ { n++ }
+    match($0, /parameter \047[^\047]*\047 appears to be .* injectable/) {
+      p = substr($0, RSTART, RLENGTH); sub(/ appears to be.*/, "", p); seen[p]++
+    }
+    match($0, /parameter \047[^\047]*\047 does not seem to be injectable/) {
+      p = substr($0, RSTART, RLENGTH); sub(/ does not seem.*/, "", p); delete seen[p]
+    }
+    END { for (p in seen) n++; print n + 0 }' "$scan_log")"
   scan_codes="$(grep -A1 "HTTP error codes detected" "$scan_log" | tail -n 1 || true)"
   echo "security:   sqlmap $name: $((SECONDS - t0))s, $(grep -c "testing '" "$scan_log" || true) tests, answers: ${scan_codes:-all 2xx/3xx}" >>"$work/notes"
   if [ "$found" -gt 0 ]; then
