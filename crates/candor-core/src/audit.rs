@@ -89,31 +89,67 @@ pub struct BrokenChain {
 
 /// Checks a whole chain in `seq` order.
 pub fn verify(entries: &[AuditEntry]) -> Result<usize, BrokenChain> {
-    let mut prev = GENESIS.to_owned();
-    for (i, e) in entries.iter().enumerate() {
+    let mut chain = ChainCheck::new();
+    for e in entries {
+        chain.next(e)?;
+    }
+    Ok(chain.checked())
+}
+
+/// Checks a chain one entry at a time, in `seq` order, so a long log can be verified page by
+/// page in bounded memory ([`verify`] is this over a slice).
+#[derive(Clone, Debug)]
+pub struct ChainCheck {
+    prev: String,
+    checked: usize,
+}
+
+impl Default for ChainCheck {
+    fn default() -> Self {
+        ChainCheck::new()
+    }
+}
+
+impl ChainCheck {
+    pub fn new() -> ChainCheck {
+        ChainCheck {
+            prev: GENESIS.to_owned(),
+            checked: 0,
+        }
+    }
+
+    /// How many entries fitted so far.
+    pub fn checked(&self) -> usize {
+        self.checked
+    }
+
+    /// The next entry: it must carry the next sequence number, point to the entry before it and
+    /// match its own hash.
+    pub fn next(&mut self, e: &AuditEntry) -> Result<(), BrokenChain> {
+        let position = self.checked + 1;
         let fail = |reason: String| BrokenChain {
             seq: e.record.seq,
-            position: i + 1,
+            position,
             reason,
         };
-        if e.record.seq != i as i64 + 1 {
+        if e.record.seq != position as i64 {
             return Err(fail(format!(
                 "has sequence number {} where {} was expected: an entry is missing or was inserted",
-                e.record.seq,
-                i + 1
+                e.record.seq, position
             )));
         }
-        if e.prev_hash != prev {
+        if e.prev_hash != self.prev {
             return Err(fail(
                 "does not point to the entry before it: the previous entry was changed or removed".into(),
             ));
         }
-        if hash(&prev, &e.record) != e.hash {
+        if hash(&self.prev, &e.record) != e.hash {
             return Err(fail("does not match its hash: its contents were changed".into()));
         }
-        prev = e.hash.clone();
+        self.prev = e.hash.clone();
+        self.checked = position;
+        Ok(())
     }
-    Ok(entries.len())
 }
 
 /// The newest entry of a chain as recorded outside the database (a checkpoint file, a backup,
@@ -254,6 +290,28 @@ mod tests {
         c[1].record.actor = "user:mallory@evil.example".into();
         c[1].hash = hash(&c[1].prev_hash, &c[1].record);
         assert_eq!(verify(&c).unwrap_err().seq, 3);
+    }
+
+    #[test]
+    fn a_chain_checked_in_pages_finds_what_the_whole_check_finds() {
+        // The drill reads the log in pages; a change in a later page must still be found there.
+        let mut c = chain(7);
+        let mut check = ChainCheck::new();
+        for e in &c[..4] {
+            check.next(e).unwrap();
+        }
+        c[5].record.target = "faq/other".into();
+        assert_eq!(check.next(&c[4]), Ok(()));
+        assert_eq!(check.next(&c[5]).unwrap_err().seq, 6);
+        assert_eq!(check.checked(), 5);
+
+        // An entry missing at a page boundary: the next page starts one too late.
+        let c = chain(7);
+        let mut check = ChainCheck::new();
+        for e in &c[..3] {
+            check.next(e).unwrap();
+        }
+        assert_eq!(check.next(&c[4]).unwrap_err().position, 4);
     }
 
     #[test]

@@ -101,6 +101,18 @@ impl Store {
         let rows = sqlx::query(&sql).bind(org).fetch_all(&self.pool).await?;
         rows.iter().map(entry_from_row).collect()
     }
+
+    /// Up to `limit` entries after `after_seq`, oldest first: a long chain read page by page.
+    pub async fn audit_chain_page(&self, org: OrgId, after_seq: i64, limit: i64) -> StoreResult<Vec<AuditEntry>> {
+        let sql = format!("SELECT {COLUMNS} FROM audit_log WHERE org_id = $1 AND seq > $2 ORDER BY seq LIMIT $3");
+        let rows = sqlx::query(&sql)
+            .bind(org)
+            .bind(after_seq)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(entry_from_row).collect()
+    }
 }
 
 impl Tx {
