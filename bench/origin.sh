@@ -32,10 +32,8 @@ ROUNDS=${BENCH_ROUNDS:-3}
 read -r -a PATHS <<<"${BENCH_PATHS:-/ /s/encryption}"
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+source "$ROOT/bench/lib/common.sh"
 RESULTS_DIR="$ROOT/bench/results"
-
-log() { printf '[origin.sh] %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
 
 for tool in curl wrk nginx awk cmp; do
     command -v "$tool" >/dev/null 2>&1 || die "$tool not found (Debian: apt-get install -y wrk nginx-light curl)"
@@ -66,15 +64,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'log "failed at line $LINENO: $BASH_COMMAND"' ERR
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-wait_http() {
-    for _ in $(seq 150); do
-        [[ $(curl -s -o /dev/null -w '%{http_code}' "$1" || true) == 200 ]] && return 0
-        sleep 0.2
-    done
-    die "$2 did not answer 200 at $1 (logs in $TMP)"
-}
 
 PUBLIC_URL="http://trust.candor-bench.test"
 cd "$TMP"
@@ -173,11 +162,6 @@ for path in "${PATHS[@]}"; do
 done
 
 # --- load ------------------------------------------------------------------------------------
-to_ms() {
-    awk -v v="$1" 'BEGIN { n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
-        if (u == "us") n /= 1000; else if (u == "s") n *= 1000; printf "%.3f", n }'
-}
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 declare -A V
 bench() { # round name path
     local url="http://127.0.0.1:${PORT[$2]}$3" out="$TMP/wrk-$1-$2-${3//\//_}.txt"

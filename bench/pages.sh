@@ -35,10 +35,8 @@ CONNS=${BENCH_CONNS:-64}
 read -r -a PATHS <<<"${BENCH_PATHS:-/ /s/encryption}"
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+source "$ROOT/bench/lib/common.sh"
 RESULTS_DIR="$ROOT/bench/results"
-
-log() { printf '[pages.sh] %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
 
 for tool in cargo curl wrk nginx awk; do
     command -v "$tool" >/dev/null 2>&1 || die "$tool not found (Debian: apt-get install -y wrk nginx-light curl)"
@@ -80,26 +78,6 @@ trap cleanup EXIT
 trap 'log "failed at line $LINENO: $BASH_COMMAND"' ERR
 trap 'exit 130' INT
 trap 'exit 143' TERM
-
-free_port() {
-    if command -v python3 >/dev/null 2>&1; then
-        python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-        return
-    fi
-    local p
-    while :; do
-        p=$((20000 + RANDOM % 30000))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
-    done
-}
-
-wait_http() { # url what
-    for _ in $(seq 150); do
-        if [[ $(curl -s -o /dev/null -w '%{http_code}' "$1" || true) == 200 ]]; then return 0; fi
-        sleep 0.2
-    done
-    die "$2 did not answer 200 at $1 (logs in $TMP)"
-}
 
 # --- 2. data directory and static export -----------------------------------------------------
 # Absolute links (feeds, sitemap, canonical URLs) contain the public URL, which defaults to
@@ -207,14 +185,6 @@ for path in "${PATHS[@]}"; do
 done
 
 # --- 6. load ---------------------------------------------------------------------------------
-# Latencies from wrk (us, ms, s, m) in milliseconds.
-to_ms() {
-    awk -v v="$1" 'BEGIN {
-        n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
-        if (u == "us") n /= 1000; else if (u == "s") n *= 1000; else if (u == "m") n *= 60000
-        printf "%.3f", n }'
-}
-
 # CPU ticks (user + system) used so far by a process and its children-processes' threads.
 cpu_ticks() {
     local total=0 pid t
@@ -248,9 +218,6 @@ other_ticks() { # before-file after-file excluded-pids...
         END { print n + 0 }' "$before" "$after"
 }
 
-median() { # numbers... -> median
-    printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
 fmt0() { awk -v v="$1" 'BEGIN { printf "%.0f", v }'; }
 fmt2() { awk -v v="$1" 'BEGIN { printf "%.2f", v }'; }
 mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }

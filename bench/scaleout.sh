@@ -33,10 +33,8 @@ ROUNDS=${BENCH_ROUNDS:-3}
 PG_ADMIN=${BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+source "$ROOT/bench/lib/common.sh"
 RESULTS_DIR="$ROOT/bench/results"
-
-log() { printf '[scaleout.sh] %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
 
 for tool in cargo curl wrk nginx psql awk; do
     command -v "$tool" >/dev/null 2>&1 || die "$tool not found (Debian: apt-get install -y wrk nginx-light curl postgresql-client)"
@@ -59,15 +57,6 @@ cleanup() {
     exit "$rc"
 }
 trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_http() {
-    for _ in $(seq 200); do
-        [[ $(curl -s -o /dev/null -w '%{http_code}' "$1" || true) == 200 ]] && return 0
-        sleep 0.1
-    done
-    die "$2 did not answer 200 at $1 (logs in $TMP)"
-}
 
 psql "$PG_ADMIN" -qc "CREATE DATABASE $DB" >/dev/null
 PG_URL="${PG_ADMIN%/*}/$DB"
@@ -120,14 +109,8 @@ for i in 1 2; do
     wait_http "http://127.0.0.1:$port$PAGE" "candor instance $i"
 done
 
-to_ms() {
-    awk -v v="$1" 'BEGIN { n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
-        if (u == "us") n /= 1000; else if (u == "s") n *= 1000; else if (u == "m") n *= 60000
-        printf "%.3f", n }'
-}
 rps_of() { awk '/^Requests\/sec/ { print $2 }' "$1"; }
 p99_of() { to_ms "$(awk '$1 == "99%" { print $2 }' "$1")"; }
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 # One setup, one round: "rps p99". Each argument is a base URL that gets CONNS/n connections.
 measure() {

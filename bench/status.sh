@@ -33,8 +33,7 @@ ROUNDS=${BENCH_ROUNDS:-3}
 PATHS=(/status /api/v2/summary.json)
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-log() { printf '[status.sh] %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
+source "$ROOT/bench/lib/common.sh"
 
 for tool in cargo curl wrk nginx awk; do
     command -v "$tool" >/dev/null 2>&1 || die "$tool not found (Debian: apt-get install -y wrk nginx-light curl)"
@@ -64,17 +63,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'log "failed at line $LINENO: $BASH_COMMAND"' ERR
-
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
-wait_http() { # url what
-    for _ in $(seq 150); do
-        [[ $(curl -s -o /dev/null -w '%{http_code}' "$1" || true) == 200 ]] && return 0
-        sleep 0.2
-    done
-    die "$2 did not answer 200 at $1 (logs in $TMP)"
-}
 
 # --- data: the demo trust center plus the status page -------------------------------------------
 PUBLIC_URL="http://trust.candor-bench.test"
@@ -154,11 +142,6 @@ for path in "${PATHS[@]}"; do
 done
 
 # --- load ----------------------------------------------------------------------------------------
-to_ms() { # wrk latency (us, ms, s) -> milliseconds
-    awk -v v="$1" 'BEGIN { n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
-        if (u == "us") n /= 1000; else if (u == "s") n *= 1000; printf "%.3f", n }'
-}
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 declare -A V
 WARNINGS=()
 bench() { # round name path

@@ -467,45 +467,11 @@ async fn a_failed_scheduled_backup_is_mailed_to_the_owners() {
     assert_eq!(app.store.backup_runs(org, 10).await.unwrap().len(), 1);
 }
 
-/// A moto S3 server on a free port (killed when dropped); `None` (skip) without moto outside CI.
-async fn start_moto() -> Option<(tokio::process::Child, String)> {
-    let has = std::process::Command::new("moto_server")
-        .arg("--help")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status();
-    if !has.is_ok_and(|s| s.success()) {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("moto_server is not available and CI=true: pip install 'moto[server]'");
-        }
-        eprintln!("SKIPPED: moto_server is not available; the S3 backup test did not run.");
-        return None;
-    }
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = tokio::process::Command::new("moto_server")
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start moto_server");
-    let endpoint = format!("http://127.0.0.1:{port}");
-    eventually("moto listening", || async {
-        tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok()
-    })
-    .await;
-    Some((child, endpoint))
-}
-
 /// Backups to an S3-compatible bucket (moto): written under the prefix, and the drill fetches
 /// the newest from there and passes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn backups_go_to_s3_and_drill_from_there() {
-    let Some((_moto, endpoint)) = start_moto().await else {
+    let Some((_moto, endpoint)) = crate::services::start_moto().await else {
         return;
     };
     let made = reqwest::Client::new()

@@ -44,6 +44,26 @@ impl Cluster {
     }
 
     /// Starts one more instance on a free port and waits until it answers `/readyz`.
+    /// Starts two instances: the first must take the lead, the second must stand by.
+    pub(crate) async fn start_leader_and_standby(&mut self) -> (Instance, Instance) {
+        let a = self.start().await;
+        assert!(
+            within(Duration::from_secs(20), async || a.leads()).await.is_some(),
+            "the first instance leads: {}",
+            a.logs()
+        );
+        let b = self.start().await;
+        assert!(
+            within(Duration::from_secs(20), async || b.logs().contains("stands by"))
+                .await
+                .is_some(),
+            "the second instance stands by: {}",
+            b.logs()
+        );
+        assert!(!b.leads(), "only one instance leads: {}", b.logs());
+        (a, b)
+    }
+
     pub(crate) async fn start(&mut self) -> Instance {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -249,21 +269,7 @@ async fn two_instances_share_the_work_and_hand_over_the_lead() {
     let Some(mut cluster) = Cluster::new(Db::Postgres, &env).await else {
         return;
     };
-    let mut a = cluster.start().await;
-    assert!(
-        within(Duration::from_secs(20), async || a.leads()).await.is_some(),
-        "the first instance leads: {}",
-        a.logs()
-    );
-    let b = cluster.start().await;
-    assert!(
-        within(Duration::from_secs(20), async || b.logs().contains("stands by"))
-            .await
-            .is_some(),
-        "the second instance stands by: {}",
-        b.logs()
-    );
-    assert!(!b.leads(), "only one instance leads: {}", b.logs());
+    let (mut a, b) = cluster.start_leader_and_standby().await;
 
     // Set up through one, sign in through the other: sessions are in the database.
     let on_b = b.browser();
@@ -604,21 +610,7 @@ crate::both_dbs_fn!(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_sqlite_a_lock_file_elects_the_leader() {
     let mut cluster = Cluster::new(Db::Sqlite, &[]).await.expect("sqlite always runs");
-    let mut a = cluster.start().await;
-    assert!(
-        within(Duration::from_secs(20), async || a.leads()).await.is_some(),
-        "{}",
-        a.logs()
-    );
-    let b = cluster.start().await;
-    assert!(
-        within(Duration::from_secs(20), async || b.logs().contains("stands by"))
-            .await
-            .is_some(),
-        "{}",
-        b.logs()
-    );
-    assert!(!b.leads());
+    let (mut a, b) = cluster.start_leader_and_standby().await;
     assert!(cluster.data_dir().join(candor_web::leader::LOCK_FILE).exists());
     a.kill();
     assert!(

@@ -190,3 +190,35 @@ impl OidcProvider {
         })
     }
 }
+
+/// An S3-compatible server (PyPI `moto[server]`) on a free port, killed when dropped, with its
+/// endpoint URL.
+pub async fn start_moto() -> Option<(tokio::process::Child, String)> {
+    let has = std::process::Command::new("moto_server")
+        .arg("--help")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status();
+    if !has.is_ok_and(|s| s.success()) {
+        return unavailable("moto_server", "pip install 'moto[server]'");
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = tokio::process::Command::new("moto_server")
+        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start moto_server");
+    for _ in 0..200 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+            return Some((child, format!("http://127.0.0.1:{port}")));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("moto_server did not start listening on {port}");
+}
