@@ -13,6 +13,7 @@ mod monitors;
 mod ops;
 mod outbox;
 mod public;
+mod public_direct;
 mod routes;
 mod server;
 pub mod simple_pdf;
@@ -71,6 +72,7 @@ pub(crate) async fn serve_with_tls(
         limits: state.config().http.clone(),
         tls,
         header_block: state.security_headers().as_head_lines(),
+        direct: Some(public_direct::DirectPages::new(state.clone())),
         app: router(state),
     };
     let result = server::run(listener, served, shutdown).await;

@@ -1,6 +1,7 @@
 //! Public pages: served from the in-memory site.
 
 use crate::site::serve::{respond, ASSET_CACHE, IMMUTABLE, PAGE_CACHE};
+use crate::site::Site;
 use crate::AppState;
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
@@ -26,18 +27,8 @@ pub async fn page(State(state): State<AppState>, method: Method, uri: Uri, heade
         return (StatusCode::METHOD_NOT_ALLOWED, [(header::ALLOW, "GET, HEAD")]).into_response();
     }
     let site = state.site().await;
-    let path = uri.path();
-    match site.pages.get(path) {
-        Some(p) => {
-            let cache = if crate::site::is_immutable(path) {
-                IMMUTABLE
-            } else if path.starts_with("/assets/") {
-                ASSET_CACHE
-            } else {
-                PAGE_CACHE
-            };
-            respond(p, &headers, cache)
-        }
+    match cached(&site, uri.path(), &headers) {
+        Some(res) => res,
         None => (
             StatusCode::NOT_FOUND,
             [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
@@ -45,6 +36,19 @@ pub async fn page(State(state): State<AppState>, method: Method, uri: Uri, heade
         )
             .into_response(),
     }
+}
+
+/// The answer to a GET or HEAD of `path` from the rendered site, if it holds that page.
+pub(crate) fn cached(site: &Site, path: &str, headers: &HeaderMap) -> Option<Response> {
+    let p = site.pages.get(path)?;
+    let cache = if crate::site::is_immutable(path) {
+        IMMUTABLE
+    } else if path.starts_with("/assets/") {
+        ASSET_CACHE
+    } else {
+        PAGE_CACHE
+    };
+    Some(respond(p, headers, cache))
 }
 
 #[derive(Deserialize)]

@@ -275,6 +275,13 @@ impl AppState {
 
     /// The current rendered site. When the date has changed since it was rendered (certificates
     /// may have expired overnight), it is rendered again first.
+    /// The current rendered site if it was rendered today, without waiting: `None` when
+    /// [`AppState::site`] would have to render it again first.
+    pub fn site_if_current(&self) -> Option<Arc<Site>> {
+        let site = self.inner.site.read().ok()?.clone();
+        (site.built_for == today()).then_some(site)
+    }
+
     pub async fn site(&self) -> Arc<Site> {
         let site = self.inner.site.read().expect("site lock").clone();
         if site.built_for == today() {

@@ -70,6 +70,7 @@ pub async fn serve_redirect(
         limits,
         tls: None,
         header_block: bytes::Bytes::new(),
+        direct: None,
     };
     crate::server::run(listener, served, shutdown).await
 }

@@ -56,6 +56,17 @@ impl SecurityHeaders {
         SecurityHeaders { list, admin_csp }
     }
 
+    /// Adds the headers to a response's; a route that set its own policy (the back office)
+    /// keeps it.
+    pub fn apply(&self, h: &mut axum::http::HeaderMap) {
+        for (name, value) in &self.list {
+            if name == header::CONTENT_SECURITY_POLICY && h.contains_key(name) {
+                continue;
+            }
+            h.insert(name.clone(), value.clone());
+        }
+    }
+
     /// The headers as `name: value\r\n` lines, for the responses hyper writes itself before a
     /// request reaches the application (see `server::guarded_io`).
     pub fn as_head_lines(&self) -> bytes::Bytes {
@@ -71,13 +82,6 @@ impl SecurityHeaders {
 }
 
 pub async fn security_headers(State(state): State<AppState>, mut res: Response) -> Response {
-    let h = res.headers_mut();
-    for (name, value) in &state.security_headers().list {
-        // A route that set its own policy (the back office) keeps it.
-        if name == header::CONTENT_SECURITY_POLICY && h.contains_key(name) {
-            continue;
-        }
-        h.insert(name.clone(), value.clone());
-    }
+    state.security_headers().apply(res.headers_mut());
     res
 }

@@ -25,18 +25,23 @@ pub struct Peer(pub IpAddr);
 /// own address on the request ([`Peer`]); call it before `X-Forwarded-For` is applied.
 pub fn choose(state: &AppState, req: &mut Request) -> HeaderValue {
     let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
-    let from_trusted_proxy = peer.is_some_and(|ip| state.config().trusted_proxies.iter().any(|n| n.contains(ip)));
-    let id = req
-        .headers()
-        .get(HEADER)
-        .filter(|_| from_trusted_proxy)
-        .filter(|v| acceptable(v.as_bytes()))
-        .cloned()
-        .unwrap_or_else(new_id);
+    let id = for_request(state, peer, req.headers());
     if let Some(ip) = peer {
         req.extensions_mut().insert(Peer(ip));
     }
     id
+}
+
+/// The id for a request from `peer` with `headers`: the proxy's when `peer` is a trusted proxy
+/// and the id is harmless, else a new one.
+pub fn for_request(state: &AppState, peer: Option<IpAddr>, headers: &axum::http::HeaderMap) -> HeaderValue {
+    let from_trusted_proxy = peer.is_some_and(|ip| state.config().trusted_proxies.iter().any(|n| n.contains(ip)));
+    headers
+        .get(HEADER)
+        .filter(|_| from_trusted_proxy)
+        .filter(|v| acceptable(v.as_bytes()))
+        .cloned()
+        .unwrap_or_else(new_id)
 }
 
 /// What an id from a proxy may be: letters, digits and `-_.:+=/`, up to [`MAX_LEN`] (UUIDs,

@@ -47,6 +47,8 @@ pub(crate) struct Listener {
     pub tls: Option<tokio_rustls::TlsAcceptor>,
     /// Security headers for the responses hyper writes itself (`name: value\r\n` lines).
     pub header_block: Bytes,
+    /// Pages answered before the router ([`crate::public_direct`]).
+    pub direct: Option<crate::public_direct::DirectPages>,
 }
 
 /// Shared by the accept loop and every connection task.
@@ -176,15 +178,27 @@ where
         shared.listener.header_block.clone(),
     );
     let app = shared.listener.app.clone();
+    let direct = shared.listener.direct.clone();
     let body_timeout = limits.idle_timeout;
     let service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
-        // A client that stops sending its request body is cut off like one that stops reading.
-        let mut req = req.map(|body| tower_http::timeout::TimeoutBody::new(body_timeout, body));
-        req.extensions_mut().insert(ConnectInfo(peer));
         let in_app = activity.enter();
-        let response = app.clone().oneshot(req);
+        let direct = direct
+            .as_ref()
+            .and_then(|d| d.answer(req.method(), req.uri(), req.headers(), peer.ip()));
+        let routed = match direct {
+            Some(response) => Ok(response),
+            None => {
+                // A client that stops sending its request body is cut off like one that stops reading.
+                let mut req = req.map(|body| tower_http::timeout::TimeoutBody::new(body_timeout, body));
+                req.extensions_mut().insert(ConnectInfo(peer));
+                Err(app.clone().oneshot(req))
+            }
+        };
         async move {
-            let response = response.await?;
+            let response = match routed {
+                Ok(response) => response,
+                Err(routing) => routing.await?,
+            };
             Ok::<_, Infallible>(response.map(|body| TrackedBody { body, _in_app: in_app }))
         }
     });

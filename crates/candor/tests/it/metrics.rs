@@ -76,7 +76,19 @@ both_dbs!(
         for _ in 0..3 {
             assert_eq!(app.get("/healthz").await.status(), 200);
         }
+        // A page of the site, answered before the router (public_direct): counted, with its
+        // id and the security headers the router's layers would have added.
+        for _ in 0..2 {
+            let page = app.get("/compliance").await;
+            assert_eq!(page.status(), 200);
+            assert!(page.headers().contains_key("x-request-id"));
+            assert_eq!(page.headers()["x-content-type-options"], "nosniff");
+            let csp = page.headers()["content-security-policy"].to_str().unwrap();
+            assert!(csp.contains("script-src 'none'"), "{csp}");
+        }
         let before = scrape(&app).await;
+        let pages = r#"candor_http_requests_total{method="GET",route="<site>",status="200"}"#;
+        assert!(sample(&before, pages).is_some_and(|n| n >= 2.0), "{before}");
         promtool_accepts(&before);
         assert_eq!(sample(&before, healthz), Some(3.0), "{before}");
         assert!(
