@@ -63,10 +63,20 @@ impl AdminLayout {
 /// Notices are chosen from a fixed list by key, so nothing from the URL is echoed into the page.
 pub fn notice_text(key: &str) -> Option<&'static str> {
     Some(match key {
-        "saved" => "Draft saved. Visitors see it once you publish.",
+        "saved" => "Draft saved. The public site changes only when you publish.",
         "published" => "Published. The public site shows it now.",
         "unpublished" => "Unpublished. Visitors no longer see it.",
-        "created" => "Created as a draft.",
+        "created" => "Created as a draft. The public site shows it once you publish it.",
+        // Documents have no draft: what is saved is live at once, at the document's access level.
+        "document-created-public" => "Document created. It is public now: anyone can download it from the documents page.",
+        "document-created-nda" => {
+            "Document created. It is listed now; viewers with approved access can download it, and others can request it."
+        }
+        "document-created-private" => "Document created. It is private: only back-office users can see it.",
+        "document-saved" => "Document saved. The change is live now, at the access level shown.",
+        "access-settings-saved" => {
+            "Rules and NDA saved. They apply at once: to the next request, and to the next NDA signed."
+        }
         "deleted" => "Deleted.",
         "restored" => "Revision restored as the draft. Publish it to make it public.",
         "moved" => "Order changed.",
@@ -81,6 +91,10 @@ pub fn notice_text(key: &str) -> Option<&'static str> {
         "user-sessions-revoked" => "All of the user's sessions have ended.",
         "passkey-added" => "Passkey added. You can use it to sign in, or as your second step after a password.",
         "passkey-removed" => "Passkey removed.",
+        "mfa-required" => {
+            "Two-factor sign-in is now required: every back-office user without it must set it up at their next sign-in."
+        }
+        "mfa-not-required" => "Two-factor sign-in is no longer required. Users who turned it on keep it.",
         "approved" => "Approved. The requester has been emailed a sign-in link.",
         "denied" => "Denied. The requester has been told.",
         "nothing-decided" => "Nothing changed: those requests were decided already.",
