@@ -27,7 +27,7 @@ struct Inner {
     account_backoff: crate::http::ratelimit::Backoff,
     /// Bad API tokens per IP: ten free, then doubling waits up to 15 min.
     api_backoff: crate::http::ratelimit::Backoff,
-    /// Forms that send mail (password reset, access requests, viewer sign-in links), per IP and
+    /// Forms that send mail (password reset, subscriptions, viewer sign-in links), per IP and
     /// per address: every request counts. Three free, then doubling waits up to an hour.
     mail_backoff: crate::http::ratelimit::Backoff,
     /// Sign-ins started per IP (single sign-on, passkey; each stores a ceremony in progress):
