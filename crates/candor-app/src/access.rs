@@ -84,12 +84,13 @@ fn approval_mail(
         )),
         Part::Link(url),
         Part::Text(format!(
-            "Your access lasts {days} days. The documents are watermarked with your name and email address."
+            "Your access lasts {}. The documents are watermarked with your name and email address.",
+            candor_core::grammar::plural(days as u64, "day", "days")
         )),
     ];
     compose(
         &req.email,
-        format!("Your access to {org}'s documents"),
+        format!("Your access to {} documents", candor_core::grammar::possessive(org)),
         &parts,
         "access-approved",
     )
@@ -108,7 +109,7 @@ fn denial_mail(req: &AccessRequest, message: &str, ctx: &MailContext) -> candor_
     );
     compose(
         &req.email,
-        format!("Your request for {org}'s documents"),
+        format!("Your request for {} documents", candor_core::grammar::possessive(org)),
         &[Part::Text(text)],
         "access-denied",
     )
@@ -226,7 +227,10 @@ impl App {
             ];
             work.mail(&compose(
                 &request.email,
-                format!("Confirm your email to request {org_name}'s documents"),
+                format!(
+                    "Confirm your email to request {} documents",
+                    candor_core::grammar::possessive(org_name)
+                ),
                 &parts,
                 "access-verify",
             ))
@@ -316,7 +320,8 @@ impl App {
         let org_name = &ctx.org_name;
         let when = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC");
         let text = format!(
-            "Hello {typed},\n\nYou signed {org_name}'s non-disclosure agreement (version {}, SHA-256 {}) on {when} as {typed} <{}>, {}. Your copy of the text follows.\n\n{}",
+            "Hello {typed},\n\nYou signed {} non-disclosure agreement (version {}, SHA-256 {}) on {when} as {typed} <{}>, {}. Your copy of the text follows.\n\n{}",
+            candor_core::grammar::possessive(org_name),
             nda.number, nda.sha256, req.email, req.company, nda.body
         );
         work.mail(&compose(

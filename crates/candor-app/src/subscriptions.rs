@@ -117,8 +117,9 @@ fn notice_mail(public_url: &str, org_name: &str, s: &Subscriber, event: &TrustEv
         parts.push(Part::Link(format!("{public_url}{}", event.path)));
     }
     parts.push(Part::Text(format!(
-        "You receive this because you subscribed to \"{}\" on {org_name}'s trust center. To choose what you receive:",
-        event.topic.label()
+        "You receive this because you subscribed to \"{}\" on {} trust center. To choose what you receive:",
+        event.topic.label(),
+        candor_core::grammar::possessive(org_name)
     )));
     parts.push(Part::Link(manage));
     parts.push(Part::Text("To unsubscribe:".into()));
@@ -134,7 +135,8 @@ fn notice_mail(public_url: &str, org_name: &str, s: &Subscriber, event: &TrustEv
 fn confirm_mail(public_url: &str, org_name: &str, email: &str, token: &Secret) -> NewEmail {
     let parts = [
         Part::Text(format!(
-            "Someone, probably you, asked to be told by email of changes on {org_name}'s trust center. To confirm, open this link and press the button (it works once, within 48 hours):"
+            "Someone, probably you, asked to be told by email of changes on {} trust center. To confirm, open this link and press the button (it works once, within 48 hours):",
+            candor_core::grammar::possessive(org_name)
         )),
         Part::Link(format!("{public_url}/subscriptions/confirm/{}", token.expose())),
         Part::Text("If you did not ask, ignore this message: nothing will be sent to you.".into()),
@@ -151,7 +153,8 @@ fn manage_mail(public_url: &str, org_name: &str, email: &str, token: &Secret) ->
     let (manage, _) = links(public_url, token);
     let parts = [
         Part::Text(format!(
-            "Someone, probably you, asked to subscribe this address to {org_name}'s trust center. It is subscribed already. To change what you receive, or to unsubscribe, open:"
+            "Someone, probably you, asked to subscribe this address to {} trust center. It is subscribed already. To change what you receive, or to unsubscribe, open:",
+            candor_core::grammar::possessive(org_name)
         )),
         Part::Link(manage),
         Part::Text("If you did not ask, ignore this message: nothing has changed.".into()),

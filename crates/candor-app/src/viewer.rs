@@ -36,7 +36,8 @@ impl App {
         let url = format!("{}/viewer/login/{}", ctx.public_url, token.expose());
         let parts = [
             Part::Text(format!(
-                "Hello,\n\nTo sign in and read {org_name}'s documents, open this link and press Sign in. It works once, within 15 minutes, and asking for another link ends this one:"
+                "Hello,\n\nTo sign in and read {} documents, open this link and press Sign in. It works once, within 15 minutes, and asking for another link ends this one:",
+                candor_core::grammar::possessive(org_name)
             )),
             Part::Link(url),
             Part::Text("If you did not ask for it, ignore this message.".to_owned()),
@@ -46,7 +47,10 @@ impl App {
         work.insert_link(org, None, &link).await?;
         work.mail(&compose(
             email,
-            format!("Your sign-in link for {org_name}'s documents"),
+            format!(
+                "Your sign-in link for {} documents",
+                candor_core::grammar::possessive(org_name)
+            ),
             &parts,
             "viewer-link",
         ))

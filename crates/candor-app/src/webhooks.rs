@@ -178,7 +178,8 @@ impl App {
             for owner in work.owner_emails(org).await? {
                 let parts = [
                     Part::Text(format!(
-                        "Candor stopped sending events of {org_name}'s trust center to the webhook endpoint {what}.\n\nWhy: {reason}\n\nWhile it is disabled, new events are not queued for it. Deliveries that were still waiting are sent once you enable it again on its page, and any delivery in its log can be sent again from there:"
+                        "Candor stopped sending events of {} trust center to the webhook endpoint {what}.\n\nWhy: {reason}\n\nWhile it is disabled, new events are not queued for it. Deliveries that were still waiting are sent once you enable it again on its page, and any delivery in its log can be sent again from there:",
+                        candor_core::grammar::possessive(&org_name)
                     )),
                     Part::Link(page.clone()),
                 ];

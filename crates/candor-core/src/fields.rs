@@ -80,7 +80,7 @@ const PROFILE: &[Field] = &[
         "Brand colour",
         Color,
         true,
-        "#rrggbb; dark enough for white text.",
+        "#rrggbb. A colour too light for white text is darkened where it is used; this form says to which colour.",
     ),
     f("security_email", "Security contact", Email, true, ""),
     f("privacy_email", "Privacy contact", Email, true, ""),

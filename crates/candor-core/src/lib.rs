@@ -5,11 +5,13 @@
 
 pub mod access;
 pub mod audit;
+pub mod color;
 pub mod content;
 pub mod contentdir;
 pub mod documents;
 pub mod events;
 pub mod fields;
+pub mod grammar;
 pub mod items;
 pub mod markdown;
 pub mod outbound;

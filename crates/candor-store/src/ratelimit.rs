@@ -40,6 +40,47 @@ impl Store {
         Ok(())
     }
 
+    /// Takes one request from `key`'s budget at `now_ms`, for limits that allow a burst and then
+    /// one request per `interval_ms` (a "generic cell rate" limit). For these keys
+    /// `blocked_until` holds when the budget will be full again. The take is allowed while that
+    /// is at most `tolerance_ms` ahead (`(burst - 1) * interval`); then it moves on by one
+    /// interval. Returns `None` when allowed, or `Some(ms)` to wait before the next take.
+    /// One statement, so takes by two instances at once are both counted.
+    pub async fn rate_limit_take(
+        &self,
+        key: &str,
+        now_ms: i64,
+        interval_ms: i64,
+        tolerance_ms: i64,
+    ) -> StoreResult<Option<i64>> {
+        let full = "CASE WHEN rate_limits.blocked_until > $2 THEN rate_limits.blocked_until ELSE $2 END";
+        let sql = format!(
+            "INSERT INTO rate_limits (rate_key, failures, blocked_until, last_at) VALUES ($1, 1, $2 + $3, $2) \
+             ON CONFLICT (rate_key) DO UPDATE SET failures = rate_limits.failures + 1, last_at = $2, \
+             blocked_until = {full} + $3 WHERE {full} - $2 <= $4 RETURNING blocked_until"
+        );
+        let taken = sqlx::query(&sql)
+            .bind(key)
+            .bind(now_ms)
+            .bind(interval_ms)
+            .bind(tolerance_ms)
+            .fetch_optional(&self.pool)
+            .await?;
+        if taken.is_some() {
+            return Ok(None);
+        }
+        let full_at = self.rate_limit_blocked_until(key).await?.unwrap_or(now_ms);
+        Ok(Some((full_at - now_ms - tolerance_ms).max(1)))
+    }
+
+    /// How long `key` must wait before a take of [`Store::rate_limit_take`] would be allowed
+    /// (`None`: it would be), without taking anything.
+    pub async fn rate_limit_peek(&self, key: &str, now_ms: i64, tolerance_ms: i64) -> StoreResult<Option<i64>> {
+        let full_at = self.rate_limit_blocked_until(key).await?.unwrap_or(now_ms);
+        let wait = full_at - now_ms - tolerance_ms;
+        Ok((wait > 0).then_some(wait))
+    }
+
     /// Forgets `key` (a success).
     pub async fn rate_limit_clear(&self, key: &str) -> StoreResult<()> {
         sqlx::query("DELETE FROM rate_limits WHERE rate_key = $1")

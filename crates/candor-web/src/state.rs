@@ -27,12 +27,18 @@ struct Inner {
     account_backoff: crate::http::ratelimit::Backoff,
     /// Bad API tokens per IP: ten free, then doubling waits up to 15 min.
     api_backoff: crate::http::ratelimit::Backoff,
-    /// Forms that send mail (password reset, access requests, viewer sign-in links), per IP and
+    /// Forms that send mail (password reset, subscriptions, viewer sign-in links), per IP and
     /// per address: every request counts. Three free, then doubling waits up to an hour.
     mail_backoff: crate::http::ratelimit::Backoff,
     /// Sign-ins started per IP (single sign-on, passkey; each stores a ceremony in progress):
     /// twenty free, then doubling waits up to 15 min; a completed sign-in clears it.
     start_backoff: crate::http::ratelimit::Backoff,
+    /// Access requests per client address: a burst of thirty (colleagues behind one company
+    /// network ask at once), then one every 30 s.
+    request_address_budget: crate::http::ratelimit::Budget,
+    /// Access requests per email address: three, then one every two minutes (each sends mail to
+    /// that address).
+    request_email_budget: crate::http::ratelimit::Budget,
     /// The WebAuthn relying party (this site), when `public_url` has a domain name.
     webauthn: Option<webauthn_rs::Webauthn>,
     /// Wakes the outbox worker when a message is queued.
@@ -125,6 +131,18 @@ impl AppState {
                     "start",
                     20,
                     std::time::Duration::from_secs(900),
+                ),
+                request_address_budget: crate::http::ratelimit::Budget::new(
+                    store.clone(),
+                    "request-address",
+                    30,
+                    std::time::Duration::from_secs(30),
+                ),
+                request_email_budget: crate::http::ratelimit::Budget::new(
+                    store.clone(),
+                    "request-email",
+                    3,
+                    std::time::Duration::from_secs(120),
                 ),
                 webauthn,
                 oidc,
@@ -242,6 +260,10 @@ impl AppState {
     }
     pub(crate) fn mail_backoff(&self) -> &crate::http::ratelimit::Backoff {
         &self.inner.mail_backoff
+    }
+    /// The budgets of access requests: per client address, per email address.
+    pub(crate) fn request_budgets(&self) -> (&crate::http::ratelimit::Budget, &crate::http::ratelimit::Budget) {
+        (&self.inner.request_address_budget, &self.inner.request_email_budget)
     }
     /// Tells the outbox worker that mail was queued, so it goes out now rather than at the next poll.
     pub fn wake_outbox(&self) {

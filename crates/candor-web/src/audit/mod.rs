@@ -97,7 +97,13 @@ pub async fn list(State(state): State<AppState>, admin: Admin, Query(q): Query<A
     };
     let chain = state.store().audit_chain(state.org()).await?;
     let (chain, chain_ok) = match verify(&chain) {
-        Ok(n) => (format!("Hash chain verified: {n} entries intact."), true),
+        Ok(n) => (
+            format!(
+                "Hash chain verified: {} intact.",
+                candor_core::grammar::plural(n as u64, "entry", "entries")
+            ),
+            true,
+        ),
         Err(e) => (format!("Hash chain BROKEN: {e}."), false),
     };
     let export_query = url::form_urlencoded::Serializer::new(String::new())

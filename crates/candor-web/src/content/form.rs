@@ -2,6 +2,7 @@
 //! Markdown.
 
 use crate::http::error::WebResult;
+use crate::http::form_errors::FormErrors;
 use crate::http::layout::{html, AdminLayout};
 use crate::http::session::Admin;
 use askama::Template;
@@ -43,6 +44,25 @@ struct FieldView {
     value: String,
     options: Vec<(&'static str, &'static str, bool)>,
     error: Option<String>,
+    /// Said under the help: what Candor does with the value (a brand colour it darkens).
+    note: Option<String>,
+}
+
+impl FieldView {
+    /// The ids of what describes the control: its help, its note, its error.
+    fn described_by(&self) -> String {
+        let mut ids = vec![];
+        if !self.help.is_empty() {
+            ids.push(format!("h-{}", self.name));
+        }
+        if self.note.is_some() {
+            ids.push(format!("n-{}", self.name));
+        }
+        if self.error.is_some() {
+            ids.push(format!("f-{}-error", self.name));
+        }
+        ids.join(" ")
+    }
 }
 
 #[derive(Template)]
@@ -63,7 +83,7 @@ pub(super) struct EditPage {
     has_changes: bool,
     deletable: bool,
     fields: Vec<FieldView>,
-    errors: Vec<(String, String)>,
+    errors: FormErrors,
     preview: Vec<(&'static str, String)>,
 }
 
@@ -82,6 +102,7 @@ fn field_views(kind: Kind, body: &Value, errors: &[FieldError]) -> Vec<FieldView
                 FieldType::Line | FieldType::Color => ("text", 0, vec![]),
             };
             FieldView {
+                note: brand_note(f, &value),
                 name: f.name,
                 label: f.label,
                 help: f.help,
@@ -95,6 +116,17 @@ fn field_views(kind: Kind, body: &Value, errors: &[FieldError]) -> Vec<FieldView
             }
         })
         .collect()
+}
+
+/// Under the brand colour: the colour Candor will use when the one chosen is too light for
+/// white text (the stylesheet darkens it; the owner should not find out by surprise).
+fn brand_note(f: &candor_core::fields::Field, value: &str) -> Option<String> {
+    if f.ty != FieldType::Color {
+        return None;
+    }
+    candor_core::color::darkened_accent(value.trim()).map(|used| {
+        format!("{value} is too light for white text: buttons, links and the header use the darker {used} instead. Choose a darker colour to use your own as it is.")
+    })
 }
 
 fn preview_of(kind: Kind, body: &Value) -> Vec<(&'static str, String)> {
@@ -149,7 +181,11 @@ pub(super) fn edit_page(admin: &Admin, a: EditArgs) -> EditPage {
         has_changes: a.item.is_some_and(Item::has_unpublished_changes),
         deletable: candor_core::items::deletion_refused(a.kind).is_none(),
         fields: field_views(a.kind, a.body, &a.errors),
-        errors: a.errors.iter().map(|e| (e.field.clone(), e.to_string())).collect(),
+        errors: FormErrors::new(
+            a.errors,
+            std::iter::once(("slug", "Slug")).chain(fields(a.kind).iter().map(|f| (f.name, f.label))),
+            "f-",
+        ),
         preview: if a.preview { preview_of(a.kind, a.body) } else { vec![] },
     }
 }

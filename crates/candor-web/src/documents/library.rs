@@ -242,7 +242,8 @@ pub async fn create(State(state): State<AppState>, admin: Admin, form: Multipart
         other => other?,
     };
     state.apply(done.effects).await;
-    Ok(Redirect::to(&format!("/admin/documents/{}?notice=created", doc.slug)).into_response())
+    let notice = format!("document-created-{}", doc.access.as_str());
+    Ok(Redirect::to(&format!("/admin/documents/{}?notice={notice}", doc.slug)).into_response())
 }
 
 fn new_version(admin: &Admin, file: &Received) -> NewVersion {
@@ -315,7 +316,7 @@ pub async fn save(
     };
     let done = state.app().update_document(&admin.who(), &slug, &doc).await?;
     state.apply(done.effects).await;
-    Ok(Redirect::to(&format!("/admin/documents/{slug}?notice=saved")).into_response())
+    Ok(Redirect::to(&format!("/admin/documents/{slug}?notice=document-saved")).into_response())
 }
 
 pub async fn upload_version(

@@ -3,7 +3,8 @@
 
 use super::links::{confirm_page, unusable_page, LinkKind};
 use super::{check_form_csrf, form_csrf, mail_context, message, org_name, STEP_COOKIE};
-use crate::http::error::{WebError, WebResult};
+use crate::http::error::WebResult;
+use crate::http::form_errors::FormErrors;
 use crate::http::session::cookie;
 use crate::AppState;
 use askama::Template;
@@ -13,6 +14,7 @@ use axum::response::{AppendHeaders, Html, IntoResponse, Redirect, Response};
 use axum::Form;
 use candor_app::access::STEP_SECS;
 use candor_core::documents::Access;
+use candor_core::grammar::wait_in_words;
 use candor_core::requests::{valid_email, RequestStatus};
 use candor_core::text::{self, Shape};
 use candor_crypto::token_digest;
@@ -33,8 +35,17 @@ struct RequestPage<'a> {
     email: &'a str,
     company: &'a str,
     reason: &'a str,
-    errors: Vec<String>,
+    errors: FormErrors,
 }
+
+/// How the form labels its fields, for the error summary.
+const LABELS: [(&str, &str); 5] = [
+    ("name", "Full name"),
+    ("email", "Work email"),
+    ("company", "Company"),
+    ("reason", "Reason"),
+    ("documents", "Documents"),
+];
 
 /// NDA documents that have a file: `(slug, title)`.
 async fn nda_documents(state: &AppState) -> WebResult<Vec<(String, String)>> {
@@ -53,7 +64,7 @@ async fn render(
     status: StatusCode,
     fields: &HashMap<String, String>,
     chosen: &[String],
-    errors: Vec<String>,
+    errors: FormErrors,
 ) -> WebResult<Response> {
     let site = state.site().await;
     let (csrf, set) = form_csrf(state);
@@ -88,7 +99,7 @@ pub async fn form(State(state): State<AppState>, Query(q): Query<HashMap<String,
         .get("documents")
         .map(|d| d.split(',').map(str::to_owned).collect())
         .unwrap_or_default();
-    render(&state, StatusCode::OK, &HashMap::new(), &chosen, vec![]).await
+    render(&state, StatusCode::OK, &HashMap::new(), &chosen, FormErrors::none()).await
 }
 
 pub async fn submit(
@@ -110,50 +121,58 @@ pub async fn submit(
     let ip = peer.ip().to_string();
     let get = |k: &str| fields.get(k).map(String::as_str).unwrap_or("");
     let email = get("email").to_lowercase();
-    let (ip_key, email_key) = (format!("request-ip:{ip}"), format!("request-email:{email}"));
-    let limit = state.mail_backoff();
-    limit
-        .check_pair(&ip_key, &email_key)
-        .await
-        .map_err(|secs| WebError::TooManyRequests { retry_after_secs: secs })?;
     let all = get("all") == "on";
     let available = nda_documents(&state).await?;
-    let mut errors = vec![];
+    let mut errors = FormErrors::new(vec![], LABELS, "r-");
     // What a visitor types here goes into mail sent from our address and onto back-office pages:
     // the same character rule as every other text field.
-    for (key, label, shape) in [
-        ("name", "Name", Shape::Line),
-        ("email", "Work email", Shape::Line),
-        ("company", "Company", Shape::Line),
-        ("reason", "Reason", Shape::MultiLine),
+    for (key, shape) in [
+        ("name", Shape::Line),
+        ("email", Shape::Line),
+        ("company", Shape::Line),
+        ("reason", Shape::MultiLine),
     ] {
         if let Err(e) = text::check(key, get(key), shape) {
-            errors.push(format!("{label}: {}.", e.message));
+            errors.push(key, format!("{}.", e.message));
         }
     }
     if get("name").is_empty() || get("name").chars().count() > 100 {
-        errors.push("Name: enter your full name (up to 100 characters).".to_owned());
+        errors.push("name", "enter your full name (up to 100 characters).");
     }
     if !valid_email(&email) {
-        errors.push("Work email: enter an address like you@company.com.".to_owned());
+        errors.push("email", "enter an address like you@company.com.");
     }
     if get("company").is_empty() || get("company").chars().count() > 150 {
-        errors.push("Company: enter your company's name.".to_owned());
+        errors.push("company", "enter your company's name.");
     }
     if get("reason").chars().count() > 1000 {
-        errors.push("Reason: keep it under 1000 characters.".to_owned());
+        errors.push("reason", "keep it under 1000 characters.");
     }
     if !all && chosen.is_empty() {
-        errors.push("Documents: choose at least one, or all NDA documents.".to_owned());
+        errors.push("documents", "choose at least one, or all NDA documents.");
     }
     if chosen.iter().any(|c| !available.iter().any(|(slug, _)| slug == c)) {
-        errors.push("Documents: choose from the list.".to_owned());
+        errors.push("documents", "choose from the list.");
     }
     if !errors.is_empty() {
         return render(&state, StatusCode::UNPROCESSABLE_ENTITY, &fields, &chosen, errors).await;
     }
-    limit.failure(&ip_key).await;
-    limit.failure(&email_key).await;
+    // Two budgets: a generous one per client address (colleagues behind one company network
+    // ask at once) and a small one per email address (each request mails it). A refusal shows
+    // the form again as it was typed, with the wait; it says nothing about whether the address
+    // is known, since every address has a budget of its own whether it exists or not.
+    if let Err(secs) = spend_budgets(&state, &ip, &email).await {
+        errors.push(
+            "",
+            format!(
+                "Requests from here or for this email address came too quickly. Wait {}, then send the form again; what you typed is kept.",
+                wait_in_words(secs)
+            ),
+        );
+        let mut res = render(&state, StatusCode::TOO_MANY_REQUESTS, &fields, &chosen, errors).await?;
+        res.headers_mut().insert(header::RETRY_AFTER, secs.into());
+        return Ok(res);
+    }
     let request = candor_store::NewRequest {
         name: get("name").to_owned(),
         email: email.clone(),
@@ -187,6 +206,19 @@ pub async fn submit(
     .await
 }
 
+/// Spends one request of the client address's budget and one of the email address's; `Err`
+/// with the seconds to wait when either has none left (then nothing is spent, unless two
+/// requests raced).
+async fn spend_budgets(state: &AppState, ip: &str, email: &str) -> Result<(), u64> {
+    let (per_address, per_email) = state.request_budgets();
+    let waits = [per_address.check(ip).await, per_email.check(email).await];
+    if let Some(secs) = waits.iter().filter_map(|w| w.err()).max() {
+        return Err(secs);
+    }
+    per_email.take(email).await?;
+    per_address.take(ip).await
+}
+
 /// The emailed link, opened: what confirming does, and the button that does it. Opening it
 /// changes nothing (mail scanners open links before people do).
 pub async fn verify_page(State(state): State<AppState>, Path(token): Path<String>) -> WebResult<Response> {
@@ -196,7 +228,7 @@ pub async fn verify_page(State(state): State<AppState>, Path(token): Path<String
     };
     let org = org_name(&state).await;
     let paragraphs = [
-        format!("You asked for access to {org}'s security documents as {email}."),
+        format!("You asked for access to {} security documents as {email}.", candor_core::grammar::possessive(&org)),
         "Press the button to confirm that this address is yours. Next, in this browser, you will read and sign our non-disclosure agreement.".to_owned(),
     ];
     let action = format!("/documents/verify/{token}");

@@ -4,6 +4,7 @@
 
 use super::{current_nda, mail_context, org_name};
 use crate::http::error::{WebError, WebResult};
+use crate::http::form_errors::FormErrors;
 use crate::http::format::{csv_field, display_time};
 use crate::http::layout::{AdminLayout, NoticeQuery};
 use crate::http::session::Admin;
@@ -14,6 +15,7 @@ use axum::http::header;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
 use candor_app::access::{AccessSettings, Decision};
+use candor_core::content::FieldError;
 use candor_core::requests::{parse_domains, parse_grant_days, AccessRules, GRANT_DAYS_HELP};
 use std::collections::HashMap;
 
@@ -30,13 +32,19 @@ struct RequestRow {
     decided_by: String,
 }
 
-fn row(r: candor_store::AccessRequest) -> RequestRow {
+/// A request as a row; `titles` names documents by their titles (`(slug, title)`), so people
+/// read "SOC 2 Type II report", not its slug.
+fn row(r: candor_store::AccessRequest, titles: &HashMap<String, String>) -> RequestRow {
     RequestRow {
         id: r.id,
         documents: if r.documents.is_empty() {
             "All NDA documents".into()
         } else {
-            r.documents.join(", ")
+            r.documents
+                .iter()
+                .map(|slug| titles.get(slug).map_or(slug.as_str(), String::as_str))
+                .collect::<Vec<_>>()
+                .join(", ")
         },
         status: r.status.as_str(),
         signed: r.signed_at.is_some(),
@@ -55,16 +63,44 @@ struct QueuePage {
     layout: AdminLayout,
     waiting: Vec<RequestRow>,
     recent: Vec<RequestRow>,
-    grant_days: i64,
+    grant_days: String,
+    /// What was typed before the form came back with an error.
+    message: String,
+    /// Why the decision form came back (nothing ticked, days out of range).
+    errors: FormErrors,
+}
+
+/// The decision form as it was sent, to show it again with its error.
+struct Typed<'a> {
+    message: &'a str,
+    days: &'a str,
+    /// `(field, message)`.
+    error: (&'static str, &'static str),
 }
 
 pub async fn queue(State(state): State<AppState>, admin: Admin, Query(q): Query<NoticeQuery>) -> WebResult<Response> {
+    queue_page(&state, &admin, q.notice.as_deref(), None).await
+}
+
+async fn queue_page(
+    state: &AppState,
+    admin: &Admin,
+    notice: Option<&str>,
+    typed: Option<Typed<'_>>,
+) -> WebResult<Response> {
+    let titles: HashMap<String, String> = state
+        .store()
+        .documents(state.org())
+        .await?
+        .into_iter()
+        .map(|d| (d.slug, d.title))
+        .collect();
     let waiting = state
         .store()
         .access_requests(state.org(), true)
         .await?
         .into_iter()
-        .map(row)
+        .map(|r| row(r, &titles))
         .collect();
     let recent = state
         .store()
@@ -73,16 +109,34 @@ pub async fn queue(State(state): State<AppState>, admin: Admin, Query(q): Query<
         .into_iter()
         .filter(|r| !r.status.decidable())
         .take(50)
-        .map(row)
+        .map(|r| row(r, &titles))
         .collect();
+    let grant_days = state.app().access_rules().await?.grant_days.to_string();
+    let status = if typed.is_some() {
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        axum::http::StatusCode::OK
+    };
     let html = QueuePage {
-        layout: AdminLayout::new(&admin, q.notice.as_deref()),
+        layout: AdminLayout::new(admin, notice),
         waiting,
         recent,
-        grant_days: state.app().access_rules().await?.grant_days,
+        grant_days: typed.as_ref().map_or(grant_days, |t| t.days.to_owned()),
+        message: typed.as_ref().map(|t| t.message.to_owned()).unwrap_or_default(),
+        errors: match typed {
+            Some(Typed {
+                error: (field, message),
+                ..
+            }) => FormErrors::new(
+                vec![FieldError::new(field, message)],
+                [("ids", "Requests"), ("days", "Days of access")],
+                "d-",
+            ),
+            None => FormErrors::none(),
+        },
     }
     .render()?;
-    Ok(Html(html).into_response())
+    Ok((status, Html(html)).into_response())
 }
 
 fn days_of(form: &HashMap<String, Vec<String>>, default: i64) -> WebResult<i64> {
@@ -117,14 +171,29 @@ pub async fn decide(
 ) -> WebResult<Response> {
     let form = multi(pairs);
     admin.check_csrf(&HashMap::from([("_csrf".to_owned(), first(&form, "_csrf").to_owned())]))?;
+    let message: String = first(&form, "message").chars().take(1000).collect();
+    // A mistake in the form shows it again, with what was typed and the error next to it.
+    let again = |field: &'static str, error: &'static str| Typed {
+        message: first(&form, "message"),
+        days: first(&form, "days"),
+        error: (field, error),
+    };
     let decision = match first(&form, "action") {
-        "approve" => Decision::Approve {
-            days: days_of(&form, state.app().access_rules().await?.grant_days)?,
+        "approve" => match days_of(&form, state.app().access_rules().await?.grant_days) {
+            Ok(days) => Decision::Approve { days },
+            Err(_) => {
+                return queue_page(
+                    &state,
+                    &admin,
+                    None,
+                    Some(again("days", "enter a whole number from 1 to 3650.")),
+                )
+                .await
+            }
         },
         "deny" => Decision::Deny,
         _ => return Err(WebError::BadRequest("Choose approve or deny.".into())),
     };
-    let message: String = first(&form, "message").chars().take(1000).collect();
     let ids: Vec<i64> = form
         .get("ids")
         .into_iter()
@@ -132,7 +201,8 @@ pub async fn decide(
         .filter_map(|i| i.parse().ok())
         .collect();
     if ids.is_empty() {
-        return Err(WebError::BadRequest("Tick at least one request.".into()));
+        let error = "tick at least one request in the Choose column, then approve or deny again.";
+        return queue_page(&state, &admin, None, Some(again("ids", error))).await;
     }
     let (who, ctx) = (admin.who(), mail_context(&state).await);
     let mut decided = 0;
@@ -282,7 +352,7 @@ pub async fn save_settings(
         .save_access_settings(&admin.who(), settings, &org_name(&state).await)
         .await?;
     state.apply(done.effects).await;
-    Ok(Redirect::to("/admin/access-settings?notice=saved").into_response())
+    Ok(Redirect::to("/admin/access-settings?notice=access-settings-saved").into_response())
 }
 
 #[derive(Template)]

@@ -70,7 +70,7 @@ pub async fn login_page(State(state): State<AppState>, Path(token): Path<String>
     };
     let org = org_name(&state).await;
     let paragraphs = [
-        format!("This link signs {email} in to read {org}'s security documents."),
+        format!("This link signs {email} in to read {} security documents.", candor_core::grammar::possessive(&org)),
         "Press the button to sign in on this browser. The link works once: afterwards, ask for a new one whenever you need it.".to_owned(),
     ];
     let action = format!("/viewer/login/{token}");

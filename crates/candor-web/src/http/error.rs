@@ -178,7 +178,10 @@ impl WebError {
                     S::TOO_MANY_REQUESTS,
                     "rate_limited",
                     "Too many attempts",
-                    format!("Too many attempts. Wait {retry_after_secs} seconds and try again."),
+                    format!(
+                        "Too many attempts. Wait {} and try again.",
+                        candor_core::grammar::wait_in_words(*retry_after_secs)
+                    ),
                 )
             },
             WebError::Conflict(m) => p(S::CONFLICT, "conflict", "Already exists", m.clone()),

@@ -6,6 +6,7 @@
 
 pub mod api_token;
 pub mod error;
+pub mod form_errors;
 pub mod format;
 pub mod headers;
 pub mod layers;

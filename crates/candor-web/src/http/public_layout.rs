@@ -25,3 +25,10 @@ pub struct Layout {
     pub brand_css: String,
     pub favicon: String,
 }
+
+impl Layout {
+    /// "Northwind Labs'" or "Corvellan's", for sentences about what the organization has.
+    pub fn org_possessive(&self) -> String {
+        candor_core::grammar::possessive(&self.org_name)
+    }
+}

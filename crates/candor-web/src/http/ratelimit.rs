@@ -94,6 +94,81 @@ impl Backoff {
     }
 }
 
+/// A budget of requests per key that refills steadily: `burst` at once, then one more every
+/// `refill`. Unlike [`Backoff`], which counts failures, a budget counts every request it lets
+/// through (each access request sends mail, wanted or not), and it forgives: a key that keeps
+/// to the refill rate is never refused, however long it keeps going.
+///
+/// Kept in the database like [`Backoff`], so that every instance sees the same budget.
+pub struct Budget {
+    store: Store,
+    /// Prefixes every key, so two limits never share a count.
+    name: &'static str,
+    burst: u32,
+    refill: Duration,
+}
+
+impl Budget {
+    pub fn new(store: Store, name: &'static str, burst: u32, refill: Duration) -> Budget {
+        Budget {
+            store,
+            name,
+            burst: burst.max(1),
+            refill,
+        }
+    }
+
+    fn key(&self, key: &str) -> String {
+        format!("{}:{key}", self.name)
+    }
+
+    fn tolerance_ms(&self) -> i64 {
+        i64::from(self.burst - 1) * self.refill.as_millis() as i64
+    }
+
+    /// `Err(seconds)` when `key` has nothing left, without spending anything.
+    pub async fn check(&self, key: &str) -> Result<(), u64> {
+        match self
+            .store
+            .rate_limit_peek(&self.key(key), now_ms(), self.tolerance_ms())
+            .await
+        {
+            Ok(None) => Ok(()),
+            Ok(Some(wait_ms)) => Err(seconds(wait_ms)),
+            Err(e) => {
+                tracing::error!(error = %e, limit = self.name, "could not read a rate limit; letting the request through");
+                Ok(())
+            }
+        }
+    }
+
+    /// Spends one request of `key`'s budget: `Err(seconds)` when there was none left.
+    pub async fn take(&self, key: &str) -> Result<(), u64> {
+        let taken = self
+            .store
+            .rate_limit_take(
+                &self.key(key),
+                now_ms(),
+                self.refill.as_millis() as i64,
+                self.tolerance_ms(),
+            )
+            .await;
+        match taken {
+            Ok(None) => Ok(()),
+            Ok(Some(wait_ms)) => Err(seconds(wait_ms)),
+            Err(e) => {
+                tracing::error!(error = %e, limit = self.name, "could not count a request for a rate limit; letting it through");
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Milliseconds to wait as whole seconds, rounded up, never 0.
+fn seconds(ms: i64) -> u64 {
+    (ms.max(1) as u64).div_ceil(1000).max(1)
+}
+
 /// How long a key's failures are remembered after its last one once its wait is over: longer
 /// than the longest wait of any limit (an hour), so pruning never shortens a backoff.
 const REMEMBER: Duration = Duration::from_secs(2 * 3600);
@@ -142,6 +217,30 @@ mod tests {
             .is_ok());
         b.success("k").await;
         assert!(b.check("k").await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_budget_allows_its_burst_then_one_per_refill() {
+        let (_dir, store) = store().await;
+        let b = Budget::new(store.clone(), "t", 3, Duration::from_secs(60));
+        for _ in 0..3 {
+            assert!(b.check("k").await.is_ok());
+            assert!(b.take("k").await.is_ok());
+        }
+        let wait = b.check("k").await.unwrap_err();
+        assert!((59..=60).contains(&wait), "{wait}");
+        assert!(b.take("k").await.is_err());
+        // Refused takes spend nothing, and other keys have their own budget.
+        assert!((59..=60).contains(&b.check("k").await.unwrap_err()));
+        assert!(b.take("other").await.is_ok());
+        // As if the budget had been spent two minutes ago: two requests came back.
+        let full = store.rate_limit_blocked_until("t:k").await.unwrap().unwrap();
+        store.rate_limit_clear("t:k").await.unwrap();
+        store.rate_limit_failure("t:k", 0).await.unwrap();
+        store.rate_limit_block("t:k", full - 120_000).await.unwrap();
+        assert!(b.take("k").await.is_ok());
+        assert!(b.take("k").await.is_ok());
+        assert!(b.take("k").await.is_err());
     }
 
     #[tokio::test]

@@ -229,5 +229,11 @@ pub async fn set_policy(State(state): State<AppState>, admin: Admin, Form(form):
     let on = form.get("require").map(String::as_str) == Some("true");
     let done = state.app().set_mfa_required(&admin.who(), on).await?;
     state.apply(done.effects).await;
-    Ok(Redirect::to("/admin/mfa").into_response())
+    // Back to the page the form was on (the users page or this one), saying what changed.
+    let notice = if on { "mfa-required" } else { "mfa-not-required" };
+    let back = match form.get("back").map(String::as_str) {
+        Some("users") => "/admin/users",
+        _ => "/admin/mfa",
+    };
+    Ok(Redirect::to(&format!("{back}?notice={notice}")).into_response())
 }

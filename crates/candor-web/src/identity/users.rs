@@ -81,6 +81,8 @@ struct UsersPage {
     error: Option<String>,
     /// After a role change: what it did to the user's API tokens.
     role_change: Option<String>,
+    /// Whether the organization requires two-factor sign-in of every back-office user.
+    mfa_required: bool,
 }
 
 async fn page(
@@ -140,7 +142,9 @@ async fn page_after(
     } else {
         StatusCode::OK
     };
+    let mfa_required = state.app().mfa_required().await?;
     let html = UsersPage {
+        mfa_required,
         layout: AdminLayout::new(admin, notice),
         users,
         roles: Role::ALL.iter().map(|r| (r.as_str(), r.label())).collect(),

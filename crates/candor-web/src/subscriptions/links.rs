@@ -1,8 +1,9 @@
 //! The links in subscription mail: confirm (a button), manage (the choice, saved by a button),
 //! unsubscribe (a button, or RFC 8058's one-click POST from a mail provider).
 
-use super::{button_page, choice_of, component_boxes, field_errors, message, topic_boxes, ComponentBox, TopicBox};
+use super::{button_page, choice_of, component_boxes, form_errors, message, topic_boxes, ComponentBox, TopicBox};
 use crate::http::error::{WebError, WebResult};
+use crate::http::form_errors::FormErrors;
 use crate::http::session::{check_origin, PUBLIC_FORMS};
 use crate::AppState;
 use askama::Template;
@@ -105,7 +106,7 @@ struct ManagePage<'a> {
     notice: Option<&'static str>,
     topics: Vec<TopicBox>,
     components: Vec<ComponentBox>,
-    errors: Vec<String>,
+    errors: FormErrors,
 }
 
 #[derive(serde::Deserialize)]
@@ -131,7 +132,7 @@ async fn render_manage(
     token: &str,
     choice: &Choice,
     notice: Option<&'static str>,
-    errors: Vec<String>,
+    errors: FormErrors,
 ) -> WebResult<Response> {
     let site = state.site().await;
     let (csrf, set) = PUBLIC_FORMS.issue(state);
@@ -182,7 +183,7 @@ pub async fn manage_page(
         &token,
         &choice,
         notice_text(q.notice.as_deref()),
-        vec![],
+        FormErrors::none(),
     )
     .await
 }
@@ -209,7 +210,7 @@ pub async fn manage(
         }
         Err(candor_app::Error::NotFound(_)) => no_subscription(&state).await,
         Err(e) => {
-            let errors = field_errors(e)?;
+            let errors = form_errors(e)?;
             let Some(s) = state.app().subscriber_by_link(&token).await? else {
                 return no_subscription(&state).await;
             };

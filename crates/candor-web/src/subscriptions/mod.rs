@@ -173,6 +173,19 @@ pub(crate) fn field_errors(e: candor_app::Error) -> Result<Vec<String>, candor_a
     }
 }
 
+/// The field errors of a use case's refusal, each at its field of the public subscribe form
+/// (ids `s-email`, `s-topics`, `s-components`); other errors pass through.
+pub(crate) fn form_errors(e: candor_app::Error) -> Result<crate::http::form_errors::FormErrors, candor_app::Error> {
+    match e {
+        candor_app::Error::Invalid(errors) => Ok(crate::http::form_errors::FormErrors::new(
+            errors,
+            ["email", "topics", "components"].map(|f| (f, label(f))),
+            "s-",
+        )),
+        other => Err(other),
+    }
+}
+
 fn label(field: &str) -> &str {
     match field {
         "email" => "Email",

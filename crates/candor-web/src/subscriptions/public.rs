@@ -1,7 +1,8 @@
 //! `/subscribe`: the form, and the same answer for every address.
 
-use super::{choice_of, component_boxes, field, field_errors, message, topic_boxes, ComponentBox, TopicBox};
+use super::{choice_of, component_boxes, field, form_errors, message, topic_boxes, ComponentBox, TopicBox};
 use crate::http::error::{WebError, WebResult};
+use crate::http::form_errors::FormErrors;
 use crate::http::session::PUBLIC_FORMS;
 use crate::AppState;
 use askama::Template;
@@ -24,7 +25,7 @@ struct SubscribePage<'a> {
     email: &'a str,
     topics: Vec<TopicBox>,
     components: Vec<ComponentBox>,
-    errors: Vec<String>,
+    errors: FormErrors,
 }
 
 async fn render(
@@ -32,7 +33,7 @@ async fn render(
     status: StatusCode,
     email: &str,
     choice: &Choice,
-    errors: Vec<String>,
+    errors: FormErrors,
 ) -> WebResult<Response> {
     let site = state.site().await;
     let (csrf, set) = PUBLIC_FORMS.issue(state);
@@ -56,7 +57,7 @@ pub async fn form(State(state): State<AppState>) -> WebResult<Response> {
         topics: Topic::ALL.to_vec(),
         components: vec![],
     };
-    render(&state, StatusCode::OK, "", &all, vec![]).await
+    render(&state, StatusCode::OK, "", &all, FormErrors::none()).await
 }
 
 /// A sign-up. Rate-limited per client and per address like every form that sends mail; the
@@ -81,7 +82,7 @@ pub async fn submit(
     let done = match state.app().subscribe(&ip, &email, &choice).await {
         Ok(done) => done,
         Err(e) => {
-            let errors = field_errors(e)?;
+            let errors = form_errors(e)?;
             return render(&state, StatusCode::UNPROCESSABLE_ENTITY, &email, &choice, errors).await;
         }
     };

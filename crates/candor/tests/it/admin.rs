@@ -298,7 +298,7 @@ both_dbs!(
         assert_eq!(r.status(), 422);
         let body = r.text().await.unwrap();
         assert!(
-            body.contains("name: is required") && body.contains("is before the issue date"),
+            body.contains("Name: is required") && body.contains("is before the issue date"),
             "{body}"
         );
         let r = edit_and_publish(

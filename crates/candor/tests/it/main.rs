@@ -7,6 +7,7 @@ mod api;
 mod audit;
 mod backup;
 mod cli;
+mod defects;
 mod deploy;
 mod documents;
 mod documents_delete;

@@ -59,7 +59,7 @@ async fn visitor_text_never_becomes_a_link(db: Db) {
     .await;
     assert_eq!(status, 422, "{page}");
     assert!(
-        page.contains("Name: must be a single line; remove the line breaks."),
+        page.contains("Full name: must be a single line; remove the line breaks."),
         "{page}"
     );
     assert!(
@@ -69,7 +69,7 @@ async fn visitor_text_never_becomes_a_link(db: Db) {
     let (status, page) = request_access(&visitor, "Eve\u{7}", "eve@buyer.example", "Buyer\tInc", &[]).await;
     assert_eq!(status, 422, "{page}");
     assert!(
-        page.contains("Name: contains the invisible control character U+0007"),
+        page.contains("Full name: contains the invisible control character U+0007"),
         "{page}"
     );
     assert!(
@@ -157,7 +157,7 @@ both_dbs!(
         assert_eq!(r.status(), 422);
         let page = r.text().await.unwrap();
         assert!(
-            page.contains("question: contains the invisible control character U+001B"),
+            page.contains("Question: contains the invisible control character U+001B"),
             "{page}"
         );
         assert!(page.contains("Why\u{1b}[2J?"), "the form keeps what was typed");
@@ -166,7 +166,7 @@ both_dbs!(
         assert_eq!(r.status(), 422);
         let page = r.text().await.unwrap();
         assert!(
-            page.contains("answer: nests quotes, lists or emphasis more than 40 levels deep"),
+            page.contains("Answer: nests quotes, lists or emphasis more than 40 levels deep"),
             "{page}"
         );
 
