@@ -19,7 +19,7 @@ async function sitemapPaths() {
     return u.pathname + u.search;
   });
   // The demo's main pages, so that a shrunken sitemap cannot quietly shrink this test.
-  for (const p of ['/', '/compliance', '/s/encryption', '/subprocessors', '/policies', '/faq']) {
+  for (const p of ['/', '/controls', '/compliance', '/s/encryption', '/subprocessors', '/policies', '/faq']) {
     assert.ok(paths.includes(p), `the sitemap lists ${p} (it lists: ${paths.join(' ')})`);
   }
   return paths;

@@ -264,6 +264,19 @@ impl Checks {
         }
         self
     }
+    /// A web address that must be `https://` (a page visitors are sent to from every page).
+    fn https_url(&mut self, field: &str, v: Option<&str>) -> &mut Self {
+        match v {
+            Some(u) if !u.starts_with("https://") || u.len() <= "https://".len() => {
+                self.0.push(FieldError::new(
+                    field,
+                    format!("{u:?} is not an https:// address; write it as https://status.example.com"),
+                ));
+                self
+            }
+            _ => self.url(field, v),
+        }
+    }
     fn list(&mut self, field: &str, v: &[String], max_items: usize) -> &mut Self {
         if v.len() > max_items {
             self.0.push(FieldError::new(
@@ -304,6 +317,10 @@ pub struct Profile {
     pub support_email: String,
     #[serde(default)]
     pub hosting_regions: Vec<String>,
+    /// An external status page (`https://`) the header links to instead of Candor's own
+    /// `/status`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_url: Option<String>,
 }
 
 impl Validate for Profile {
@@ -317,7 +334,8 @@ impl Validate for Profile {
             .email("security_email", &self.security_email)
             .email("privacy_email", &self.privacy_email)
             .email("support_email", &self.support_email)
-            .list("hosting_regions", &self.hosting_regions, 50);
+            .list("hosting_regions", &self.hosting_regions, 50)
+            .https_url("status_url", self.status_url.as_deref());
         if !is_hex_color(&self.brand_color) {
             c.0.push(FieldError::new(
                 "brand_color",
@@ -357,8 +375,8 @@ impl Validate for Section {
     }
 }
 
-/// Who may read a control. NDA-only controls are reserved for the gated-documents work and are
-/// not shown publicly.
+/// Who may read a control. NDA-only controls are shown only to signed-in viewers whose access
+/// grant is live, marked as confidential; never on public pages, feeds, `trust.json` or exports.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Visibility {
@@ -671,6 +689,25 @@ mod tests {
             .unwrap_err();
         let fields: Vec<_> = errs.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["name", "website", "security_email", "brand_color"]);
+    }
+
+    #[test]
+    fn a_status_page_address_must_be_https() {
+        let profile = |status_url: &str| {
+            json!({"name":"n", "tagline":"t", "description":"d", "brand_color":"#112233",
+                "security_email":"s@x.io", "privacy_email":"p@x.io", "support_email":"s@x.io",
+                "status_url": status_url})
+        };
+        assert!(Kind::Profile.validate(&profile("https://status.example.com")).is_ok());
+        for bad in [
+            "http://status.example.com",
+            "https://",
+            "javascript:alert(1)",
+            "https://a b",
+        ] {
+            let errs = Kind::Profile.validate(&profile(bad)).unwrap_err();
+            assert_eq!(errs[0].field, "status_url", "{bad}");
+        }
     }
 
     #[test]

@@ -49,7 +49,10 @@ const CERT_STATUS: &[(&str, &str)] = &[
     ("aligned", "Aligned"),
     ("in-progress", "In progress"),
 ];
-const VISIBILITY: &[(&str, &str)] = &[("public", "Public"), ("nda", "NDA only (not shown publicly yet)")];
+const VISIBILITY: &[(&str, &str)] = &[
+    ("public", "Public"),
+    ("nda", "NDA only (signed-in viewers with live access)"),
+];
 const COOKIE_CATEGORY: &[(&str, &str)] = &[
     ("strictly-necessary", "Strictly necessary"),
     ("functional", "Functional"),
@@ -91,6 +94,13 @@ const PROFILE: &[Field] = &[
         List,
         false,
         "One region per line.",
+    ),
+    f(
+        "status_url",
+        "Status page",
+        Url,
+        false,
+        "An https:// address of an external status page for the header's Status link; leave empty to link to this trust center's own status page.",
     ),
 ];
 const SECTION: &[Field] = &[

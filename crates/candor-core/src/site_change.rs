@@ -19,8 +19,8 @@ pub enum SiteChange {
     /// The document library changed: a document was added, edited, deleted or given a new file.
     Documents,
     /// The status page changed: a component, incident or maintenance window, or a new day of
-    /// uptime history. The status pages, their feed, badges and JSON, and the home page's
-    /// banner are rendered again.
+    /// uptime history; or a disaster-recovery drill passed. The status pages, their feed, badges
+    /// and JSON, the home page's banner and the business-continuity section are rendered again.
     Status,
     /// Anything else, or more than is worth naming (an import): read and render everything.
     Everything,

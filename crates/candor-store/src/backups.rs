@@ -139,6 +139,17 @@ impl Store {
         .await?;
         rows.iter().map(drill_from).collect()
     }
+
+    /// The newest drill that passed: the evidence the public business-continuity section shows.
+    pub async fn last_passing_dr_drill(&self, org: OrgId) -> StoreResult<Option<DrDrill>> {
+        let row = sqlx::query(&format!(
+            "SELECT {DRILL_COLUMNS} FROM dr_drills WHERE org_id = $1 AND ok = 1 ORDER BY ran_at DESC, id DESC LIMIT 1"
+        ))
+        .bind(org)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(drill_from).transpose()
+    }
 }
 
 impl Tx {

@@ -494,8 +494,9 @@ impl Store {
             .collect()
     }
 
-    /// A number that changes whenever anything on the status page changes (for caches that
-    /// must notice writes by another process).
+    /// A number that changes whenever anything on the status page changes, or a disaster-recovery
+    /// drill passes (the public site shows the last one), for caches that must notice writes by
+    /// another process (`candor dr-drill` runs as a command of its own).
     pub async fn status_fingerprint(&self, org: OrgId) -> StoreResult<String> {
         let row = sqlx::query(
             "SELECT \
@@ -506,13 +507,14 @@ impl Store {
              (SELECT COALESCE(MAX(updated_at), 0) FROM incidents WHERE org_id = $1) AS i, \
              (SELECT COUNT(*) FROM incidents WHERE org_id = $1) AS i_n, \
              (SELECT COALESCE(MAX(updated_at), 0) FROM maintenances WHERE org_id = $1) AS m, \
-             (SELECT COUNT(*) FROM maintenances WHERE org_id = $1) AS mn",
+             (SELECT COUNT(*) FROM maintenances WHERE org_id = $1) AS mn, \
+             (SELECT COALESCE(MAX(id), 0) FROM dr_drills WHERE org_id = $1 AND ok = 1) AS dr",
         )
         .bind(org)
         .fetch_one(&self.pool)
         .await?;
         let mut parts = vec![];
-        for col in ["c", "cn", "g", "gn", "i", "i_n", "m", "mn"] {
+        for col in ["c", "cn", "g", "gn", "i", "i_n", "m", "mn", "dr"] {
             parts.push(get::<i64>(&row, col)?.to_string());
         }
         Ok(parts.join("-"))

@@ -4,7 +4,7 @@ use crate::site::serve::{respond, ASSET_CACHE, IMMUTABLE, PAGE_CACHE};
 use crate::site::Site;
 use crate::AppState;
 use axum::extract::{Query, State};
-use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
@@ -21,13 +21,20 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
 }
 
 /// Any GET that no other route took: a page from the cache (in the encoding the client prefers,
-/// or `304 Not Modified`), or the 404 page.
+/// or `304 Not Modified`), or the 404 page. A signed-in viewer with a live grant gets the viewer
+/// variant of an HTML page instead, rendered for them and never cached.
 pub async fn page(State(state): State<AppState>, method: Method, uri: Uri, headers: HeaderMap) -> Response {
     if method != Method::GET && method != Method::HEAD {
         return (StatusCode::METHOD_NOT_ALLOWED, [(header::ALLOW, "GET, HEAD")]).into_response();
     }
     let site = state.site().await;
-    match cached(&site, uri.path(), &headers) {
+    let path = uri.path();
+    if let Some(viewer) = live_viewer(&state, &headers).await {
+        if let Some(html) = site.viewer_page(path, |slug| viewer.may_download(slug)) {
+            return viewer_page(html);
+        }
+    }
+    match cached(&site, path, &headers) {
         Some(res) => res,
         None => (
             StatusCode::NOT_FOUND,
@@ -48,7 +55,41 @@ pub(crate) fn cached(site: &Site, path: &str, headers: &HeaderMap) -> Option<Res
     } else {
         PAGE_CACHE
     };
-    Some(respond(p, headers, cache))
+    let mut res = respond(p, headers, cache);
+    if p.content_type.starts_with("text/html") {
+        // A signed-in viewer gets another page at the same address: a cache must not answer
+        // them (or anyone else) with the copy it kept for a request without their cookie.
+        res.headers_mut().insert(header::VARY, HeaderValue::from_static(VARY_HTML));
+    }
+    Some(res)
+}
+
+/// `Vary` of public HTML pages: their encoding, and the viewer variant behind a cookie.
+const VARY_HTML: &str = "accept-encoding, cookie";
+
+/// The signed-in viewer with a live grant making this request, if any. A request without the
+/// viewer cookie costs nothing here; a lookup that fails is logged and the public page served.
+async fn live_viewer(state: &AppState, headers: &HeaderMap) -> Option<crate::http::viewer_session::LiveViewer> {
+    match crate::http::viewer_session::live_viewer(state, headers).await {
+        Ok(v) => v,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not read the viewer session; serving the public page");
+            None
+        }
+    }
+}
+
+/// A page rendered for one viewer: kept by no cache, shared or private.
+fn viewer_page(html: String) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "private, no-store"),
+            (header::VARY, "cookie"),
+        ],
+        html,
+    )
+        .into_response()
 }
 
 #[derive(Deserialize)]
@@ -57,8 +98,12 @@ pub struct SearchQuery {
     q: String,
 }
 
-pub async fn search(State(state): State<AppState>, Query(q): Query<SearchQuery>) -> Response {
+/// The search page. A signed-in viewer with a live grant also finds the NDA-only controls.
+pub async fn search(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<SearchQuery>) -> Response {
     let site = state.site().await;
+    if live_viewer(&state, &headers).await.is_some() {
+        return viewer_page(site.viewer_search(q.q.trim()));
+    }
     let html = crate::site::render_search(&site.layout, &site.search, q.q.trim());
     (
         [

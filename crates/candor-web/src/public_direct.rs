@@ -7,7 +7,7 @@
 //! tail of our latency behind nginx's. Here the connection's service looks the page up first and
 //! adds what those layers would have added: the security headers, the request id and the
 //! request's metrics. Everything else (a route's path, another method, a page not in the site,
-//! a site to re-render because the date changed, debug logging) goes through the router as
+//! a site to re-render because the date changed, a viewer's session cookie, debug logging) goes through the router as
 //! before, so the answers are the same either way (tested in `it/origin.rs`).
 
 use crate::http::metrics::FALLBACK_ROUTE;
@@ -50,6 +50,10 @@ impl DirectPages {
             return None;
         }
         let state = &self.state;
+        // A signed-in viewer may get their own variant of the page (`public::page`).
+        if crate::http::viewer_session::carries_session(state, headers) {
+            return None;
+        }
         let started = Instant::now();
         let _in_flight = state.metrics().request_started();
         let site = state.site_if_current()?;

@@ -93,6 +93,10 @@ impl App {
             json!({"ok": drill.ok, "rto_ms": drill.rto_ms, "rpo_secs": drill.rpo_secs, "rows": drill.row_count, "blobs": drill.blob_count, "error": drill.error}),
         )
         .await?;
+        if drill.ok {
+            // The public business-continuity section shows the last passing drill.
+            work.site_changed(candor_core::SiteChange::Status);
+        }
         work.finish(drill).await
     }
 }

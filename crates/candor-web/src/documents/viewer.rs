@@ -22,29 +22,12 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 
 fn session_cookie(state: &AppState) -> &'static str {
-    if state.config().secure_cookies {
-        "__Host-candor_viewer"
-    } else {
-        "candor_viewer"
-    }
+    crate::http::viewer_session::session_cookie(state)
 }
 
-/// The signed-in viewer's email, if any. Viewer sessions have their own idle and absolute
-/// timeouts (`viewer_session_idle_minutes`, `viewer_session_absolute_hours`), separate from the
-/// back office's.
+/// The signed-in viewer's email, if any (see [`crate::http::viewer_session::signed_in`]).
 async fn viewer(state: &AppState, headers: &HeaderMap) -> WebResult<Option<String>> {
-    let Some(id) = read_cookie(headers, session_cookie(state)) else {
-        return Ok(None);
-    };
-    let cfg = state.config();
-    Ok(state
-        .store()
-        .viewer_session(
-            &token_digest(id),
-            cfg.viewer_session_idle_minutes * 60,
-            cfg.viewer_session_absolute_hours * 3600,
-        )
-        .await?)
+    crate::http::viewer_session::signed_in(state, headers).await
 }
 
 /// The access check of viewer routes (`Access::Viewer` in the route table): without a live
@@ -140,8 +123,8 @@ pub async fn home(State(state): State<AppState>, headers: HeaderMap) -> WebResul
     let site = state.site().await;
     let (csrf, set) = form_csrf(&state);
     let html = ViewerPage {
-        layout: &site.layout,
-        current: "/documents",
+        layout: &site.layout.for_viewer(),
+        current: "/viewer",
         query: "",
         email: &email,
         csrf: &csrf,

@@ -18,6 +18,7 @@ pub mod public_layout;
 pub mod ratelimit;
 pub mod session;
 pub mod upload;
+pub mod viewer_session;
 
 use axum::response::Response;
 

@@ -24,6 +24,21 @@ pub struct Layout {
     pub site_css: String,
     pub brand_css: String,
     pub favicon: String,
+    /// Where "Status" goes: the owner's external status page, or Candor's own `/status`.
+    pub status_href: String,
+}
+
+impl Layout {
+    /// This frame for a signed-in viewer with a live grant: the header also links to their
+    /// documents. Pages with it are rendered per request and never cached.
+    pub fn for_viewer(&self) -> Layout {
+        let mut layout = self.clone();
+        layout.nav.push(Link {
+            href: "/viewer".into(),
+            label: "Your documents".into(),
+        });
+        layout
+    }
 }
 
 impl Layout {

@@ -9,6 +9,9 @@
 //! | every HTML page, `404` | layout |
 //! | `/` | profile, sections and their controls, certifications, policies, subprocessors, pages (the "updated" date) |
 //! | `/s/SLUG` | that section and its controls, every section's slug and title (sidebar), documents linked to it |
+//! | `/s/business-continuity` | also the status snapshot (overall status, last passing drill) |
+//! | `/controls` | sections and their controls |
+//! | `/llms.txt` | every kind, documents (rendered again on any change; kept when its bytes are the same) |
 //! | `/compliance` | certifications, documents linked to them |
 //! | `/subprocessors`, `/policies`, `/faq`, `/cookies`, `/documents` | their own kind |
 //! | `/policies/SLUG`, `/p/SLUG` | that policy or page |
@@ -25,13 +28,13 @@
 
 use super::content::{Entry, Published, SectionEntry};
 use super::source::{Source, StoreReader};
-use super::{feeds, library, pages, status, CachedPage, Site, HTML};
+use super::{continuity, controls, feeds, library, llms, pages, status, CachedPage, Site, HTML};
 use bytes::Bytes;
 use candor_core::{SiteChange, SiteReads};
 use chrono::NaiveDate;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::AtomicBool;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// Which groups of content differ between two versions.
 struct Changed {
@@ -76,6 +79,15 @@ impl Changed {
 
 fn page(content_type: &'static str, body: String) -> CachedPage {
     CachedPage::new(content_type, body)
+}
+
+/// Puts `body` at `path`, keeping the page already there (not compressed again) when its bytes
+/// are the same: for outputs cheap to render that depend on much but change rarely.
+fn put_if_changed(map: &mut HashMap<String, CachedPage>, path: &str, content_type: &'static str, body: String) {
+    if map.get(path).is_some_and(|p| p.body == body.as_bytes()) {
+        return;
+    }
+    map.insert(path.to_owned(), page(content_type, body));
 }
 
 /// Entries of one kind that have their own page, by slug.
@@ -142,6 +154,14 @@ impl Site {
         let rendered = status::render(&self.layout, &snapshot, &self.public_url, &self.pages);
         self.pages.retain(|path, _| !status::is_status_path(path));
         self.pages.extend(rendered);
+        let slug = continuity::SECTION_SLUG;
+        if continuity::of(slug, &snapshot) != continuity::of(slug, &self.status) {
+            if let Some(s) = self.published.sections.iter().find(|s| s.section.slug == slug) {
+                let links = pages::section_links(&self.published);
+                let html = pages::section(&self.layout, &self.published, &links, s, &snapshot);
+                self.pages.insert(format!("/s/{slug}"), page(HTML, html));
+            }
+        }
         // Incident pages come and go with the snapshot.
         let paths: Vec<String> = self
             .pages
@@ -211,11 +231,17 @@ impl Site {
                 || sections_before.get(slug) != Some(&s)
                 || (changed.documents && library::related(before, &link) != library::related(&p, &link))
             {
-                map.insert(format!("/s/{slug}"), page(HTML, pages::section(&layout, &p, &links, s)));
+                let html = pages::section(&layout, &p, &links, s, &self.status);
+                map.insert(format!("/s/{slug}"), page(HTML, html));
             }
         }
         let live: HashSet<String> = p.sections.iter().map(|s| format!("/s/{}", s.section.slug)).collect();
         map.retain(|path, _| !path.starts_with("/s/") || live.contains(path));
+        if p.sections.is_empty() {
+            map.remove("/controls");
+        } else if all || changed.sections || !map.contains_key("/controls") {
+            map.insert("/controls".into(), page(HTML, controls::page(&layout, &p)));
+        }
 
         // Pages that exist only while there is something to list.
         let certification_documents = changed.documents
@@ -294,6 +320,9 @@ impl Site {
                 page("application/atom+xml; charset=utf-8", feeds::atom(&p, public_url)),
             );
         }
+        if changed.items() || changed.documents {
+            put_if_changed(&mut map, "/llms.txt", llms::CONTENT_TYPE, llms::render(&p, public_url));
+        }
         let paths: Vec<String> = map.keys().filter(|k| map[*k].content_type == HTML).cloned().collect();
         map.insert(
             "/sitemap.xml".into(),
@@ -327,6 +356,7 @@ impl Site {
             needs_check: AtomicBool::new(false),
             status: self.status.clone(),
             status_fingerprint: self.status_fingerprint.clone(),
+            viewers: OnceLock::new(),
         }
     }
 }

@@ -123,6 +123,7 @@ fn document(slug: &str, links: &[&str]) -> ListedDocument {
         size: "12 KB".into(),
         updated: "2026-12-01".into(),
         links: links.iter().map(|l| (*l).to_owned()).collect(),
+        yours: false,
     }
 }
 
@@ -434,7 +435,14 @@ fn a_control_renders_its_section_and_what_lists_every_section() {
     let section_page = format!("/s/{section}");
     assert_eq!(
         rerendered(&site, &after),
-        sorted(&["/", &section_page, "/feed.atom", "/sitemap.xml", "/trust.json"])
+        sorted(&[
+            "/",
+            &section_page,
+            "/controls",
+            "/feed.atom",
+            "/sitemap.xml",
+            "/trust.json"
+        ])
     );
     assert!(after.search != site.search);
 }
@@ -469,6 +477,7 @@ fn a_new_brand_colour_renders_every_page() {
         .filter(|p| {
             !p.starts_with("/assets/site.")
                 && *p != "/robots.txt"
+                && *p != "/llms.txt"
                 && !p.starts_with("/api/v2/")
                 && *p != "/status/feed.atom"
         })
@@ -489,13 +498,13 @@ fn a_document_renders_the_library_and_the_pages_it_is_linked_from() {
     let section_page = format!("/s/{section}");
     assert_eq!(
         rerendered(&site, &after),
-        sorted(&["/documents", &section_page, "/sitemap.xml"])
+        sorted(&["/documents", &section_page, "/llms.txt", "/sitemap.xml"])
     );
     db.documents[1].title.push_str(" (2027)");
     let again = updated(&after, &db, &[SiteChange::Documents]);
     assert_eq!(
         rerendered(&after, &again),
-        sorted(&["/compliance", "/documents", "/sitemap.xml"])
+        sorted(&["/compliance", "/documents", "/llms.txt", "/sitemap.xml"])
     );
 }
 

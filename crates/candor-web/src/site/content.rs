@@ -15,11 +15,13 @@ pub struct Entry<T> {
 #[derive(Clone, Debug, PartialEq)]
 pub struct SectionEntry {
     pub section: Entry<Section>,
-    /// Public controls only: NDA controls wait for the gated-documents work.
+    /// The controls this audience may read, in control order: public ones only in the public
+    /// site's [`Published`]; NDA ones too (`body.visibility`) in a signed-in viewer's.
     pub controls: Vec<Entry<Control>>,
 }
 
-/// Everything visitors may see.
+/// Everything visitors may see (or, made by `Source::published_for_viewers`, everything a
+/// signed-in viewer with a live grant may see).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Published {
     pub profile: Entry<Profile>,
@@ -81,5 +83,6 @@ pub(super) fn placeholder_profile() -> Profile {
         privacy_email: "privacy@example.com".into(),
         support_email: "support@example.com".into(),
         hosting_regions: vec![],
+        status_url: None,
     }
 }

@@ -1,5 +1,6 @@
-//! The public document list (`/documents`): public documents to download, NDA ones to ask for.
-//! Private documents are never listed.
+//! The public document list (`/documents`): public documents to download, NDA ones to ask for
+//! (or, for a signed-in viewer whose grant covers them, to download). Private documents are
+//! never listed.
 
 use super::content::Published;
 use super::pages::Layout;
@@ -19,6 +20,9 @@ pub struct ListedDocument {
     pub updated: String,
     /// `certification/SLUG` and `section/SLUG` this document belongs with.
     pub links: Vec<String>,
+    /// An NDA document the signed-in viewer's live grant covers: theirs to download. Always
+    /// false on the public pages.
+    pub yours: bool,
 }
 
 /// The listed documents that belong with `link` (`section/SLUG` or `certification/SLUG`).
@@ -48,6 +52,7 @@ pub fn listed(documents: Vec<candor_store::Document>) -> Vec<ListedDocument> {
                 title: d.title,
                 description: d.description,
                 links: d.links,
+                yours: false,
             })
         })
         .collect()

@@ -10,9 +10,12 @@ mod apply_tests;
 mod assets;
 pub mod cached;
 mod content;
+mod continuity;
+mod controls;
 mod feeds;
 mod icon;
 pub mod library;
+mod llms;
 pub mod pages;
 mod reuse;
 mod search;
@@ -20,18 +23,20 @@ pub mod serve;
 mod source;
 pub mod status;
 pub mod trust_json;
+mod variant;
 
 pub use assets::{is_immutable, SITE_CSS};
 pub use cached::CachedPage;
 pub use content::Published;
 pub use search::{render as render_search, SearchIndex};
 pub use source::Source;
+pub use variant::ViewerContent;
 
 use bytes::Bytes;
 use chrono::NaiveDate;
 use std::collections::HashMap;
 use std::sync::atomic::AtomicBool;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 pub struct Site {
     pub pages: HashMap<String, CachedPage>,
@@ -61,6 +66,9 @@ pub struct Site {
     /// The store's status fingerprint read before `status`: a different one means a status
     /// change made by another process, which the content watcher then reads.
     pub status_fingerprint: String,
+    /// What a signed-in viewer's pages are rendered from, made on the first viewer request
+    /// ([`Site::viewer_page`]).
+    pub viewers: OnceLock<ViewerContent>,
 }
 
 const HTML: &str = "text/html; charset=utf-8";
@@ -156,8 +164,11 @@ impl Site {
             pages::home(&layout, p, today, banner.as_ref()),
         );
         map.extend(status::render(&layout, &status, public_url, &HashMap::new()));
-        for (slug, html) in pages::sections(&layout, p) {
+        for (slug, html) in pages::sections(&layout, p, &status) {
             put(&mut map, format!("/s/{slug}"), HTML, html);
+        }
+        if !p.sections.is_empty() {
+            put(&mut map, "/controls".into(), HTML, controls::page(&layout, p));
         }
         if !p.certifications.is_empty() {
             put(
@@ -193,6 +204,12 @@ impl Site {
         );
         put(
             &mut map,
+            "/llms.txt".into(),
+            llms::CONTENT_TYPE,
+            llms::render(p, public_url),
+        );
+        put(
+            &mut map,
             "/feed.atom".into(),
             "application/atom+xml; charset=utf-8",
             feeds::atom(p, public_url),
@@ -224,6 +241,7 @@ impl Site {
             needs_check: AtomicBool::new(false),
             status,
             status_fingerprint: String::new(),
+            viewers: OnceLock::new(),
         }
     }
 }

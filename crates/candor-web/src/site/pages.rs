@@ -23,8 +23,8 @@ impl Layout {
         if !p.certifications.is_empty() {
             nav.push(link("/compliance", "Compliance"));
         }
-        if let Some(first) = p.sections.first() {
-            nav.push(link(&format!("/s/{}", first.section.slug), "Controls"));
+        if !p.sections.is_empty() {
+            nav.push(link("/controls", "Controls"));
         }
         if !p.subprocessors.is_empty() {
             nav.push(link("/subprocessors", "Subprocessors"));
@@ -38,6 +38,8 @@ impl Layout {
         if !p.faq.is_empty() {
             nav.push(link("/faq", "FAQ"));
         }
+        let status_href = p.profile.body.status_url.clone().unwrap_or_else(|| "/status".into());
+        nav.push(link(&status_href, "Status"));
         let mut footer_links: Vec<Link> = p
             .pages
             .iter()
@@ -60,6 +62,7 @@ impl Layout {
             site_css: super::assets::site_css_href(),
             brand_css: super::assets::brand_css_href(&prof.brand_color),
             favicon: super::assets::favicon_href(&prof.brand_color),
+            status_href,
         }
     }
 }
@@ -104,6 +107,8 @@ pub fn cert_views(p: &Published, today: NaiveDate) -> Vec<CertView> {
 
 pub struct ControlTitle {
     pub title: String,
+    /// An NDA-only control (only in a signed-in viewer's pages).
+    pub confidential: bool,
 }
 pub struct SectionCard {
     pub slug: String,
@@ -194,6 +199,7 @@ pub fn home(layout: &Layout, p: &Published, today: NaiveDate, status: Option<&su
                     .iter()
                     .map(|c| ControlTitle {
                         title: c.body.title.clone(),
+                        confidential: is_confidential(c),
                     })
                     .collect(),
             })
@@ -217,6 +223,14 @@ pub struct ControlView {
     pub body_html: String,
     pub updated: String,
     pub updated_human: String,
+    /// An NDA-only control (only in a signed-in viewer's pages).
+    pub confidential: bool,
+}
+
+/// Whether a control is NDA-only: such controls reach only a signed-in viewer's pages, and are
+/// labelled there.
+pub fn is_confidential(c: &Entry<candor_core::Control>) -> bool {
+    c.body.visibility == candor_core::Visibility::Nda
 }
 
 #[derive(Template)]
@@ -234,6 +248,8 @@ pub struct SectionPage<'a> {
     pub controls: Vec<ControlView>,
     pub all_sections: Vec<SectionLink>,
     pub documents: Vec<super::library::ListedDocument>,
+    /// The business-continuity section's status and last recovery drill.
+    pub continuity: Option<super::continuity::Continuity>,
 }
 
 /// The sidebar of every section page: each section's slug and title, in order.
@@ -245,16 +261,23 @@ pub fn section_links(p: &Published) -> Vec<(String, String)> {
 }
 
 /// Every section page: (slug, html).
-pub fn sections(layout: &Layout, p: &Published) -> Vec<(String, String)> {
+pub fn sections(layout: &Layout, p: &Published, status: &super::status::Snapshot) -> Vec<(String, String)> {
     let all = section_links(p);
     p.sections
         .iter()
-        .map(|s| (s.section.slug.clone(), section(layout, p, &all, s)))
+        .map(|s| (s.section.slug.clone(), section(layout, p, &all, s, status)))
         .collect()
 }
 
-/// One section page; `all` is [`section_links`].
-pub fn section(layout: &Layout, p: &Published, all: &[(String, String)], s: &super::content::SectionEntry) -> String {
+/// One section page; `all` is [`section_links`]; `status` feeds the business-continuity
+/// section's evidence.
+pub fn section(
+    layout: &Layout,
+    p: &Published,
+    all: &[(String, String)],
+    s: &super::content::SectionEntry,
+    status: &super::status::Snapshot,
+) -> String {
     let updated = s
         .controls
         .iter()
@@ -262,6 +285,7 @@ pub fn section(layout: &Layout, p: &Published, all: &[(String, String)], s: &sup
         .fold(s.section.updated, NaiveDate::max);
     SectionPage {
         documents: super::library::related(p, &format!("section/{}", s.section.slug)),
+        continuity: super::continuity::of(&s.section.slug, status),
         layout,
         current: "",
         query: "",
@@ -280,6 +304,7 @@ pub fn section(layout: &Layout, p: &Published, all: &[(String, String)], s: &sup
                 body_html: to_safe_html(&c.body.body),
                 updated: c.updated.to_string(),
                 updated_human: human_date(c.updated),
+                confidential: is_confidential(c),
             })
             .collect(),
         all_sections: all

@@ -62,10 +62,16 @@ fn section_docs(s: &SectionEntry) -> Arc<Vec<Doc>> {
         format!("{} {}", sec.body.summary, to_plain_text(&sec.body.body)),
     )];
     for c in &s.controls {
+        // NDA-only controls are only in a signed-in viewer's index; the result says so in words.
+        let kind = if super::pages::is_confidential(c) {
+            "Confidential control"
+        } else {
+            "Control"
+        };
         docs.push(Doc::new(
             format!("/s/{}#{}", sec.slug, c.slug),
             &c.body.title,
-            "Control",
+            kind,
             to_plain_text(&c.body.body),
         ));
     }

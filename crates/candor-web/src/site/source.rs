@@ -197,9 +197,19 @@ impl Source {
         with_list!(self, kind, patch(slug, item))
     }
 
-    /// The typed model the pages are rendered from. `today` dates the placeholder profile shown
-    /// before one is published.
+    /// The typed model the public pages are rendered from: NDA-only controls are left out.
+    /// `today` dates the placeholder profile shown before one is published.
     pub fn published(&self, today: NaiveDate) -> Published {
+        self.published_with(today, false)
+    }
+
+    /// What a signed-in viewer with a live grant reads: the public content plus the NDA-only
+    /// controls, each in its place among its section's controls.
+    pub fn published_for_viewers(&self, today: NaiveDate) -> Published {
+        self.published_with(today, true)
+    }
+
+    fn published_with(&self, today: NaiveDate, with_nda: bool) -> Published {
         let profile = self
             .profile
             .iter()
@@ -210,10 +220,10 @@ impl Source {
                 updated: today,
                 body: super::content::placeholder_profile(),
             });
-        // Public controls by section, each list in control order.
+        // Controls by section, each list in control order.
         let mut by_section: HashMap<&str, Vec<Entry<Control>>> = HashMap::new();
         for c in &self.controls {
-            if c.entry.body.visibility == Visibility::Public {
+            if with_nda || c.entry.body.visibility == Visibility::Public {
                 by_section
                     .entry(c.entry.body.section.as_str())
                     .or_default()

@@ -12,6 +12,15 @@ use chrono::NaiveDate;
 use serde_json::{json, Value};
 use std::sync::Arc;
 
+/// The status page the trust center points to: the owner's external one, or its own `/status`.
+fn status_url(p: &Published, base: &str) -> String {
+    p.profile
+        .body
+        .status_url
+        .clone()
+        .unwrap_or_else(|| format!("{base}/status"))
+}
+
 /// `trust.json` schema version; documented in docs/TRUST_JSON.md. Bump on breaking changes.
 pub const TRUST_JSON_VERSION: u32 = 1;
 
@@ -170,6 +179,7 @@ impl TrustParts {
                 "website": prof.website, "logo_url": prof.logo_url, "brand_color": prof.brand_color,
                 "contacts": {"security": prof.security_email, "privacy": prof.privacy_email, "support": prof.support_email},
                 "hosting_regions": prof.hosting_regions, "updated": p.profile.updated.to_string(),
+                "status_url": status_url(p, base),
             },
         });
         // Each list is a placeholder in the small document, replaced by its pieces below.
@@ -233,6 +243,7 @@ pub(super) mod tests {
                 "website": prof.website, "logo_url": prof.logo_url, "brand_color": prof.brand_color,
                 "contacts": {"security": prof.security_email, "privacy": prof.privacy_email, "support": prof.support_email},
                 "hosting_regions": prof.hosting_regions, "updated": p.profile.updated.to_string(),
+                "status_url": status_url(p, base),
             },
             "sections": p.sections.iter().map(|s| section(s, base)).collect::<Vec<_>>(),
             "certifications": p.certifications.iter().map(|c| certification(c, today)).collect::<Vec<_>>(),

@@ -22,6 +22,7 @@ mod mail;
 mod metrics;
 mod mfa;
 mod monitors;
+mod nda_controls;
 mod origin;
 mod outbox;
 mod passkeys;

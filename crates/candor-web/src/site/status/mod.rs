@@ -29,6 +29,8 @@ pub struct Snapshot {
     /// Statuspage's `page.id`: the organization's number, as a string.
     pub page_id: String,
     pub page: StatusPage,
+    /// The last disaster-recovery drill that passed, shown in the business-continuity section.
+    pub last_drill: Option<candor_store::DrDrill>,
 }
 
 impl Snapshot {
@@ -37,6 +39,7 @@ impl Snapshot {
         Ok(Snapshot {
             page_id: app.org().to_string(),
             page: app.status_page(now).await?,
+            last_drill: app.store().last_passing_dr_drill(app.org()).await?,
         })
     }
 
@@ -58,6 +61,7 @@ impl Snapshot {
                 upcoming_maintenances: vec![],
                 maintenances: vec![],
             },
+            last_drill: None,
         }
     }
 
@@ -100,6 +104,36 @@ pub fn render(
             (path, page)
         })
         .collect()
+}
+
+/// The HTML status page at `path` rendered with `layout` (a signed-in viewer's header), or
+/// `None` when `path` is not one of the status pages the site holds.
+pub fn html_page(layout: &super::pages::Layout, s: &Snapshot, path: &str) -> Option<String> {
+    match path {
+        "/status" => return Some(html::status(layout, s)),
+        "/status/notices" => return Some(html::notices(layout, s)),
+        _ => {}
+    }
+    if let Some(id) = path.strip_prefix("/status/incidents/") {
+        let id: i64 = id.parse().ok()?;
+        let p = &s.page;
+        let i = p
+            .open_incidents
+            .iter()
+            .chain(&p.recent_incidents)
+            .chain(&p.notices)
+            .find(|i| i.id == id)?;
+        return Some(html::incident(layout, s, i));
+    }
+    let id: i64 = path.strip_prefix("/status/maintenance/")?.parse().ok()?;
+    let p = &s.page;
+    let m = p
+        .active_maintenances
+        .iter()
+        .chain(&p.upcoming_maintenances)
+        .chain(&p.maintenances)
+        .find(|m| m.id == id)?;
+    Some(html::maintenance(layout, s, m))
 }
 
 /// Every status output: (path, (content type, body)).
