@@ -8,6 +8,7 @@ pub mod audit;
 pub mod content;
 pub mod contentdir;
 pub mod documents;
+pub mod engagement;
 pub mod events;
 pub mod fields;
 pub mod items;
