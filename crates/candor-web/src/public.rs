@@ -36,7 +36,11 @@ pub async fn page(State(state): State<AppState>, method: Method, uri: Uri, heade
             } else {
                 PAGE_CACHE
             };
-            respond(p, &headers, cache)
+            let res = respond(p, &headers, cache);
+            state
+                .page_views()
+                .note(&method, path, p.content_type, res.status(), &headers);
+            res
         }
         None => (
             StatusCode::NOT_FOUND,

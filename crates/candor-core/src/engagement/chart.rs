@@ -23,7 +23,7 @@ pub fn daily_bars_svg(id: &str, title: &str, days: &[(NaiveDate, u64)]) -> Strin
     let mut svg = String::with_capacity(256 + days.len() * 96);
     let _ = write!(
         svg,
-        r##"<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-labelledby="{id}"><title id="{id}">{}</title>"##,
+        r##"<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" role="img" aria-labelledby="{id}"><title id="{id}">{}</title>"##,
         escape(&format!("{title}: {total} in {} days", days.len()))
     );
     let base = TOP + plot_h;

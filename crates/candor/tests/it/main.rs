@@ -10,6 +10,7 @@ mod cli;
 mod deploy;
 mod documents;
 mod documents_delete;
+mod engagement;
 mod faults;
 mod first_start;
 mod gated;
