@@ -40,6 +40,7 @@ const ADMIN_PAGES = [
   '/admin/grants',
   '/admin/access-settings',
   '/admin/access-log',
+  '/admin/engagement',
   '/admin/status',
   '/admin/status/incidents',
   '/admin/status/incidents/new',

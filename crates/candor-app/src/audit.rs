@@ -87,6 +87,7 @@ actions! {
     AccessDeny = "access.deny",
     AccessRevoke = "access.revoke",
     AccessLogExport = "access_log.export",
+    EngagementExport = "engagement.export",
     ViewerLogin = "viewer.login",
     // API tokens and their use.
     ApiTokenCreate = "api_token.create",

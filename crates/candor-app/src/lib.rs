@@ -15,6 +15,7 @@ pub mod audit_log;
 pub mod backup;
 pub mod content;
 pub mod documents;
+pub mod engagement;
 mod error;
 pub mod identity;
 pub mod keys;

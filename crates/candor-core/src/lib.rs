@@ -9,6 +9,7 @@ pub mod color;
 pub mod content;
 pub mod contentdir;
 pub mod documents;
+pub mod engagement;
 pub mod events;
 pub mod fields;
 pub mod grammar;

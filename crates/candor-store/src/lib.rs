@@ -11,6 +11,7 @@ mod backups;
 mod changes;
 pub mod checkpoint;
 mod documents;
+mod engagement;
 mod items;
 mod leader;
 mod mfa;

@@ -6,6 +6,7 @@ pub mod bootstrap;
 pub mod config;
 mod content;
 mod documents;
+mod engagement;
 pub mod http;
 pub mod identity;
 pub mod leader;
@@ -68,6 +69,9 @@ pub(crate) async fn serve_with_tls(
 ) -> std::io::Result<()> {
     let watcher = tokio::spawn(state.clone().watch_content(state.config().content_watch_every));
     let leader = tokio::spawn(leader::run(state.clone(), background_jobs));
+    // Every instance flushes its own page views, leader or not; and once more when it stops.
+    let views = tokio::spawn(http::page_views::flush_regularly(state.clone()));
+    let last_flush = state.clone();
     let served = server::Listener {
         limits: state.config().http.clone(),
         tls,
@@ -78,6 +82,8 @@ pub(crate) async fn serve_with_tls(
     let result = server::run(listener, served, shutdown).await;
     watcher.abort();
     leader.abort();
+    views.abort();
+    http::page_views::flush(&last_flush).await;
     result
 }
 

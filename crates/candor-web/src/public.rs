@@ -31,10 +31,13 @@ pub async fn page(State(state): State<AppState>, method: Method, uri: Uri, heade
     let path = uri.path();
     if let Some(viewer) = live_viewer(&state, &headers).await {
         if let Some(html) = site.viewer_page(path, |slug| viewer.may_download(slug)) {
+            state
+                .page_views()
+                .note(&method, path, "text/html; charset=utf-8", StatusCode::OK, &headers);
             return viewer_page(html);
         }
     }
-    match cached(&site, path, &headers) {
+    match cached(&state, &site, &method, path, &headers) {
         Some(res) => res,
         None => (
             StatusCode::NOT_FOUND,
@@ -45,8 +48,9 @@ pub async fn page(State(state): State<AppState>, method: Method, uri: Uri, heade
     }
 }
 
-/// The answer to a GET or HEAD of `path` from the rendered site, if it holds that page.
-pub(crate) fn cached(site: &Site, path: &str, headers: &HeaderMap) -> Option<Response> {
+/// The answer to a GET or HEAD of `path` from the rendered site, if it holds that page; counted
+/// as a page view (`engagement`) when it is one.
+pub(crate) fn cached(state: &AppState, site: &Site, method: &Method, path: &str, headers: &HeaderMap) -> Option<Response> {
     let p = site.pages.get(path)?;
     let cache = if crate::site::is_immutable(path) {
         IMMUTABLE
@@ -61,6 +65,9 @@ pub(crate) fn cached(site: &Site, path: &str, headers: &HeaderMap) -> Option<Res
         // them (or anyone else) with the copy it kept for a request without their cookie.
         res.headers_mut().insert(header::VARY, HeaderValue::from_static(VARY_HTML));
     }
+    state
+        .page_views()
+        .note(method, path, p.content_type, res.status(), headers);
     Some(res)
 }
 

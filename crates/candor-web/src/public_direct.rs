@@ -6,9 +6,10 @@
 //! extractors that copy the request's headers: most of the work per page view, and what put the
 //! tail of our latency behind nginx's. Here the connection's service looks the page up first and
 //! adds what those layers would have added: the security headers, the request id and the
-//! request's metrics. Everything else (a route's path, another method, a page not in the site,
-//! a site to re-render because the date changed, a viewer's session cookie, debug logging) goes through the router as
-//! before, so the answers are the same either way (tested in `it/origin.rs`).
+//! request's metrics. The page view is counted where both ways meet (`public::cached`).
+//! Everything else (a route's path, another method, a page not in the site, a site to re-render
+//! because the date changed, a viewer's session cookie, debug logging) goes through the router as
+//! before, so the answers are the same either way (tested in `it/metrics.rs` and `it/origin.rs`).
 
 use crate::http::metrics::FALLBACK_ROUTE;
 use crate::ops::request_id;
@@ -57,7 +58,7 @@ impl DirectPages {
         let started = Instant::now();
         let _in_flight = state.metrics().request_started();
         let site = state.site_if_current()?;
-        let mut res = crate::public::cached(&site, path, headers)?;
+        let mut res = crate::public::cached(state, &site, method, path, headers)?;
         state.security_headers().apply(res.headers_mut());
         res.headers_mut()
             .insert(request_id::HEADER, request_id::for_request(state, Some(peer), headers));

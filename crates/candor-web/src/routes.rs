@@ -415,6 +415,12 @@ fn routes(upload_limit: u64) -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         ),
         r(
             GET,
+            "/admin/engagement",
+            Needs(ManageAccessRequests),
+            get(crate::engagement::page),
+        ),
+        r(
+            GET,
             "/admin/access-log",
             Needs(ManageAccessRequests),
             get(crate::documents::requests::access_log),

@@ -65,6 +65,8 @@ struct Inner {
     leading: std::sync::atomic::AtomicBool,
     /// Tells this instance's site-change notices from other instances' ([`crate::site_notice`]).
     instance: u64,
+    /// Views of public pages counted since the last flush ([`crate::http::page_views`]).
+    page_views: crate::http::page_views::PageViews,
 }
 
 impl AppState {
@@ -156,6 +158,7 @@ impl AppState {
                 monitors_wake: Arc::new(tokio::sync::Notify::new()),
                 leading: Default::default(),
                 instance: crate::site_notice::instance_id(),
+                page_views: Default::default(),
             }),
         };
         // Secrets an older version stored in plaintext are sealed before the first request.
@@ -211,6 +214,10 @@ impl AppState {
 
     pub fn store(&self) -> &Store {
         &self.inner.store
+    }
+    /// Views of public pages counted in memory, not yet in the database.
+    pub fn page_views(&self) -> &crate::http::page_views::PageViews {
+        &self.inner.page_views
     }
     pub fn org(&self) -> OrgId {
         self.inner.org

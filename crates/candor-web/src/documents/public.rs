@@ -74,6 +74,8 @@ pub async fn download(
     State(state): State<AppState>,
     axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
     Path(slug): Path<String>,
+    method: axum::http::Method,
+    headers: axum::http::HeaderMap,
 ) -> WebResult<Response> {
     let doc = state
         .store()
@@ -83,5 +85,7 @@ pub async fn download(
     let (Access::Public, Some(version)) = (doc.access, doc.current.as_ref()) else {
         return Err(WebError::NotFound);
     };
-    stream_version(&state, version, &peer.ip().to_string()).await
+    let res = stream_version(&state, version, &peer.ip().to_string()).await?;
+    state.page_views().note_download(&method, &slug, &headers);
+    Ok(res)
 }

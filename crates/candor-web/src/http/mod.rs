@@ -14,6 +14,7 @@ pub mod layout;
 pub mod metrics;
 pub mod negotiate;
 pub mod openapi;
+pub mod page_views;
 pub mod public_layout;
 pub mod ratelimit;
 pub mod session;

@@ -11,6 +11,7 @@ mod defects;
 mod deploy;
 mod documents;
 mod documents_delete;
+mod engagement;
 mod faults;
 mod first_start;
 mod gated;
