@@ -3,9 +3,11 @@
 //! rules and NDA text (viewers are in [`crate::viewer`]). Each step that sends mail queues it in
 //! the step's own transaction.
 
+use crate::access_team::{tell_decided, tell_waiting};
 use crate::mail::{compose, Part};
+use crate::viewer::ViewerSignIn;
 use crate::{Action, Actor, App, Done, Error, Result};
-use candor_core::requests::{AccessRules, RuleOutcome, GRANT_DAYS, GRANT_DAYS_HELP};
+use candor_core::requests::{AccessRules, RequestNotice, RuleOutcome, GRANT_DAYS, GRANT_DAYS_HELP};
 use candor_crypto::{random_token, token_digest};
 use candor_store::{AccessRequest, Nda, NewGrant, NewLink, NewRequest, Signature};
 use serde_json::json;
@@ -147,6 +149,7 @@ async fn approve_in(
     }
     let url = format!("{}/viewer/login/{}", ctx.public_url, token.expose());
     work.mail(&approval_mail(req, message, days, url, ctx)).await?;
+    tell_decided(work, req, actor, Some(days), &ctx.public_url).await?;
     let details = json!({"grant": grant.public_id, "days": days, "email": req.email, "documents": req.documents});
     work.audit(
         actor,
@@ -193,9 +196,16 @@ impl App {
 
     /// A visitor asks for access. The rules may refuse at once (recorded, no mail, and the
     /// visitor is told the same as anyone); otherwise the request waits for its address to be
-    /// proven, and the verification link goes out with it. Returns the request's id.
-    pub async fn request_access(&self, actor: &Actor, request: NewRequest, ctx: &MailContext) -> Result<Done<i64>> {
+    /// proven, and the verification link goes out with it. Returns the request's id and what
+    /// the visitor is told (from the typed address's domain and the rules only).
+    pub async fn request_access(
+        &self,
+        actor: &Actor,
+        request: NewRequest,
+        ctx: &MailContext,
+    ) -> Result<Done<(i64, RequestNotice)>> {
         let rules = self.access_rules().await?;
+        let notice = rules.notice(&request.email);
         let denied = rules.outcome(&request.email) == RuleOutcome::Deny;
         let mut request = request;
         request.status = if denied {
@@ -244,7 +254,7 @@ impl App {
         let details = json!({"email": request.email, "company": request.company, "documents": request.documents});
         work.audit(actor, action, format!("access-request/{id}"), details)
             .await?;
-        work.finish(id).await
+        work.finish((id, notice)).await
     }
 
     /// The button behind an emailed verification link: uses the link, proves the address and
@@ -281,16 +291,21 @@ impl App {
     }
 
     /// A signature of the NDA in force by this address is on file: the request counts as signed
-    /// without signing again. `false` (nothing written) when there is none.
-    pub async fn nda_on_file(&self, req: &AccessRequest, nda: &Nda, ip: &str) -> Result<Done<bool>> {
+    /// without signing again, and the team is told when a person must decide. `false` (nothing
+    /// written) when there is none.
+    pub async fn nda_on_file(&self, req: &AccessRequest, nda: &Nda, ip: &str, ctx: &MailContext) -> Result<Done<bool>> {
         if !self.store.signature_on_file(self.org, &req.email, nda.number).await? {
             return Ok(Done {
                 value: false,
                 effects: Default::default(),
             });
         }
+        let rules = self.access_rules().await?;
         let mut work = self.begin().await?;
         work.signed_on_file(req.id).await?;
+        if rules.outcome(&req.email) != RuleOutcome::Approve {
+            tell_waiting(&mut work, req, ctx).await?;
+        }
         let actor = Actor::Visitor {
             email: req.email.clone(),
             ip: ip.to_owned(),
@@ -305,7 +320,8 @@ impl App {
         work.finish(true).await
     }
 
-    /// Records a signature of `nda` and sends the signer their copy.
+    /// Records a signature of `nda` and sends the signer their copy. When no rule approves the
+    /// address, the request now waits for a person, and the team is told in this transaction.
     pub async fn sign_nda(
         &self,
         req: &AccessRequest,
@@ -313,9 +329,13 @@ impl App {
         signature: Signature,
         ctx: &MailContext,
     ) -> Result<Done<()>> {
+        let rules = self.access_rules().await?;
         let mut work = self.begin().await?;
         let org = work.org();
         work.sign_nda(org, req.id, &signature).await?;
+        if rules.outcome(&req.email) != RuleOutcome::Approve {
+            tell_waiting(&mut work, req, ctx).await?;
+        }
         let typed = &signature.name;
         let org_name = &ctx.org_name;
         let when = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC");
@@ -346,13 +366,20 @@ impl App {
         work.finish(()).await
     }
 
-    /// After signing: when the address is on the auto-approve list, the rule approves now
-    /// (`true`); otherwise a person will decide.
-    pub async fn auto_approve(&self, req: &AccessRequest, ctx: &MailContext) -> Result<Done<bool>> {
+    /// After signing: when the address is on the auto-approve list, the rule approves now and
+    /// the browser that proved the address (it holds the step cookie of the verification link)
+    /// is signed in as a viewer at once, in the same transaction: a fresh session id, stored as
+    /// its digest. `None` when a person will decide (nothing written).
+    pub async fn auto_approve(
+        &self,
+        req: &AccessRequest,
+        ctx: &MailContext,
+        ip: &str,
+    ) -> Result<Done<Option<ViewerSignIn>>> {
         let rules = self.access_rules().await?;
         if rules.outcome(&req.email) != RuleOutcome::Approve {
             return Ok(Done {
-                value: false,
+                value: None,
                 effects: Default::default(),
             });
         }
@@ -366,7 +393,11 @@ impl App {
             ctx,
         )
         .await?;
-        work.finish(approved).await
+        if !approved {
+            return work.finish(None).await;
+        }
+        let signed_in = crate::viewer::start_viewer_session(&mut work, &req.email, ip).await?;
+        work.finish(Some(signed_in)).await
     }
 
     /// An access manager approves or denies request `id` with an optional message (sent to the
@@ -397,6 +428,7 @@ impl App {
                 let decided = work.decide_request(org, id, &actor.to_string(), message, None).await?;
                 if decided {
                     work.mail(&denial_mail(&req, message, ctx)).await?;
+                    tell_decided(&mut work, &req, actor, None, &ctx.public_url).await?;
                     work.audit(
                         actor,
                         Action::AccessDeny,

@@ -54,6 +54,7 @@ actions! {
     UserEnable = "user.enable",
     UserRoleChange = "user.role.change",
     UserResetLink = "user.reset_link",
+    UserNotifications = "user.notifications",
     SettingsRequireMfa = "settings.require_mfa",
     SettingsAccessRules = "settings.access_rules",
     SettingsNda = "settings.nda",

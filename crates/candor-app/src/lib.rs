@@ -9,6 +9,7 @@
 //! This crate knows nothing of HTTP or HTML.
 
 pub mod access;
+pub mod access_team;
 mod actor;
 pub mod audit;
 pub mod audit_log;

@@ -65,25 +65,38 @@ pub(crate) async fn fan_out(work: &mut Work, event: &TrustEvent) -> Result<()> {
             work.mail(&mail).await?;
         }
     }
+    queue_webhooks(work, event.topic, &event.components, &event.kind, &event.data).await
+}
+
+/// Queues one delivery of event `kind` (with `data` as the payload's `data`) per enabled
+/// endpoint that takes `topic` (and, for status events, one of `components`), inside the
+/// caller's transaction.
+pub(crate) async fn queue_webhooks(
+    work: &mut Work,
+    topic: Topic,
+    components: &[i64],
+    kind: &str,
+    data: &Value,
+) -> Result<()> {
+    let org = work.org();
     let endpoints: Vec<_> = work
-        .enabled_webhook_endpoints(org, event.topic)
+        .enabled_webhook_endpoints(org, topic)
         .await?
         .into_iter()
-        .filter(|e| e.wants(event.topic, &event.components))
+        .filter(|e| e.wants(topic, components))
         .collect();
     if !endpoints.is_empty() {
         let payload = json!({
-            "type": event.kind,
+            "type": kind,
             "timestamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            "data": event.data,
+            "data": data,
         })
         .to_string();
         // One id per event, the same for every endpoint and every attempt: the receiver's
         // idempotency key.
         let message_id = format!("msg_{}", &random_token().expose()[..26]);
         for e in endpoints {
-            work.queue_webhook(org, e.id, &message_id, &event.kind, &payload)
-                .await?;
+            work.queue_webhook(org, e.id, &message_id, kind, &payload).await?;
         }
     }
     Ok(())
@@ -170,6 +183,18 @@ fn manage_mail(public_url: &str, org_name: &str, email: &str, token: &Secret) ->
 /// The choice checked against the rules: at least one topic, known components (only with the
 /// status topic), no repeats.
 pub(crate) async fn checked(work: &mut Work, choice: &Choice) -> Result<Choice> {
+    checked_among(work, choice, &Topic::WEBHOOK).await
+}
+
+/// [`checked`], with the topics limited to `allowed` (email subscribers may follow only the
+/// public ones).
+async fn checked_among(work: &mut Work, choice: &Choice, allowed: &[Topic]) -> Result<Choice> {
+    if choice.topics.iter().any(|t| !allowed.contains(t)) {
+        return Err(Error::Invalid(vec![FieldError::new(
+            "topics",
+            "choose from the topics listed",
+        )]));
+    }
     let mut topics = choice.topics.clone();
     topics.sort();
     topics.dedup();
@@ -218,7 +243,7 @@ impl App {
         }
         let mut work = self.begin().await?;
         let org = work.org();
-        let choice = checked(&mut work, choice).await?;
+        let choice = checked_among(&mut work, choice, &Topic::ALL).await?;
         let org_name = org_name(&mut work).await?;
         let confirm = random_token();
         let expires = candor_store::now() + CONFIRM_LINK_SECS;
@@ -306,7 +331,7 @@ impl App {
             .subscriber_by_token_now(&token_digest(token))
             .await?
             .ok_or_else(|| Error::NotFound("subscription".into()))?;
-        let choice = checked(&mut work, choice).await?;
+        let choice = checked_among(&mut work, choice, &Topic::ALL).await?;
         work.set_subscriber_topics(org, s.id, &choice.topics, &choice.components)
             .await?;
         let actor = Actor::Visitor {

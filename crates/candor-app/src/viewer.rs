@@ -15,6 +15,25 @@ pub struct ViewerSignIn {
     pub session_id: candor_crypto::Secret,
 }
 
+/// A new viewer session for `email` inside `work`, with its audit entry: a fresh random id, of
+/// which only the digest is stored.
+pub(crate) async fn start_viewer_session(work: &mut crate::Work, email: &str, ip: &str) -> Result<ViewerSignIn> {
+    let id = random_token();
+    let org = work.org();
+    work.create_viewer_session(org, &token_digest(id.expose()), email)
+        .await?;
+    let actor = Actor::Viewer {
+        email: email.to_owned(),
+        ip: ip.to_owned(),
+    };
+    work.audit(&actor, Action::ViewerLogin, format!("viewer/{email}"), json!({}))
+        .await?;
+    Ok(ViewerSignIn {
+        email: email.to_owned(),
+        session_id: id,
+    })
+}
+
 impl App {
     /// Sends a sign-in link to an address with a live grant (a newer link ends the older ones).
     /// `false` when the address has no live grant: nothing is sent, and nothing says so.
@@ -65,17 +84,8 @@ impl App {
         let Some((_, email)) = work.use_link(&token_digest(token), "viewer").await? else {
             return work.finish(None).await;
         };
-        let id = random_token();
-        let org = work.org();
-        work.create_viewer_session(org, &token_digest(id.expose()), &email)
-            .await?;
-        let actor = Actor::Viewer {
-            email: email.clone(),
-            ip: ip.to_owned(),
-        };
-        work.audit(&actor, Action::ViewerLogin, format!("viewer/{email}"), json!({}))
-            .await?;
-        work.finish(Some(ViewerSignIn { email, session_id: id })).await
+        let signed_in = start_viewer_session(&mut work, &email, ip).await?;
+        work.finish(Some(signed_in)).await
     }
 
     /// Ends a viewer session (by the digest of its id).

@@ -205,13 +205,13 @@ async fn request_mail_and_audit_together(db: Db) {
     let req = f.app.store().access_request(f.app.org(), id).await.unwrap().unwrap();
     f.refuse_audit().await;
     let (grants, mail) = (f.count("grants").await, f.count("outbox").await);
-    assert!(f.app.auto_approve(&req, &ctx()).await.is_err());
+    assert!(f.app.auto_approve(&req, &ctx(), "192.0.2.1").await.is_err());
     assert_eq!((f.count("grants").await, f.count("outbox").await), (grants, mail));
     let still = f.app.store().access_request(f.app.org(), id).await.unwrap().unwrap();
     assert_eq!(still.status, RequestStatus::Signed, "the decision was rolled back");
     f.allow_audit().await;
-    let done = f.app.auto_approve(&req, &ctx()).await.unwrap();
-    assert!(done.value);
+    let done = f.app.auto_approve(&req, &ctx(), "192.0.2.1").await.unwrap();
+    assert!(done.value.is_some(), "approved, and the browser signed in");
     assert_eq!(done.effects.audit[0].record.actor, "rule:auto-approve");
     assert_eq!(
         (f.count("grants").await, f.count("outbox").await),

@@ -17,9 +17,13 @@ pub enum Topic {
     Policies,
     /// Certifications and attestations gained, renewed, changed or withdrawn.
     Certifications,
+    /// Document access requests waiting for a decision, approved or denied: for the team's own
+    /// webhooks only (the payload names the requester), never for email subscribers.
+    AccessRequests,
 }
 
 impl Topic {
+    /// The public topics: what anyone may subscribe to by email.
     pub const ALL: [Topic; 5] = [
         Topic::Status,
         Topic::SecurityNotices,
@@ -27,6 +31,21 @@ impl Topic {
         Topic::Policies,
         Topic::Certifications,
     ];
+
+    /// What a webhook endpoint may take: the public topics and the back office's own events.
+    pub const WEBHOOK: [Topic; 6] = [
+        Topic::Status,
+        Topic::SecurityNotices,
+        Topic::Subprocessors,
+        Topic::Policies,
+        Topic::Certifications,
+        Topic::AccessRequests,
+    ];
+
+    /// Whether anyone may follow it (by email or webhook); otherwise it is the team's own.
+    pub fn is_public(self) -> bool {
+        self != Topic::AccessRequests
+    }
 
     /// The stable spelling (stored, in forms and in webhook payloads).
     pub fn as_str(self) -> &'static str {
@@ -36,6 +55,7 @@ impl Topic {
             Topic::Subprocessors => "subprocessors",
             Topic::Policies => "policies",
             Topic::Certifications => "certifications",
+            Topic::AccessRequests => "access_requests",
         }
     }
 
@@ -46,11 +66,12 @@ impl Topic {
             Topic::Subprocessors => "Subprocessor changes",
             Topic::Policies => "Policy changes",
             Topic::Certifications => "Certification changes",
+            Topic::AccessRequests => "Document access requests (names the requester; for your team only)",
         }
     }
 
     pub fn parse(s: &str) -> Option<Topic> {
-        Topic::ALL.into_iter().find(|t| t.as_str() == s)
+        Topic::WEBHOOK.into_iter().find(|t| t.as_str() == s)
     }
 }
 

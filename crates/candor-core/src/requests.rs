@@ -204,6 +204,37 @@ impl AccessRules {
     }
 }
 
+/// What a visitor is told on the page right after asking for access.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RequestNotice {
+    /// The rules refuse the address's domain (listed, or free mail while that rule is on): no
+    /// mail goes out, so "check your email" would be untrue.
+    Refused,
+    /// A free-mail address that the rules do not refuse: a person decides, never a rule.
+    FreeMailReview,
+    /// Everything else: the same words whether a rule will approve it or a person decides, so
+    /// the page never tells which companies are customers.
+    Standard,
+}
+
+/// Whether an address is at a free-mail provider (see [`FREE_MAIL`]).
+pub fn is_free_mail(email: &str) -> bool {
+    email_domain(email).is_some_and(|d| FREE_MAIL.iter().any(|f| matches(&d, f)))
+}
+
+impl AccessRules {
+    /// The notice for a request from `email`. It depends only on the typed address's domain and
+    /// on the rules, never on stored requests, grants or users, so it tells nothing about other
+    /// addresses or whether this one is known.
+    pub fn notice(&self, email: &str) -> RequestNotice {
+        match self.outcome(email) {
+            RuleOutcome::Deny => RequestNotice::Refused,
+            RuleOutcome::Review if is_free_mail(email) => RequestNotice::FreeMailReview,
+            _ => RequestNotice::Standard,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -287,5 +318,26 @@ mod tests {
         assert_eq!(empty.grant_days, DEFAULT_GRANT_DAYS);
         assert!(!empty.deny_free_mail && empty.approve.is_empty());
         assert_eq!(rules.outcome("a@acme.example"), RuleOutcome::Approve);
+    }
+
+    #[test]
+    fn notices_follow_the_typed_domain_and_never_reveal_customers() {
+        let mut rules = AccessRules {
+            approve: vec!["acme.example".into(), "gmail.com".into()],
+            deny: vec!["rival.example".into()],
+            deny_free_mail: false,
+            grant_days: 30,
+        };
+        assert_eq!(rules.notice("a@rival.example"), RequestNotice::Refused);
+        assert_eq!(rules.notice("a@outlook.com"), RequestNotice::FreeMailReview);
+        assert_eq!(rules.notice("a@eu.hotmail.com"), RequestNotice::FreeMailReview);
+        // A customer and an unknown company read the same words.
+        assert_eq!(rules.notice("a@acme.example"), RequestNotice::Standard);
+        assert_eq!(rules.notice("a@unknown.example"), RequestNotice::Standard);
+        // Free mail that an owner chose to approve is not said to need a person.
+        assert_eq!(rules.notice("a@gmail.com"), RequestNotice::Standard);
+        rules.deny_free_mail = true;
+        assert_eq!(rules.notice("a@outlook.com"), RequestNotice::Refused);
+        assert!(is_free_mail("x@GMAIL.com") && !is_free_mail("x@notgmail.com") && !is_free_mail("nobody"));
     }
 }

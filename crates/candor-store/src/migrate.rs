@@ -39,6 +39,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(12, "monitors", "0012_monitors.sql"),
     migration!(13, "backups", "0013_backups.sql"),
     migration!(14, "scale_out", "0014_scale_out.sql"),
+    migration!(18, "team_notifications", "0018_team_notifications.sql"),
     migration!(19, "page_views", "0019_page_views.sql"),
 ];
 

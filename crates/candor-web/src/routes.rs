@@ -390,6 +390,18 @@ fn routes(upload_limit: u64) -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             post(crate::documents::requests::decide),
         ),
         r(
+            POST,
+            "/admin/access-requests/{id}/approve",
+            Needs(ManageAccessRequests),
+            post(crate::documents::decide_row::approve),
+        ),
+        r(
+            POST,
+            "/admin/access-requests/{id}/deny",
+            Needs(ManageAccessRequests),
+            post(crate::documents::decide_row::deny),
+        ),
+        r(
             GET,
             "/admin/grants",
             Needs(ManageAccessRequests),
@@ -477,6 +489,8 @@ fn routes(upload_limit: u64) -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             post(crate::identity::passkeys::delete),
         ),
         r(GET, "/admin/sessions", SignedIn, get(crate::identity::sessions::list)),
+        r(GET, "/admin/profile", SignedIn, get(crate::identity::profile::page)),
+        r(POST, "/admin/profile", SignedIn, post(crate::identity::profile::save)),
         r(GET, "/admin/password", SignedIn, get(crate::identity::password::form)),
         r(
             POST,

@@ -40,6 +40,8 @@ struct DashboardPage {
     rows: Vec<DashRow>,
     /// Mail that met an error, shown to those who may act on the outbox.
     mail: candor_store::MailTrouble,
+    /// Access requests waiting for a decision, shown to those who decide them.
+    waiting_requests: Option<usize>,
 }
 
 pub async fn dashboard(
@@ -66,7 +68,16 @@ pub async fn dashboard(
         true => state.store().mail_trouble(state.org()).await?,
         false => Default::default(),
     };
-    html(DashboardPage { layout, rows, mail })
+    let waiting_requests = match layout.can_manage_access {
+        true => Some(state.store().access_requests(state.org(), true).await?.len()),
+        false => None,
+    };
+    html(DashboardPage {
+        layout,
+        rows,
+        mail,
+        waiting_requests,
+    })
 }
 
 struct ListRow {

@@ -14,6 +14,7 @@
 //! per address and per email; answers that could tell who asked for what are uniform.
 
 pub mod blob_sweep;
+pub(crate) mod decide_row;
 pub mod demo;
 pub(crate) mod library;
 mod links;

@@ -1,15 +1,16 @@
 //! The NDA click-through: the current text, a typed full name and an explicit checkbox. The
 //! signature records the name, email, company, NDA version and its SHA-256, time, address and
-//! browser, and a copy goes to the signer. Then the rules may approve at once.
+//! browser, and a copy goes to the signer. Then the rules may approve at once: the browser that
+//! proved the address is then signed in as a viewer and lands on its documents.
 
 use super::{check_form_csrf, current_nda, form_csrf, mail_context, message, STEP_COOKIE};
 use crate::http::error::WebResult;
-use crate::http::session::read_cookie;
+use crate::http::session::{cookie, read_cookie};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{AppendHeaders, Html, IntoResponse, Redirect, Response};
 use axum::Form;
 use candor_core::requests::RequestStatus;
 use candor_crypto::token_digest;
@@ -81,15 +82,23 @@ async fn page(
     Ok((status, [(header::SET_COOKIE, set)], Html(html)).into_response())
 }
 
-pub async fn form(State(state): State<AppState>, headers: HeaderMap) -> WebResult<Response> {
+pub async fn form(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> WebResult<Response> {
     let Some(req) = this_request(&state, &headers).await? else {
         return expired(&state).await;
     };
     let nda = current_nda(&state).await?;
-    let done = state.app().nda_on_file(&req, &nda, "").await?;
+    let ip = peer.ip().to_string();
+    let done = state
+        .app()
+        .nda_on_file(&req, &nda, &ip, &mail_context(&state).await)
+        .await?;
     state.apply(done.effects).await;
     if done.value {
-        return after_signing(&state, &req).await;
+        return after_signing(&state, &headers, &req, &ip).await;
     }
     page(&state, StatusCode::OK, &req, "", None).await
 }
@@ -139,7 +148,7 @@ pub async fn sign(
         company: req.company.clone(),
         nda_number: nda.number,
         nda_sha256: nda.sha256.clone(),
-        ip,
+        ip: ip.clone(),
         user_agent: crate::http::session::user_agent(&headers),
     };
     let done = state
@@ -147,21 +156,33 @@ pub async fn sign(
         .sign_nda(&req, &nda, signature, &mail_context(&state).await)
         .await?;
     state.apply(done.effects).await;
-    after_signing(&state, &req).await
+    after_signing(&state, &headers, &req, &ip).await
 }
 
-/// Signed: an auto-approve rule decides now; otherwise a person will.
-async fn after_signing(state: &AppState, req: &candor_store::AccessRequest) -> WebResult<Response> {
-    let done = state.app().auto_approve(req, &mail_context(state).await).await?;
+/// Signed: an auto-approve rule decides now, and this browser, which proved the address by the
+/// emailed link moments ago, is signed in and sent to its documents (any viewer session it had
+/// ends: a new id at sign-in); otherwise a person will decide, and nobody is signed in.
+async fn after_signing(
+    state: &AppState,
+    headers: &HeaderMap,
+    req: &candor_store::AccessRequest,
+    ip: &str,
+) -> WebResult<Response> {
+    let done = state.app().auto_approve(req, &mail_context(state).await, ip).await?;
     state.apply(done.effects).await;
-    if done.value {
-        return message(
-            state,
-            StatusCode::OK,
-            "Access approved",
-            &["Your company is on our list of customers, so your access was approved at once. We have emailed you a link to sign in and read the documents."],
+    if let Some(signed_in) = done.value {
+        let viewer_cookie = super::viewer::session_cookie(state);
+        if let Some(old) = read_cookie(headers, viewer_cookie) {
+            let done = state.app().viewer_logout(&token_digest(old)).await?;
+            state.apply(done.effects).await;
+        }
+        let session = cookie(state, viewer_cookie, signed_in.session_id.expose(), "/", None);
+        let step_done = cookie(state, STEP_COOKIE, "", "/documents", Some(0));
+        return Ok((
+            AppendHeaders([(header::SET_COOKIE, session), (header::SET_COOKIE, step_done)]),
+            Redirect::to("/viewer?welcome=approved"),
         )
-        .await;
+            .into_response());
     }
     message(
         state,

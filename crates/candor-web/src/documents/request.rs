@@ -15,7 +15,7 @@ use axum::Form;
 use candor_app::access::STEP_SECS;
 use candor_core::documents::Access;
 use candor_core::grammar::wait_in_words;
-use candor_core::requests::{valid_email, RequestStatus};
+use candor_core::requests::{valid_email, RequestNotice, RequestStatus};
 use candor_core::text::{self, Shape};
 use candor_crypto::token_digest;
 use candor_store::LinkState;
@@ -184,26 +184,60 @@ pub async fn submit(
         ip: ip.clone(),
         user_agent: crate::http::session::user_agent(&headers),
     };
-    // Refused by a rule or not, the same answer: a rule's refusal is recorded and sends no mail.
+    // What the page says depends only on the typed address's domain and the rules (see
+    // `RequestNotice`): a refused domain is told so (no mail is coming), free mail that a person
+    // must review is told so, and everyone else reads the same words, approved by a rule or not.
+    let ctx = mail_context(&state).await;
     let done = state
         .app()
-        .request_access(
-            &candor_app::Actor::Anonymous { ip },
-            request,
-            &mail_context(&state).await,
-        )
+        .request_access(&candor_app::Actor::Anonymous { ip }, request, &ctx)
         .await?;
     state.apply(done.effects).await;
-    message(
-        &state,
-        StatusCode::OK,
-        "Check your email",
-        &[
-            "If the address can receive mail, a link to confirm it is on its way. It works once, within 15 minutes.",
-            "After confirming, you will read and sign our non-disclosure agreement, and we will email you once your request is decided.",
-        ],
-    )
-    .await
+    let (_, notice) = done.value;
+    let domain = candor_core::requests::email_domain(&email).unwrap_or_default();
+    let org = org_name(&state).await;
+    match notice {
+        RequestNotice::Refused => {
+            let why = format!("{org} does not accept requests for its documents from addresses at {domain}. No email was sent.");
+            let next = format!(
+                "If you have a work address at your company, ask again with that address, or write to {}.",
+                ctx.security_email
+            );
+            message(
+                &state,
+                StatusCode::OK,
+                "This request cannot be accepted",
+                &[&why, &next],
+            )
+            .await
+        }
+        RequestNotice::FreeMailReview => {
+            let why = format!("{domain} is a free email service, so your request cannot be approved automatically: after you confirm your address and sign our non-disclosure agreement, our team will review it and email you once it is decided.");
+            message(
+                &state,
+                StatusCode::OK,
+                "Check your email",
+                &[
+                    "If the address can receive mail, a link to confirm it is on its way. It works once, within 15 minutes.",
+                    &why,
+                    "A work address at your company may be approved sooner.",
+                ],
+            )
+            .await
+        }
+        RequestNotice::Standard => {
+            message(
+                &state,
+                StatusCode::OK,
+                "Check your email",
+                &[
+                    "If the address can receive mail, a link to confirm it is on its way. It works once, within 15 minutes.",
+                    "After confirming, you will read and sign our non-disclosure agreement, and we will email you once your request is decided.",
+                ],
+            )
+            .await
+        }
+    }
 }
 
 /// Spends one request of the client address's budget and one of the email address's; `Err`

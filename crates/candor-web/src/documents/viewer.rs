@@ -21,7 +21,7 @@ use candor_store::LinkState;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 
-fn session_cookie(state: &AppState) -> &'static str {
+pub(super) fn session_cookie(state: &AppState) -> &'static str {
     crate::http::viewer_session::session_cookie(state)
 }
 
@@ -97,9 +97,15 @@ struct ViewerPage<'a> {
     email: &'a str,
     csrf: &'a str,
     rows: Vec<Row>,
+    /// Arrived straight from signing the NDA, approved by a rule (`?welcome=approved`).
+    welcome: bool,
 }
 
-pub async fn home(State(state): State<AppState>, headers: HeaderMap) -> WebResult<Response> {
+pub async fn home(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    axum::extract::Query(q): axum::extract::Query<HashMap<String, String>>,
+) -> WebResult<Response> {
     let Some(email) = viewer(&state, &headers).await? else {
         return Ok(Redirect::to("/viewer/signin").into_response());
     };
@@ -129,6 +135,7 @@ pub async fn home(State(state): State<AppState>, headers: HeaderMap) -> WebResul
         email: &email,
         csrf: &csrf,
         rows,
+        welcome: q.get("welcome").is_some_and(|w| w == "approved"),
     }
     .render()?;
     Ok(([(header::SET_COOKIE, set)], Html(html)).into_response())

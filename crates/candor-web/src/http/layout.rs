@@ -128,6 +128,7 @@ pub fn notice_text(key: &str) -> Option<&'static str> {
             "Endpoint disabled. New events are not queued for it; waiting deliveries are sent once it is enabled again."
         }
         "webhook-resent" => "The delivery is due now; the worker sends it at once.",
+        "profile-saved" => "Saved. Your email notifications are as shown.",
         _ => return None,
     })
 }

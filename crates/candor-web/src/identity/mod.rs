@@ -8,6 +8,7 @@ pub mod mfa;
 pub mod oidc;
 pub mod passkeys;
 pub mod password;
+pub mod profile;
 pub mod sessions;
 pub mod sso;
 pub mod users;

@@ -209,6 +209,7 @@ impl Site {
             || changed.policies
             || changed.subprocessors
             || changed.pages
+            || (changed.documents && pages::nda_titles(before) != pages::nda_titles(&p))
         {
             let banner = status::Banner::of(&self.status);
             map.insert("/".into(), page(HTML, pages::home(&layout, &p, today, banner.as_ref())));

@@ -140,6 +140,18 @@ pub struct HomePage<'a> {
     pub recent: Vec<Update>,
     /// The overall status, while the status page is in use.
     pub status: Option<super::status::Banner>,
+    /// Titles of the documents shared under NDA: the home page offers to request them in one
+    /// step.
+    pub nda_titles: Vec<String>,
+}
+
+/// Titles of the listed documents shared under NDA, in the library's order.
+pub fn nda_titles(p: &Published) -> Vec<String> {
+    p.documents
+        .iter()
+        .filter(|d| !d.public)
+        .map(|d| d.title.clone())
+        .collect()
 }
 
 /// The home page; `status` is the status page's banner, when it is in use.
@@ -208,6 +220,7 @@ pub fn home(layout: &Layout, p: &Published, today: NaiveDate, status: Option<&su
         hosting_regions: p.profile.body.hosting_regions.clone(),
         recent,
         status: status.cloned(),
+        nda_titles: nda_titles(p),
     }
     .render()
     .expect("home renders")

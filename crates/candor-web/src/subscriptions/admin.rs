@@ -2,7 +2,7 @@
 //! once, edit, enable, disable, delete; the delivery log with re-send). Secrets are never shown
 //! again after creation.
 
-use super::{choice_of, component_boxes, field, field_errors, topic_boxes, ComponentBox, TopicBox};
+use super::{choice_of, component_boxes, field, field_errors, webhook_topic_boxes, ComponentBox, TopicBox};
 use crate::http::error::WebResult;
 use crate::http::format::display_time;
 use crate::http::layout::{html, AdminLayout, NoticeQuery};
@@ -159,7 +159,7 @@ async fn endpoint_form(state: &AppState, url: &str, description: &str, choice: &
     Ok(EndpointForm {
         url: url.to_owned(),
         description: description.to_owned(),
-        topics: topic_boxes(&choice.topics),
+        topics: webhook_topic_boxes(&choice.topics),
         components: component_boxes(state, &choice.components).await?,
     })
 }

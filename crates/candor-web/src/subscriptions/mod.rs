@@ -37,10 +37,21 @@ pub(crate) struct ComponentBox {
     pub on: bool,
 }
 
-/// Every topic, ticked as in `chosen`.
+/// Every public topic, ticked as in `chosen`.
 pub(crate) fn topic_boxes(chosen: &[Topic]) -> Vec<TopicBox> {
-    Topic::ALL
-        .into_iter()
+    boxes(&Topic::ALL, chosen)
+}
+
+/// Every topic a webhook endpoint may take (the public ones and the team's own access
+/// requests), ticked as in `chosen`.
+pub(crate) fn webhook_topic_boxes(chosen: &[Topic]) -> Vec<TopicBox> {
+    boxes(&Topic::WEBHOOK, chosen)
+}
+
+fn boxes(topics: &[Topic], chosen: &[Topic]) -> Vec<TopicBox> {
+    topics
+        .iter()
+        .copied()
         .map(|t| TopicBox {
             value: t.as_str(),
             label: t.label(),

@@ -337,7 +337,7 @@ async fn end_to_end(db: Db) {
 both_dbs_fn!(gated_documents_end_to_end, end_to_end);
 
 /// Rules decide without a person: customers' domains are approved once signed; denied domains
-/// get the same answer and no mail.
+/// are told so and get no mail.
 async fn rules(db: Db) {
     let Some(sink) = MailSink::start().await else { return };
     let Some(app) = app_with_mail(db, &sink).await else {
@@ -390,9 +390,10 @@ async fn rules(db: Db) {
     )
     .await;
     assert_eq!(status, 200);
-    let (status, page) = verify_and_sign(&app, &sink, &b, "pat@eu.trusted.example", "Pat Customer").await;
-    assert_eq!(status, 200);
-    assert!(page.contains("Access approved"), "{page}");
+    let (status, _) = verify_and_sign(&app, &sink, &b, "pat@eu.trusted.example", "Pat Customer").await;
+    assert_eq!(status, 303, "approved and signed in at once (it/access_team.rs)");
+    let (_, page) = b.get_text("/viewer").await;
+    assert!(page.contains("Pen test summary"), "{page}");
     mail_to(&sink, "pat@eu.trusted.example", "Your access to").await;
 
     let before = sink.messages().len();
@@ -405,7 +406,11 @@ async fn rules(db: Db) {
     )
     .await;
     assert_eq!(status, 200);
-    assert_eq!(refused, allowed, "the same answer");
+    assert!(allowed.contains("Check your email"), "{allowed}");
+    assert!(
+        refused.contains("cannot be accepted"),
+        "told so, from the domain only: {refused}"
+    );
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     assert_eq!(sink.messages().len(), before, "no mail for a denied domain");
     let riley = app.store.access_requests(app.state.org(), false).await.unwrap();

@@ -2,6 +2,7 @@
 //! PostgreSQL. One test binary, organised by area.
 
 mod access;
+mod access_team;
 mod admin;
 mod api;
 mod audit;
