@@ -52,6 +52,7 @@ const FEATURES: &[&str] = &[
     "monitors",
     "subscriptions",
     "ops",
+    "onboarding",
 ];
 
 #[test]

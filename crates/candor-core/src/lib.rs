@@ -11,6 +11,7 @@ pub mod documents;
 pub mod events;
 pub mod fields;
 pub mod items;
+pub mod logo;
 pub mod markdown;
 pub mod outbound;
 pub mod password;

@@ -1,7 +1,7 @@
 //! The back office's content pages: the dashboard, lists, creating, editing, previewing,
 //! publishing, deleting and ordering items.
 
-use super::form::{edit_page, unprocessable, EditArgs};
+use super::form::{edit_page, section_choices, unprocessable, EditArgs};
 use crate::http::error::{WebError, WebResult};
 use crate::http::layout::{html, AdminLayout, NoticeQuery};
 use crate::http::session::Admin;
@@ -40,6 +40,8 @@ struct DashboardPage {
     rows: Vec<DashRow>,
     /// Mail that met an error, shown to those who may act on the outbox.
     mail: candor_store::MailTrouble,
+    /// Demo items and documents still present (offers "Remove the demo").
+    demo_left: usize,
 }
 
 pub async fn dashboard(
@@ -66,7 +68,14 @@ pub async fn dashboard(
         true => state.store().mail_trouble(state.org()).await?,
         false => Default::default(),
     };
-    html(DashboardPage { layout, rows, mail })
+    let demo = state.store().demo_content(state.org()).await?;
+    let demo_left = demo.items.len() + demo.documents.len();
+    html(DashboardPage {
+        layout,
+        rows,
+        mail,
+        demo_left,
+    })
 }
 
 struct ListRow {
@@ -141,6 +150,7 @@ pub async fn new_form(State(state): State<AppState>, admin: Admin, Path(kind): P
         return Ok(Redirect::to(&format!("/admin/content/profile/{PROFILE_SLUG}")).into_response());
     }
     let body = serde_json::json!({});
+    let sections = section_choices(&state, kind).await?;
     html(edit_page(
         &admin,
         EditArgs {
@@ -151,6 +161,7 @@ pub async fn new_form(State(state): State<AppState>, admin: Admin, Path(kind): P
             errors: vec![],
             preview: false,
             notice: None,
+            sections: &sections,
         },
     ))
 }
@@ -168,6 +179,7 @@ pub async fn edit_form(
         }
         return Err(WebError::NotFound);
     };
+    let sections = section_choices(&state, kind).await?;
     html(edit_page(
         &admin,
         EditArgs {
@@ -178,6 +190,7 @@ pub async fn edit_form(
             errors: vec![],
             preview: false,
             notice: q.notice.as_deref(),
+            sections: &sections,
         },
     ))
 }
@@ -218,6 +231,7 @@ pub async fn create(
     } else {
         Slug::parse(&slug_text).ok()
     };
+    let sections = section_choices(&state, kind).await?;
     let page = |slug: &str, body: &Value, errors: Vec<FieldError>, preview: bool| {
         edit_page(
             &admin,
@@ -229,6 +243,7 @@ pub async fn create(
                 errors,
                 preview,
                 notice: None,
+                sections: &sections,
             },
         )
     };
@@ -284,6 +299,7 @@ pub async fn save(
         .ok_or(WebError::NotFound)?;
     let action = form_action(&admin, &form)?;
     let raw = form_to_json(kind, |k| form.get(k).cloned());
+    let sections = section_choices(&state, kind).await?;
     let page = |body: &Value, errors: Vec<FieldError>, preview: bool| {
         edit_page(
             &admin,
@@ -295,6 +311,7 @@ pub async fn save(
                 errors,
                 preview,
                 notice: None,
+                sections: &sections,
             },
         )
     };

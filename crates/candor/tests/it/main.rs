@@ -21,6 +21,7 @@ mod mail;
 mod metrics;
 mod mfa;
 mod monitors;
+mod onboarding;
 mod origin;
 mod outbox;
 mod passkeys;
