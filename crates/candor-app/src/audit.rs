@@ -58,6 +58,7 @@ actions! {
     SettingsRequireMfa = "settings.require_mfa",
     SettingsAccessRules = "settings.access_rules",
     SettingsNda = "settings.nda",
+    SettingsLogo = "settings.logo",
     // Content.
     ContentCreate = "content.create",
     ContentEdit = "content.edit",
@@ -68,6 +69,7 @@ actions! {
     ContentRestore = "content.restore",
     ContentImport = "content.import",
     ContentExport = "content.export",
+    ContentDemoRemove = "content.demo_remove",
     // Documents.
     DocumentCreate = "document.create",
     DocumentEdit = "document.edit",

@@ -153,7 +153,7 @@ impl App {
     }
 
     /// Removes a stored file; a failure is logged and left to the orphan sweep.
-    async fn remove_blob(&self, id: &str) {
+    pub(crate) async fn remove_blob(&self, id: &str) {
         if let Err(e) = self.blobs.delete(id).await {
             tracing::warn!(blob.id = %id, error = %e, "could not delete a stored file; the orphan sweep will");
         }

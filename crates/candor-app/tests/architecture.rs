@@ -53,6 +53,7 @@ const FEATURES: &[&str] = &[
     "subscriptions",
     "ops",
     "engagement",
+    "onboarding",
 ];
 
 #[test]

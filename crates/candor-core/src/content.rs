@@ -330,7 +330,10 @@ impl Validate for Profile {
             .text("tagline", &self.tagline, SHORT)
             .text("description", &self.description, LONG)
             .url("website", self.website.as_deref())
-            .url("logo_url", self.logo_url.as_deref())
+            .url(
+                "logo_url",
+                self.logo_url.as_deref().filter(|u| !crate::logo::is_logo_path(u)),
+            )
             .email("security_email", &self.security_email)
             .email("privacy_email", &self.privacy_email)
             .email("support_email", &self.support_email)

@@ -76,7 +76,7 @@ const PROFILE: &[Field] = &[
         "Logo URL",
         Url,
         false,
-        "An https:// address of a square logo image.",
+        "An https:// address of a square logo image; or upload the image on the Logo page (/admin/logo).",
     ),
     f(
         "brand_color",
@@ -114,7 +114,7 @@ const CONTROL: &[Field] = &[
         "Section",
         Line,
         true,
-        "Slug of the section that holds this control.",
+        "The section that holds this control (over the API and in content files: its slug).",
     ),
     f("title", "Title", Line, true, ""),
     f(

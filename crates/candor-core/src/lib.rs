@@ -14,6 +14,7 @@ pub mod events;
 pub mod fields;
 pub mod grammar;
 pub mod items;
+pub mod logo;
 pub mod markdown;
 pub mod outbound;
 pub mod password;

@@ -208,7 +208,7 @@ impl Store {
     }
 }
 
-fn blob_from_row(row: &AnyRow) -> StoreResult<BlobRow> {
+pub(crate) fn blob_from_row(row: &AnyRow) -> StoreResult<BlobRow> {
     Ok(BlobRow {
         id: get(row, "id")?,
         key_id: get(row, "key_id")?,
@@ -218,7 +218,7 @@ fn blob_from_row(row: &AnyRow) -> StoreResult<BlobRow> {
     })
 }
 
-async fn insert_blob<'c, E>(exec: E, org: OrgId, b: &BlobRow) -> StoreResult<()>
+pub(crate) async fn insert_blob<'c, E>(exec: E, org: OrgId, b: &BlobRow) -> StoreResult<()>
 where
     E: sqlx::Executor<'c, Database = sqlx::Any>,
 {

@@ -54,7 +54,7 @@ pub async fn bootstrap(store: &Store, demo: bool) -> anyhow::Result<Bootstrapped
             )
         })?;
         store
-            .import(org, &bundle.items, "candor (demo)")
+            .import(org, &bundle.items, candor_store::DEMO_IMPORT_ACTOR)
             .await
             .context("loading the demo trust center")?;
         demo_loaded = true;

@@ -11,6 +11,7 @@ pub mod http;
 pub mod identity;
 pub mod leader;
 mod monitors;
+mod onboarding;
 mod ops;
 mod outbox;
 mod public;

@@ -111,6 +111,8 @@ fn routes(upload_limit: u64) -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         r(GET, "/readyz", Public, get(crate::public::readyz)),
         r(GET, "/metrics", Scraper, get(crate::ops::metrics)),
         r(GET, "/search", Public, get(crate::public::search)),
+        r(GET, "/brand/logo.png", Public, get(crate::onboarding::logo::png)),
+        r(GET, "/brand/logo.svg", Public, get(crate::onboarding::logo::svg)),
         r(
             GET,
             "/documents/{slug}/download",
@@ -322,6 +324,38 @@ fn routes(upload_limit: u64) -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             "/admin/content/{kind}/{slug}/history/{number}/restore",
             Needs(EditContent),
             post(crate::content::history::restore),
+        ),
+        r(
+            GET,
+            "/admin/demo/remove",
+            Needs(PublishContent),
+            get(crate::onboarding::demo::confirm),
+        ),
+        r(
+            POST,
+            "/admin/demo/remove",
+            Needs(PublishContent),
+            post(crate::onboarding::demo::remove),
+        ),
+        r(
+            GET,
+            "/admin/logo",
+            Needs(ViewContent),
+            get(crate::onboarding::logo::form),
+        ),
+        r(
+            POST,
+            "/admin/logo",
+            Needs(PublishContent),
+            post(crate::onboarding::logo::upload).layer(axum::extract::DefaultBodyLimit::max(
+                crate::onboarding::logo::LOGO_BODY_LIMIT,
+            )),
+        ),
+        r(
+            POST,
+            "/admin/logo/remove",
+            Needs(PublishContent),
+            post(crate::onboarding::logo::remove),
         ),
         r(
             GET,

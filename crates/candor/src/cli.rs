@@ -328,7 +328,11 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             let today = chrono::Utc::now().date_naive();
             let app = open_app(&config, store.clone(), org, false)?;
             let site = candor_web::site::Site::load(&app, &config.public_url, today).await?;
-            let files = site.static_files();
+            let mut files = site.static_files();
+            // The uploaded logo, at the address the pages name (`/brand/logo.TYPE`).
+            if let Some((kind, bytes)) = app.logo_file().await? {
+                files.insert(format!("brand/logo.{}", kind.as_str()), bytes);
+            }
             contentio::write_files(dir, &files)?;
             println!("Wrote {} files to {}.", files.len(), dir.display());
             store.close().await;

@@ -1,7 +1,7 @@
 //! The back office's content pages: the dashboard, lists, creating, editing, previewing,
 //! publishing, deleting and ordering items.
 
-use super::form::{edit_page, unprocessable, EditArgs};
+use super::form::{edit_page, section_choices, unprocessable, EditArgs};
 use crate::http::error::{WebError, WebResult};
 use crate::http::layout::{html, AdminLayout, NoticeQuery};
 use crate::http::session::Admin;
@@ -42,6 +42,8 @@ struct DashboardPage {
     mail: candor_store::MailTrouble,
     /// Access requests waiting for a decision, shown to those who decide them.
     waiting_requests: Option<usize>,
+    /// Demo items and documents still present (offers "Remove the demo").
+    demo_left: usize,
 }
 
 pub async fn dashboard(
@@ -72,11 +74,14 @@ pub async fn dashboard(
         true => Some(state.store().access_requests(state.org(), true).await?.len()),
         false => None,
     };
+    let demo = state.store().demo_content(state.org()).await?;
+    let demo_left = demo.items.len() + demo.documents.len();
     html(DashboardPage {
         layout,
         rows,
         mail,
         waiting_requests,
+        demo_left,
     })
 }
 
@@ -152,6 +157,7 @@ pub async fn new_form(State(state): State<AppState>, admin: Admin, Path(kind): P
         return Ok(Redirect::to(&format!("/admin/content/profile/{PROFILE_SLUG}")).into_response());
     }
     let body = serde_json::json!({});
+    let sections = section_choices(&state, kind).await?;
     html(edit_page(
         &admin,
         EditArgs {
@@ -162,6 +168,7 @@ pub async fn new_form(State(state): State<AppState>, admin: Admin, Path(kind): P
             errors: vec![],
             preview: false,
             notice: None,
+            sections: &sections,
         },
     ))
 }
@@ -179,6 +186,7 @@ pub async fn edit_form(
         }
         return Err(WebError::NotFound);
     };
+    let sections = section_choices(&state, kind).await?;
     html(edit_page(
         &admin,
         EditArgs {
@@ -189,6 +197,7 @@ pub async fn edit_form(
             errors: vec![],
             preview: false,
             notice: q.notice.as_deref(),
+            sections: &sections,
         },
     ))
 }
@@ -229,6 +238,7 @@ pub async fn create(
     } else {
         Slug::parse(&slug_text).ok()
     };
+    let sections = section_choices(&state, kind).await?;
     let page = |slug: &str, body: &Value, errors: Vec<FieldError>, preview: bool| {
         edit_page(
             &admin,
@@ -240,6 +250,7 @@ pub async fn create(
                 errors,
                 preview,
                 notice: None,
+                sections: &sections,
             },
         )
     };
@@ -295,6 +306,7 @@ pub async fn save(
         .ok_or(WebError::NotFound)?;
     let action = form_action(&admin, &form)?;
     let raw = form_to_json(kind, |k| form.get(k).cloned());
+    let sections = section_choices(&state, kind).await?;
     let page = |body: &Value, errors: Vec<FieldError>, preview: bool| {
         edit_page(
             &admin,
@@ -306,6 +318,7 @@ pub async fn save(
                 errors,
                 preview,
                 notice: None,
+                sections: &sections,
             },
         )
     };

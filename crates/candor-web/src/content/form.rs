@@ -42,7 +42,8 @@ struct FieldView {
     markdown: bool,
     rows: usize,
     value: String,
-    options: Vec<(&'static str, &'static str, bool)>,
+    /// (value, label, selected).
+    options: Vec<(String, String, bool)>,
     error: Option<String>,
     /// Said under the help: what Candor does with the value (a brand colour it darkens).
     note: Option<String>,
@@ -87,17 +88,44 @@ pub(super) struct EditPage {
     preview: Vec<(&'static str, String)>,
 }
 
-fn field_views(kind: Kind, body: &Value, errors: &[FieldError]) -> Vec<FieldView> {
+/// A control's section as a choice among the sections that exist, by title, so nobody has to
+/// know or type a slug. A control whose section is gone keeps it as an option, marked, so that
+/// saving changes nothing the editor did not choose; a new control starts on "Choose".
+fn section_options(value: &str, sections: &[(String, String)]) -> Vec<(String, String, bool)> {
+    let mut options = vec![];
+    if value.is_empty() {
+        options.push((String::new(), "Choose a section".to_owned(), true));
+    } else if !sections.iter().any(|(slug, _)| slug == value) {
+        options.push((value.to_owned(), format!("{value} (no such section)"), true));
+    }
+    options.extend(
+        sections
+            .iter()
+            .map(|(slug, title)| (slug.clone(), title.clone(), slug == value)),
+    );
+    options
+}
+
+fn field_views(kind: Kind, body: &Value, errors: &[FieldError], sections: &[(String, String)]) -> Vec<FieldView> {
     fields(kind)
         .iter()
         .map(|f| {
             let value = form_value(f, body);
             let (control, rows, options) = match f.ty {
+                _ if kind == Kind::Control && f.name == "section" => ("select", 0, section_options(&value, sections)),
                 FieldType::Markdown => ("textarea", 14, vec![]),
                 FieldType::List => ("textarea", 4, vec![]),
-                FieldType::Choice(opts) => ("select", 0, opts.iter().map(|(v, l)| (*v, *l, *v == value)).collect()),
+                FieldType::Choice(opts) => (
+                    "select",
+                    0,
+                    opts.iter()
+                        .map(|(v, l)| ((*v).to_owned(), (*l).to_owned(), *v == value))
+                        .collect(),
+                ),
                 FieldType::Date => ("date", 0, vec![]),
                 FieldType::Email => ("email", 0, vec![]),
+                // An uploaded logo's address is relative: a url input would refuse it.
+                FieldType::Url if candor_core::logo::is_logo_path(&value) => ("text", 0, vec![]),
                 FieldType::Url => ("url", 0, vec![]),
                 FieldType::Line | FieldType::Color => ("text", 0, vec![]),
             };
@@ -150,6 +178,21 @@ pub(super) struct EditArgs<'a> {
     pub errors: Vec<FieldError>,
     pub preview: bool,
     pub notice: Option<&'a str>,
+    /// The sections a control may belong to, (slug, title) in display order; empty for other
+    /// kinds.
+    pub sections: &'a [(String, String)],
+}
+
+/// The sections to choose from on a control's form (nothing to read for other kinds).
+pub(super) async fn section_choices(state: &crate::AppState, kind: Kind) -> WebResult<Vec<(String, String)>> {
+    if kind != Kind::Control {
+        return Ok(vec![]);
+    }
+    let sections = state.store().items(state.org(), Kind::Section).await?;
+    Ok(sections
+        .iter()
+        .map(|s| (s.slug.clone(), Kind::Section.title_of(&s.draft)))
+        .collect())
 }
 
 pub(super) fn edit_page(admin: &Admin, a: EditArgs) -> EditPage {
@@ -180,7 +223,7 @@ pub(super) fn edit_page(admin: &Admin, a: EditArgs) -> EditPage {
         published: a.item.is_some_and(|i| i.published.is_some()),
         has_changes: a.item.is_some_and(Item::has_unpublished_changes),
         deletable: candor_core::items::deletion_refused(a.kind).is_none(),
-        fields: field_views(a.kind, a.body, &a.errors),
+        fields: field_views(a.kind, a.body, &a.errors, a.sections),
         errors: FormErrors::new(
             a.errors,
             std::iter::once(("slug", "Slug")).chain(fields(a.kind).iter().map(|f| (f.name, f.label))),

@@ -124,7 +124,7 @@ pub async fn seed(state: &AppState) -> anyhow::Result<()> {
             },
             filename: s.filename.into(),
             content_type: FileType::Pdf.content_type().into(),
-            uploaded_by: "demo".into(),
+            uploaded_by: candor_store::DEMO_UPLOADER.into(),
         };
         let done = state.app().add_sample_document(&fields, &version).await?;
         effects.merge(done.effects);

@@ -100,6 +100,11 @@ pub fn notice_text(key: &str) -> Option<&'static str> {
         "nothing-decided" => "Nothing changed: those requests were decided already.",
         "grant-revoked" => "Access revoked. The viewer can no longer download.",
         "document-deleted" => "Document deleted, with every version and its files.",
+        "demo-removed" => {
+            "The demo was removed: its content and sample documents are gone. Start with your organization's profile."
+        }
+        "logo-saved" => "Logo saved. The public site shows it now.",
+        "logo-removed" => "Logo removed.",
         "version-added" => "New version uploaded. Viewers now get it; older versions are kept.",
         "mail-retried" => "The message is due now; the outbox tries to send it at once.",
         "mail-discarded" => "Message discarded. It will not be sent.",

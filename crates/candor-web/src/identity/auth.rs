@@ -227,6 +227,9 @@ struct PasswordPage<'a> {
     email: &'a str,
     name: &'a str,
     errors: Vec<String>,
+    /// Setup while the demo is loaded: keep it, or start blank.
+    offer_start_choice: bool,
+    start_blank: bool,
 }
 
 /// Setup and reset links share a form; setup also asks the owner for their email and name.
@@ -275,6 +278,8 @@ async fn link_form(state: &AppState, kind: &LinkKind, token: &str) -> WebResult<
         email,
         name: &user.name,
         errors: vec![],
+        offer_start_choice: offer_start_choice(state, kind).await?,
+        start_blank: false,
     }
     .render()?;
     Ok((
@@ -332,6 +337,8 @@ async fn link_submit(
             email,
             name,
             errors,
+            offer_start_choice: offer_start_choice(state, kind).await?,
+            start_blank: field("start") == "blank",
         }
         .render()?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response());
@@ -374,7 +381,20 @@ async fn link_submit(
             serde_json::json!({"link": kind.purpose}),
         )
         .await;
+    // "Start blank": the demo goes in its own use case (audited as the new owner), and the
+    // owner's first page is their organization profile's form.
+    if kind.ask_identity && field("start") == "blank" {
+        let done = state.app().remove_demo(&actor).await?;
+        state.apply(done.effects).await;
+        return Ok(Redirect::to("/admin/login?next=/admin/content/profile/new").into_response());
+    }
     Ok(Redirect::to("/admin/login?next=/admin").into_response())
+}
+
+/// Whether the setup form asks "keep the demo or start blank": only at setup, and only while
+/// demo content is there to remove.
+async fn offer_start_choice(state: &AppState, kind: &LinkKind) -> WebResult<bool> {
+    Ok(kind.ask_identity && !state.app().demo_content().await?.is_empty())
 }
 
 pub async fn setup_form(State(state): State<AppState>, Path(token): Path<String>) -> WebResult<Response> {

@@ -25,6 +25,7 @@ mod metrics;
 mod mfa;
 mod monitors;
 mod nda_controls;
+mod onboarding;
 mod origin;
 mod outbox;
 mod passkeys;
