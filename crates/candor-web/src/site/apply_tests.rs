@@ -500,11 +500,12 @@ fn a_document_renders_the_library_and_the_pages_it_is_linked_from() {
         rerendered(&site, &after),
         sorted(&["/documents", &section_page, "/llms.txt", "/sitemap.xml"])
     );
+    // An NDA document's title is also on the home page, which offers to request it.
     db.documents[1].title.push_str(" (2027)");
     let again = updated(&after, &db, &[SiteChange::Documents]);
     assert_eq!(
         rerendered(&after, &again),
-        sorted(&["/compliance", "/documents", "/llms.txt", "/sitemap.xml"])
+        sorted(&["/", "/compliance", "/documents", "/llms.txt", "/sitemap.xml"])
     );
 }
 
