@@ -50,7 +50,13 @@ pub async fn page(State(state): State<AppState>, method: Method, uri: Uri, heade
 
 /// The answer to a GET or HEAD of `path` from the rendered site, if it holds that page; counted
 /// as a page view (`engagement`) when it is one.
-pub(crate) fn cached(state: &AppState, site: &Site, method: &Method, path: &str, headers: &HeaderMap) -> Option<Response> {
+pub(crate) fn cached(
+    state: &AppState,
+    site: &Site,
+    method: &Method,
+    path: &str,
+    headers: &HeaderMap,
+) -> Option<Response> {
     let p = site.pages.get(path)?;
     let cache = if crate::site::is_immutable(path) {
         IMMUTABLE
@@ -63,7 +69,8 @@ pub(crate) fn cached(state: &AppState, site: &Site, method: &Method, path: &str,
     if p.content_type.starts_with("text/html") {
         // A signed-in viewer gets another page at the same address: a cache must not answer
         // them (or anyone else) with the copy it kept for a request without their cookie.
-        res.headers_mut().insert(header::VARY, HeaderValue::from_static(VARY_HTML));
+        res.headers_mut()
+            .insert(header::VARY, HeaderValue::from_static(VARY_HTML));
     }
     state
         .page_views()

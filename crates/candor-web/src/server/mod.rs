@@ -12,6 +12,7 @@
 //!   grace period, and whatever is still open then is dropped.
 
 mod guarded_io;
+mod unread_body;
 
 use crate::config::HttpLimits;
 use axum::extract::ConnectInfo;
@@ -188,16 +189,29 @@ where
         let routed = match direct {
             Some(response) => Ok(response),
             None => {
+                let http1 = req.version() < hyper::Version::HTTP_2;
+                let (parts, body) = req.into_parts();
+                let (body, ended) = unread_body::track(body);
                 // A client that stops sending its request body is cut off like one that stops reading.
-                let mut req = req.map(|body| tower_http::timeout::TimeoutBody::new(body_timeout, body));
+                let body = tower_http::timeout::TimeoutBody::new(body_timeout, body);
+                let mut req = hyper::Request::from_parts(parts, body);
                 req.extensions_mut().insert(ConnectInfo(peer));
-                Err(app.clone().oneshot(req))
+                Err((app.clone().oneshot(req), ended, http1))
             }
         };
         async move {
             let response = match routed {
                 Ok(response) => response,
-                Err(routing) => routing.await?,
+                Err((routing, ended, http1)) => {
+                    let mut response = routing.await?;
+                    if http1 && !ended.reached() {
+                        response.headers_mut().insert(
+                            hyper::header::CONNECTION,
+                            hyper::header::HeaderValue::from_static("close"),
+                        );
+                    }
+                    response
+                }
             };
             Ok::<_, Infallible>(response.map(|body| TrackedBody { body, _in_app: in_app }))
         }

@@ -535,3 +535,48 @@ fn tls_exchange(addr: &str, cert: &std::path::Path, request: &[u8]) -> String {
     }
     String::from_utf8_lossy(&out).into_owned()
 }
+
+/// A request answered before its body was read (here a 2 MiB upload without a session, sent to
+/// sign-in) is answered `Connection: close`: the rest of the body is still on the wire, so the
+/// connection cannot carry another request, and a client that pooled it would fail its next
+/// request. A request whose body was read keeps its connection.
+async fn an_answer_before_the_body_is_read_closes_the_connection(db: Db) {
+    let Some(app) = TestApp::start(db).await else {
+        return;
+    };
+    let client = reqwest::Client::new();
+    let r = client
+        .post(app.url("/admin/documents"))
+        .header("content-type", "application/octet-stream")
+        .body(vec![b'x'; 2 * 1024 * 1024])
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        r.status().is_redirection() || r.status().is_client_error(),
+        "{}",
+        r.status()
+    );
+    assert_eq!(
+        r.headers().get("connection").map(|v| v.to_str().unwrap()),
+        Some("close")
+    );
+    let r = client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers().get("connection").is_none());
+    let r = client
+        .post(app.url("/subscribe"))
+        .header("origin", app.url("").trim_end_matches('/'))
+        .form(&[("email", "not-an-address")])
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        r.headers().get("connection").is_none(),
+        "a form read to its end keeps the connection"
+    );
+}
+crate::both_dbs_fn!(
+    answers_before_the_body_is_read_close_the_connection,
+    an_answer_before_the_body_is_read_closes_the_connection
+);
