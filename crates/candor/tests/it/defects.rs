@@ -51,14 +51,7 @@ both_dbs!(confirmations_say_what_happened, |app: TestApp| async move {
                 "file",
                 reqwest::multipart::Part::bytes(tiny_pdf("letter")).file_name("letter.pdf"),
             );
-        let r = b
-            .client
-            .post(b.url("/admin/documents"))
-            .header("Origin", &b.base)
-            .multipart(form)
-            .send()
-            .await
-            .unwrap();
+        let r = b.post_multipart("/admin/documents", form).await;
         assert_eq!(r.status(), 303, "{access}");
         let to = location(&r);
         assert!(to.ends_with(&format!("?notice=document-created-{access}")), "{to}");

@@ -50,14 +50,7 @@ pub async fn upload(
             "file",
             reqwest::multipart::Part::bytes(bytes).file_name(filename.to_owned()),
         );
-    let r = b
-        .client
-        .post(b.url("/admin/documents"))
-        .header("Origin", &b.base)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let r = b.post_multipart("/admin/documents", form).await;
     let status = r.status().as_u16();
     (status, r.text().await.unwrap())
 }
@@ -391,14 +384,7 @@ fn document_form(csrf: &str, title: &str, file: Vec<u8>) -> reqwest::multipart::
 }
 
 async fn post_document(b: &Browser, form: reqwest::multipart::Form) -> (u16, String) {
-    let r = b
-        .client
-        .post(b.url("/admin/documents"))
-        .header("Origin", &b.base)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let r = b.post_multipart("/admin/documents", form).await;
     (r.status().as_u16(), r.text().await.unwrap())
 }
 

@@ -294,6 +294,17 @@ impl Browser {
             .expect("request")
     }
 
+    /// Posts a multipart form (an upload) from our own origin.
+    pub async fn post_multipart(&self, path: &str, form: reqwest::multipart::Form) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .header("Origin", &self.base)
+            .multipart(form)
+            .send()
+            .await
+            .expect("request")
+    }
+
     /// Follows an emailed link as a person does: opens it (a page saying what the link does, with
     /// one button), then presses the button. Returns the button's response.
     pub async fn follow_link(&self, path: &str) -> reqwest::Response {

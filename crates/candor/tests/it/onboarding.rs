@@ -335,14 +335,7 @@ async fn post_logo(b: &crate::harness::Browser, csrf: &str, name: &str, bytes: V
         "file",
         reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()),
     );
-    let r = b
-        .client
-        .post(b.url("/admin/logo"))
-        .header("Origin", &b.base)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let r = b.post_multipart("/admin/logo", form).await;
     let status = r.status().as_u16();
     (status, r.text().await.unwrap())
 }
