@@ -59,20 +59,9 @@ pub fn daily_bars_svg(id: &str, title: &str, days: &[(NaiveDate, u64)]) -> Strin
     svg
 }
 
-/// Text for an SVG text node or attribute.
+/// Text for an SVG text node or attribute: the same escaping as HTML's.
 fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+    crate::markdown::escape_html(s)
 }
 
 #[cfg(test)]
