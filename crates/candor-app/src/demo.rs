@@ -1,6 +1,7 @@
 //! Removing the demo trust center in one step: at first start ("start blank") or later from the
-//! back office. Every demo item (the profile among them) and every demo document goes in one
-//! transaction with one audit entry, so the trust center is never half demo, half not.
+//! back office. Every demo item (the profile among them), every demo document and the demo's
+//! status page (groups, components with their history, incidents, notices, maintenance) go in
+//! one transaction with one audit entry, so the trust center is never half demo, half not.
 //!
 //! One entry rather than one per item: the owner made one decision, and one entry that names
 //! the counts per kind and the documents says what it removed without burying the log under a
@@ -16,16 +17,18 @@ use std::collections::BTreeMap;
 pub struct DemoRemoved {
     pub items: usize,
     pub documents: usize,
+    /// Status page parts: groups, components, incidents and notices, maintenance windows.
+    pub status_parts: usize,
 }
 
 impl App {
-    /// The demo items and documents still present (nothing when the demo was never loaded or is
+    /// The demo items, documents and status page parts still present (nothing when the demo was never loaded or is
     /// gone already).
     pub async fn demo_content(&self) -> Result<DemoContent> {
         Ok(self.store.demo_content(self.org).await?)
     }
 
-    /// Removes every demo item and demo document. Subscribers are not told: the demo was never
+    /// Removes every demo item, demo document and demo status page part. Subscribers are not told: the demo was never
     /// the organization's own content. Nothing left is not an error (removing twice is harmless)
     /// and writes no entry. The encrypted files are removed once the rows are gone.
     pub async fn remove_demo(&self, actor: &Actor) -> Result<Done<DemoRemoved>> {
@@ -44,16 +47,38 @@ impl App {
         for slug in &demo.documents {
             blobs.extend(work.delete_document(org, slug).await?);
         }
+        // Incidents and maintenance first: their updates and component links go with them, and
+        // a component's uptime history goes with the component.
+        let status = &demo.status;
+        for &id in &status.incidents {
+            work.delete_incident(org, id).await?;
+        }
+        for &id in &status.maintenances {
+            work.delete_maintenance(org, id).await?;
+        }
+        for &id in &status.components {
+            work.delete_status_component(org, id).await?;
+        }
+        for &id in &status.groups {
+            work.delete_status_group(org, id).await?;
+        }
         work.site_changed(SiteChange::Everything);
         let removed = DemoRemoved {
             items: demo.items.len(),
             documents: demo.documents.len(),
+            status_parts: status.len(),
         };
         let details = json!({
             "items": removed.items,
             "documents": removed.documents,
             "kinds": per_kind,
             "document_slugs": demo.documents,
+            "status": {
+                "groups": status.groups.len(),
+                "components": status.components.len(),
+                "incidents": status.incidents.len(),
+                "maintenance": status.maintenances.len(),
+            },
         });
         work.audit(actor, Action::ContentDemoRemove, "demo", details).await?;
         let done = work.finish(removed).await?;

@@ -335,3 +335,41 @@ async fn the_demo_status_page_is_complete(db: &Db) {
     assert_eq!(db.app.status_page(now).await.unwrap().components.len(), 5);
 }
 both_dbs!(demo, the_demo_status_page_is_complete);
+
+/// A database whose demo status page was seeded before the `demo` flag existed (migration 0020)
+/// still has it recognised, from the audit log's `system` entries, so removing the demo takes
+/// it; a person's own component and incident are left alone.
+async fn a_demo_seeded_before_the_flag_is_recognised(db: &Db) {
+    let now = candor_store::now();
+    let _ = db.app.seed_status_demo(now).await.unwrap();
+    let ours = db
+        .app
+        .create_status_component(&owner(), &component("Billing"))
+        .await
+        .unwrap();
+    let draft = IncidentDraft {
+        kind: IncidentKind::Incident,
+        title: "Billing slow".into(),
+        impact: Impact::Minor,
+        status: IncidentStatus::Investigating,
+        body: "Looking.".into(),
+        components: vec![(ours.value, ComponentStatus::DegradedPerformance)],
+        display_at: None,
+    };
+    let our_incident = db.app.open_incident(&owner(), &draft).await.unwrap().value;
+    // Back to the schema before 0020: no flags, the migration not yet applied.
+    for table in ["status_groups", "status_components", "incidents", "maintenances"] {
+        db.sql(&format!("ALTER TABLE {table} DROP COLUMN demo")).await;
+    }
+    db.sql("DELETE FROM candor_migrations WHERE version = 20").await;
+    let store = candor_store::Store::open(&db.url).await.unwrap();
+    let demo = store.demo_content(db.app.org()).await.unwrap().status;
+    assert_eq!(demo.groups.len(), 2);
+    assert_eq!(demo.components.len(), 5);
+    assert!(!demo.components.contains(&ours.value));
+    assert_eq!(demo.incidents.len(), 2);
+    assert!(!demo.incidents.contains(&our_incident));
+    assert_eq!(demo.maintenances.len(), 1);
+    store.close().await;
+}
+both_dbs!(demo_before_the_flag, a_demo_seeded_before_the_flag_is_recognised);

@@ -38,7 +38,7 @@ pub use access::{AccessLogEntry, AccessRequest, Grant, Nda, NewGrant, NewLink, N
 pub use audit::{AuditFilter, NewAuditEvent};
 pub use backups::{BackupRun, DrDrill};
 pub use changes::{ChangeFeed, MAX_NOTICE};
-pub use demo::{DemoContent, DEMO_IMPORT_ACTOR, DEMO_UPLOADER};
+pub use demo::{DemoContent, DemoStatus, DEMO_IMPORT_ACTOR, DEMO_UPLOADER};
 pub use documents::{BlobRow, Document, DocumentFields, DocumentVersion, NewVersion};
 pub use items::{ContentFingerprint, ImportSummary, Item, Move, Revision};
 pub use leader::LeaderSeat;

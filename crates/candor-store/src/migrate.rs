@@ -41,6 +41,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(14, "scale_out", "0014_scale_out.sql"),
     migration!(18, "team_notifications", "0018_team_notifications.sql"),
     migration!(19, "page_views", "0019_page_views.sql"),
+    migration!(20, "demo_status", "0020_demo_status.sql"),
 ];
 
 pub(crate) async fn run(store: &Store) -> StoreResult<()> {

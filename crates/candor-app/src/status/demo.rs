@@ -7,6 +7,7 @@ use super::{ComponentDraft, IncidentDraft, MaintenanceDraft, UpdateDraft};
 use crate::{Actor, App, Done, Effects, Result};
 use candor_core::status::uptime::{day_of, DayTotals, DAY_SECS};
 use candor_core::status::{ComponentStatus, Impact, IncidentKind, IncidentStatus};
+use candor_store::DemoStatus;
 
 const GROUPS: &[(&str, &[(&str, &str)])] = &[
     (
@@ -35,9 +36,11 @@ impl App {
             return Ok(Done { value: (), effects });
         }
         let system = Actor::System;
+        let mut demo = DemoStatus::default();
         let mut ids = vec![];
         for (group, components) in GROUPS {
             let done = self.create_status_group(&system, group).await?;
+            demo.groups.push(done.value);
             effects.merge(done.effects);
             for (name, description) in *components {
                 let done = self
@@ -182,6 +185,13 @@ impl App {
             )
             .await?;
         effects.merge(maintenance.effects);
+        demo.components = ids;
+        demo.incidents = vec![opened.value, notice.value];
+        demo.maintenances = vec![maintenance.value];
+        let mut work = self.begin().await?;
+        let org = work.org();
+        work.mark_status_demo(org, &demo).await?;
+        work.commit().await?;
         let rolled = self.roll_up_uptime(now, 7 * DAY_SECS).await?;
         effects.merge(rolled.effects);
         Ok(Done { value: (), effects })

@@ -1,5 +1,5 @@
 //! "Remove the demo": a confirmation page that says what goes, and the one use case that removes
-//! every demo item and demo document at once.
+//! every demo item, demo document and demo status page part at once.
 
 use crate::http::error::WebResult;
 use crate::http::layout::{html, AdminLayout};
@@ -20,6 +20,8 @@ struct RemoveDemoPage {
     kinds: Vec<(&'static str, usize)>,
     items: usize,
     documents: Vec<String>,
+    /// (what, how many) for the demo's status page, the parts it still has.
+    status: Vec<(&'static str, usize)>,
 }
 
 /// What removing the demo would take away, and the button that does it.
@@ -30,11 +32,25 @@ pub async fn confirm(State(state): State<AppState>, admin: Admin) -> WebResult<R
         .map(|&k| (k.label(), demo.items.iter().filter(|(kind, _)| *kind == k).count()))
         .filter(|(_, n)| *n > 0)
         .collect();
+    let parts = &demo.status;
+    let status = [
+        ("Status page groups", parts.groups.len()),
+        (
+            "Status page components, with their uptime history",
+            parts.components.len(),
+        ),
+        ("Incidents and security notices", parts.incidents.len()),
+        ("Maintenance windows", parts.maintenances.len()),
+    ]
+    .into_iter()
+    .filter(|(_, n)| *n > 0)
+    .collect();
     html(RemoveDemoPage {
         layout: AdminLayout::new(&admin, None),
         kinds,
         items: demo.items.len(),
         documents: demo.documents,
+        status,
     })
 }
 

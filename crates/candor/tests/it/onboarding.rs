@@ -20,11 +20,49 @@ async fn audit_entries(app: &TestApp) -> Vec<AuditEntry> {
         .collect()
 }
 
+/// What first start adds besides the demo's content: its sample documents and status page.
+async fn seed_the_whole_demo(app: &TestApp) {
+    candor_web::demo_documents::seed(&app.state).await.unwrap();
+    let seeded = app.state.app().seed_status_demo(candor_store::now()).await.unwrap();
+    app.state.apply(seeded.effects).await;
+    let demo = app.store.demo_content(app.state.org()).await.unwrap().status;
+    assert_eq!(
+        (
+            demo.groups.len(),
+            demo.components.len(),
+            demo.incidents.len(),
+            demo.maintenances.len()
+        ),
+        (2, 5, 2, 1),
+        "the seeding marks what it created"
+    );
+}
+
+/// The status page's parts: (components, incidents and notices, maintenance windows).
+async fn status_counts(app: &TestApp) -> (usize, usize, usize) {
+    let org = app.state.org();
+    let components = app.store.status_components(org).await.unwrap().len();
+    let incidents = app
+        .store
+        .incidents(
+            org,
+            candor_store::IncidentQuery {
+                limit: 100,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .len();
+    let maintenance = app.store.maintenances(org, false, 100).await.unwrap().len();
+    (components, incidents, maintenance)
+}
+
 async fn remove_the_demo_later(db: Db) {
     let Some(app) = TestApp::start_with(db, true).await else {
         return;
     };
-    candor_web::demo_documents::seed(&app.state).await.unwrap();
+    seed_the_whole_demo(&app).await;
     let org = app.state.org();
     let demo_items = app.store.all_items(org).await.unwrap().len();
     assert!(demo_items > 50);
@@ -65,6 +103,29 @@ async fn remove_the_demo_later(db: Db) {
     )
     .await;
     assert!(status == 303 || status == 200, "{status}: {page}");
+    // ... and a component of their own on the status page, with an incident on it.
+    let r = app
+        .post_form("/admin/status/components", &[("_csrf", &csrf), ("name", "Billing API")])
+        .await;
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+    let ours = app.store.status_components(org).await.unwrap();
+    let ours = ours.iter().find(|c| c.name == "Billing API").unwrap().id;
+    let r = app
+        .post_form(
+            "/admin/status/incidents",
+            &[
+                ("_csrf", &csrf),
+                ("kind", "incident"),
+                ("title", "Billing API slow"),
+                ("impact", "minor"),
+                ("status", "investigating"),
+                ("body", "Looking into it."),
+                (&format!("component-{ours}"), "degraded_performance"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+    assert_eq!(status_counts(&app).await, (6, 3, 1));
 
     // A role that may not delete content cannot remove the demo.
     let manager = user_with_role(&app, &csrf, Role::AccessManager).await;
@@ -79,10 +140,14 @@ async fn remove_the_demo_later(db: Db) {
     // The confirmation page says what goes.
     let (status, confirm) = app.get_text("/admin/demo/remove").await;
     assert_eq!(status, 200, "{confirm}");
-    assert!(
-        confirm.contains(&format!("Remove the demo ({demo_items} items, 2 documents)")),
-        "{confirm}"
-    );
+    for row in [
+        "<th scope=\"row\">Sample documents</th><td>2</td>",
+        "<th scope=\"row\">Status page components, with their uptime history</th><td>5</td>",
+        "<th scope=\"row\">Incidents and security notices</th><td>2</td>",
+        "<th scope=\"row\">Maintenance windows</th><td>1</td>",
+    ] {
+        assert!(confirm.contains(row), "{row}: {confirm}");
+    }
     assert!(!confirm.contains("Do you sell"), "{confirm}");
 
     // A forged request (no CSRF token) removes nothing.
@@ -103,6 +168,18 @@ async fn remove_the_demo_later(db: Db) {
     assert_eq!(docs.len(), 1);
     assert_eq!(docs[0].title, "Our pentest letter");
     assert!(app.store.demo_content(org).await.unwrap().is_empty());
+    // The status page keeps only the owner's component and incident.
+    assert_eq!(status_counts(&app).await, (1, 1, 0));
+    assert!(app.store.status_groups(org).await.unwrap().is_empty());
+    let (_, status_page) = app.get_text("/status").await;
+    assert!(
+        status_page.contains("Billing API") && !status_page.contains("Single sign-on"),
+        "{status_page}"
+    );
+    assert!(
+        !status_page.contains("Slow and failing API requests") && !status_page.contains("Database upgrade"),
+        "{status_page}"
+    );
 
     // The public site is rendered again without the demo.
     let (_, home) = app.get_text("/").await;
@@ -128,6 +205,8 @@ async fn remove_the_demo_later(db: Db) {
     assert_eq!(e.record.details["items"], demo_items);
     assert_eq!(e.record.details["documents"], 2);
     assert_eq!(e.record.details["kinds"]["profile"], 1);
+    assert_eq!(e.record.details["status"]["components"], 5);
+    assert_eq!(e.record.details["status"]["incidents"], 2);
     assert!(e.record.details["document_slugs"]
         .as_array()
         .unwrap()
@@ -157,7 +236,7 @@ async fn start_blank_at_setup(db: Db) {
     let Some(app) = TestApp::start_with(db, true).await else {
         return;
     };
-    candor_web::demo_documents::seed(&app.state).await.unwrap();
+    seed_the_whole_demo(&app).await;
     let org = app.state.org();
     let token = app.setup_token.clone().unwrap();
     let path = format!("/admin/setup/{token}");
@@ -205,6 +284,7 @@ async fn start_blank_at_setup(db: Db) {
     assert_eq!(r.headers()["location"], "/admin/login?next=/admin/content/profile/new");
     assert!(app.store.all_items(org).await.unwrap().is_empty());
     assert!(app.store.documents(org).await.unwrap().is_empty());
+    assert_eq!(status_counts(&app).await, (0, 0, 0));
     let (_, home) = app.get_text("/").await;
     assert!(!home.contains("Corvellan"), "{home}");
 
