@@ -614,7 +614,7 @@ check_sqlmap_request() {
     --eval='import random; email = email if email != "probe@example.com" else "probe-%d@example.com" % random.getrandbits(48)' || rc=$?
   if [ "$rc" -eq 0 ]; then
     sqlmap_scan viewer-signin -u "$signin" --data "_csrf=x&email=probe@example.com" -p email \
-      --csrf-token=_csrf --csrf-url="$signin" --headers="Origin: http://127.0.0.1:$fport" \
+      --csrf-token=_csrf --csrf-url="$signin" --headers="Origin: http://127.0.0.1:$fport" --ignore-code=422 \
       --eval='import random; email = email if email != "probe@example.com" else "probe-%d@example.com" % random.getrandbits(48)' || rc=$?
   fi
   stop_forwarder

@@ -27,18 +27,19 @@ struct Inner {
     account_backoff: crate::http::ratelimit::Backoff,
     /// Bad API tokens per IP: ten free, then doubling waits up to 15 min.
     api_backoff: crate::http::ratelimit::Backoff,
-    /// Forms that send mail (password reset, subscriptions, viewer sign-in links), per IP and
-    /// per address: every request counts. Three free, then doubling waits up to an hour.
-    mail_backoff: crate::http::ratelimit::Backoff,
+    /// Password reset links (the back office's team only), per IP and per address: every
+    /// request counts. Three free, then doubling waits up to an hour.
+    reset_backoff: crate::http::ratelimit::Backoff,
     /// Sign-ins started per IP (single sign-on, passkey; each stores a ceremony in progress):
     /// twenty free, then doubling waits up to 15 min; a completed sign-in clears it.
     start_backoff: crate::http::ratelimit::Backoff,
-    /// Access requests per client address: a burst of thirty (colleagues behind one company
-    /// network ask at once), then one every 30 s.
-    request_address_budget: crate::http::ratelimit::Budget,
-    /// Access requests per email address: three, then one every two minutes (each sends mail to
+    /// Public forms that mail a typed address (access requests, subscriptions, viewer sign-in),
+    /// per client address: a burst of thirty (colleagues behind one company network use them at
+    /// once), then one every 30 s.
+    mail_address_budget: crate::http::ratelimit::Budget,
+    /// The same forms per email address: three, then one every two minutes (each sends mail to
     /// that address).
-    request_email_budget: crate::http::ratelimit::Budget,
+    mail_email_budget: crate::http::ratelimit::Budget,
     /// The WebAuthn relying party (this site), when `public_url` has a domain name.
     webauthn: Option<webauthn_rs::Webauthn>,
     /// Wakes the outbox worker when a message is queued.
@@ -120,7 +121,7 @@ impl AppState {
                     3,
                     std::time::Duration::from_secs(60),
                 ),
-                mail_backoff: crate::http::ratelimit::Backoff::new(
+                reset_backoff: crate::http::ratelimit::Backoff::new(
                     store.clone(),
                     "mail",
                     3,
@@ -134,15 +135,15 @@ impl AppState {
                     20,
                     std::time::Duration::from_secs(900),
                 ),
-                request_address_budget: crate::http::ratelimit::Budget::new(
+                mail_address_budget: crate::http::ratelimit::Budget::new(
                     store.clone(),
-                    "request-address",
+                    "mail-address",
                     30,
                     std::time::Duration::from_secs(30),
                 ),
-                request_email_budget: crate::http::ratelimit::Budget::new(
+                mail_email_budget: crate::http::ratelimit::Budget::new(
                     store.clone(),
-                    "request-email",
+                    "mail-email",
                     3,
                     std::time::Duration::from_secs(120),
                 ),
@@ -265,12 +266,20 @@ impl AppState {
     pub(crate) fn webauthn(&self) -> Option<&webauthn_rs::Webauthn> {
         self.inner.webauthn.as_ref()
     }
-    pub(crate) fn mail_backoff(&self) -> &crate::http::ratelimit::Backoff {
-        &self.inner.mail_backoff
+    pub(crate) fn reset_backoff(&self) -> &crate::http::ratelimit::Backoff {
+        &self.inner.reset_backoff
     }
-    /// The budgets of access requests: per client address, per email address.
-    pub(crate) fn request_budgets(&self) -> (&crate::http::ratelimit::Budget, &crate::http::ratelimit::Budget) {
-        (&self.inner.request_address_budget, &self.inner.request_email_budget)
+    /// Spends one request of the mail budgets of the client address `ip` and of `email`, or
+    /// says how many seconds to wait when either is spent (and spends neither). A refusal says
+    /// nothing about whether the address is known: every address has a budget of its own.
+    pub(crate) async fn spend_mail_budgets(&self, ip: &str, email: &str) -> Result<(), u64> {
+        let (per_address, per_email) = (&self.inner.mail_address_budget, &self.inner.mail_email_budget);
+        let waits = [per_address.check(ip).await, per_email.check(email).await];
+        if let Some(secs) = waits.iter().filter_map(|w| w.err()).max() {
+            return Err(secs);
+        }
+        per_email.take(email).await?;
+        per_address.take(ip).await
     }
     /// Tells the outbox worker that mail was queued, so it goes out now rather than at the next poll.
     pub fn wake_outbox(&self) {

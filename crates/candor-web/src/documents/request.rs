@@ -5,6 +5,7 @@ use super::links::{confirm_page, unusable_page, LinkKind};
 use super::{check_form_csrf, form_csrf, mail_context, message, org_name, STEP_COOKIE};
 use crate::http::error::WebResult;
 use crate::http::form_errors::FormErrors;
+use crate::http::ratelimit::{refused, too_quick};
 use crate::http::session::cookie;
 use crate::AppState;
 use askama::Template;
@@ -14,7 +15,6 @@ use axum::response::{AppendHeaders, Html, IntoResponse, Redirect, Response};
 use axum::Form;
 use candor_app::access::STEP_SECS;
 use candor_core::documents::Access;
-use candor_core::grammar::wait_in_words;
 use candor_core::requests::{valid_email, RequestNotice, RequestStatus};
 use candor_core::text::{self, Shape};
 use candor_crypto::token_digest;
@@ -157,21 +157,12 @@ pub async fn submit(
     if !errors.is_empty() {
         return render(&state, StatusCode::UNPROCESSABLE_ENTITY, &fields, &chosen, errors).await;
     }
-    // Two budgets: a generous one per client address (colleagues behind one company network
-    // ask at once) and a small one per email address (each request mails it). A refusal shows
-    // the form again as it was typed, with the wait; it says nothing about whether the address
-    // is known, since every address has a budget of its own whether it exists or not.
-    if let Err(secs) = spend_budgets(&state, &ip, &email).await {
-        errors.push(
-            "",
-            format!(
-                "Requests from here or for this email address came too quickly. Wait {}, then send the form again; what you typed is kept.",
-                wait_in_words(secs)
-            ),
-        );
-        let mut res = render(&state, StatusCode::TOO_MANY_REQUESTS, &fields, &chosen, errors).await?;
-        res.headers_mut().insert(header::RETRY_AFTER, secs.into());
-        return Ok(res);
+    // The mail budgets: generous per client address, small per email address. A refusal shows
+    // the form again as it was typed, with the wait.
+    if let Err(secs) = state.spend_mail_budgets(&ip, &email).await {
+        errors.push("", too_quick(secs));
+        let res = render(&state, StatusCode::OK, &fields, &chosen, errors).await?;
+        return Ok(refused(res, secs));
     }
     let request = candor_store::NewRequest {
         name: get("name").to_owned(),
@@ -243,16 +234,6 @@ pub async fn submit(
 /// Spends one request of the client address's budget and one of the email address's; `Err`
 /// with the seconds to wait when either has none left (then nothing is spent, unless two
 /// requests raced).
-async fn spend_budgets(state: &AppState, ip: &str, email: &str) -> Result<(), u64> {
-    let (per_address, per_email) = state.request_budgets();
-    let waits = [per_address.check(ip).await, per_email.check(email).await];
-    if let Some(secs) = waits.iter().filter_map(|w| w.err()).max() {
-        return Err(secs);
-    }
-    per_email.take(email).await?;
-    per_address.take(ip).await
-}
-
 /// The emailed link, opened: what confirming does, and the button that does it. Opening it
 /// changes nothing (mail scanners open links before people do).
 pub async fn verify_page(State(state): State<AppState>, Path(token): Path<String>) -> WebResult<Response> {

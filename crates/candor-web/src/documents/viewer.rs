@@ -7,6 +7,8 @@
 use super::links::{confirm_page, unusable_page, LinkKind};
 use super::{check_form_csrf, form_csrf, mail_context, message, org_name};
 use crate::http::error::{WebError, WebResult};
+use crate::http::form_errors::FormErrors;
+use crate::http::ratelimit::{refused, too_quick};
 use crate::http::session::{cookie, read_cookie};
 use crate::AppState;
 use askama::Template;
@@ -276,23 +278,38 @@ struct SigninPage<'a> {
     current: &'a str,
     query: &'a str,
     csrf: &'a str,
+    email: &'a str,
+    errors: FormErrors,
 }
 
-pub async fn signin_form(State(state): State<AppState>) -> WebResult<Response> {
+/// The sign-in form, with `email` as typed and what to fix.
+async fn signin_page(state: &AppState, email: &str, errors: FormErrors) -> WebResult<Response> {
     let site = state.site().await;
-    let (csrf, set) = form_csrf(&state);
+    let (csrf, set) = form_csrf(state);
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     let html = SigninPage {
         layout: &site.layout,
         current: "/documents",
         query: "",
         csrf: &csrf,
+        email,
+        errors,
     }
     .render()?;
-    Ok(([(header::SET_COOKIE, set)], Html(html)).into_response())
+    Ok((status, [(header::SET_COOKIE, set)], Html(html)).into_response())
+}
+
+pub async fn signin_form(State(state): State<AppState>) -> WebResult<Response> {
+    signin_page(&state, "", FormErrors::none()).await
 }
 
 /// Sends a sign-in link to an address with a live grant. The same answer either way, given
-/// before the lookup (which runs in the background).
+/// before the lookup (which runs in the background). A malformed address, or a sign-in asked
+/// for too often, gets the form again as it was typed.
 pub async fn signin(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -301,23 +318,22 @@ pub async fn signin(
 ) -> WebResult<Response> {
     check_form_csrf(&headers, &form)?;
     let email = form.get("email").map(|e| e.trim().to_lowercase()).unwrap_or_default();
-    let ip = peer.ip().to_string();
-    let (ip_key, email_key) = (format!("viewer-ip:{ip}"), format!("viewer-email:{email}"));
-    let limit = state.mail_backoff();
-    limit
-        .check_pair(&ip_key, &email_key)
-        .await
-        .map_err(|secs| WebError::TooManyRequests { retry_after_secs: secs })?;
-    limit.failure(&ip_key).await;
-    limit.failure(&email_key).await;
-    if valid_email(&email) {
-        let task_state = state.clone();
-        tokio::spawn(async move {
-            if let Err(e) = send_link(&task_state, &email).await {
-                tracing::error!(error = %e, "could not queue a viewer sign-in link");
-            }
-        });
+    let mut errors = FormErrors::new(vec![], [("email", "Email")], "v-");
+    if !valid_email(&email) {
+        errors.push("email", "enter an address like you@company.com.");
+        return signin_page(&state, &email, errors).await;
     }
+    let ip = peer.ip().to_string();
+    if let Err(secs) = state.spend_mail_budgets(&ip, &email).await {
+        errors.push("", too_quick(secs));
+        return Ok(refused(signin_page(&state, &email, errors).await?, secs));
+    }
+    let task_state = state.clone();
+    tokio::spawn(async move {
+        if let Err(e) = send_link(&task_state, &email).await {
+            tracing::error!(error = %e, "could not queue a viewer sign-in link");
+        }
+    });
     message(
         &state,
         StatusCode::OK,

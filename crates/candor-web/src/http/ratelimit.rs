@@ -164,6 +164,22 @@ impl Budget {
     }
 }
 
+/// What a public form that mails a typed address says, above the form as it was typed, when
+/// the mail budgets are spent ([`crate::AppState::spend_mail_budgets`]).
+pub fn too_quick(secs: u64) -> String {
+    format!(
+        "Requests from here or for this email address came too quickly. Wait {}, then send the form again; what you typed is kept.",
+        candor_core::grammar::wait_in_words(secs)
+    )
+}
+
+/// `res`, answered 429 with the wait in `Retry-After`.
+pub fn refused(mut res: axum::response::Response, secs: u64) -> axum::response::Response {
+    *res.status_mut() = axum::http::StatusCode::TOO_MANY_REQUESTS;
+    res.headers_mut().insert(axum::http::header::RETRY_AFTER, secs.into());
+    res
+}
+
 /// Milliseconds to wait as whole seconds, rounded up, never 0.
 fn seconds(ms: i64) -> u64 {
     (ms.max(1) as u64).div_ceil(1000).max(1)

@@ -67,7 +67,7 @@ pub async fn request(
     }
     let ip = peer.ip().to_string();
     let (ip_key, email_key) = (format!("reset-ip:{ip}"), format!("reset-email:{email}"));
-    let limit = state.mail_backoff();
+    let limit = state.reset_backoff();
     limit.check_pair(&ip_key, &email_key).await.map_err(|secs| {
         tracing::warn!(client.ip = %ip, "password reset refused while backing off");
         WebError::TooManyRequests { retry_after_secs: secs }

@@ -1,8 +1,9 @@
 //! `/subscribe`: the form, and the same answer for every address.
 
 use super::{choice_of, component_boxes, field, form_errors, message, topic_boxes, ComponentBox, TopicBox};
-use crate::http::error::{WebError, WebResult};
+use crate::http::error::WebResult;
 use crate::http::form_errors::FormErrors;
+use crate::http::ratelimit::{refused, too_quick};
 use crate::http::session::PUBLIC_FORMS;
 use crate::AppState;
 use askama::Template;
@@ -72,13 +73,13 @@ pub async fn submit(
     PUBLIC_FORMS.check(&headers, &csrf)?;
     let ip = peer.ip().to_string();
     let email = field(&pairs, "email").trim().to_lowercase();
-    let (ip_key, email_key) = (format!("subscribe-ip:{ip}"), format!("subscribe-email:{email}"));
-    let limit = state.mail_backoff();
-    limit
-        .check_pair(&ip_key, &email_key)
-        .await
-        .map_err(|secs| WebError::TooManyRequests { retry_after_secs: secs })?;
     let choice = choice_of(&pairs);
+    if let Err(secs) = state.spend_mail_budgets(&ip, &email).await {
+        let mut errors = FormErrors::none();
+        errors.push("", too_quick(secs));
+        let res = render(&state, StatusCode::OK, &email, &choice, errors).await?;
+        return Ok(refused(res, secs));
+    }
     let done = match state.app().subscribe(&ip, &email, &choice).await {
         Ok(done) => done,
         Err(e) => {
@@ -86,8 +87,6 @@ pub async fn submit(
             return render(&state, StatusCode::UNPROCESSABLE_ENTITY, &email, &choice, errors).await;
         }
     };
-    limit.failure(&ip_key).await;
-    limit.failure(&email_key).await;
     state.apply(done.effects).await;
     message(
         &state,

@@ -369,6 +369,48 @@ both_dbs!(
     }
 );
 
+/// The viewer sign-in form: a malformed address is told at its field, and a fourth link asked
+/// for one address within two minutes gets the form again with the wait, while a colleague on
+/// the same network still gets theirs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn viewer_sign_in_explains_bad_addresses_and_waits() {
+    let app = TestApp::start(Db::Sqlite).await.unwrap();
+    let b = app.new_browser();
+    let sign_in = |email: &'static str| {
+        let b = &b;
+        async move {
+            let (_, form) = b.get_text("/viewer/signin").await;
+            let r = b
+                .post_form("/viewer/signin", &[("_csrf", &csrf_of(&form)), ("email", email)])
+                .await;
+            let status = r.status().as_u16();
+            let retry = r.headers().get("retry-after").map(|v| v.to_str().unwrap().to_owned());
+            (status, retry, r.text().await.unwrap())
+        }
+    };
+    let (status, _, page) = sign_in("not an address").await;
+    assert_eq!(status, 422, "{page}");
+    assert!(page.contains("aria-invalid=\"true\""), "{page}");
+    assert!(
+        page.contains("<a href=\"#v-email\">Email: enter an address like you@company.com.</a>"),
+        "{page}"
+    );
+    assert!(page.contains("value=\"not an address\""), "{page}");
+    for _ in 0..3 {
+        let (status, _, page) = sign_in("reviewer@buyer.example").await;
+        assert_eq!(status, 200, "{page}");
+        assert!(page.contains("Check your email"), "{page}");
+    }
+    let (status, retry, page) = sign_in("reviewer@buyer.example").await;
+    assert_eq!(status, 429, "{page}");
+    assert!(retry.is_some());
+    assert!(page.contains("Wait 2 minutes, then send the form again"), "{page}");
+    assert!(page.contains("value=\"reviewer@buyer.example\""), "{page}");
+    assert!(!page.contains("/admin"), "no link to the back office: {page}");
+    let (status, _, page) = sign_in("colleague@buyer.example").await;
+    assert_eq!(status, 200, "{page}");
+}
+
 both_dbs!(
     form_errors_are_tied_to_their_fields_with_labels,
     |app: TestApp| async move {
