@@ -24,8 +24,9 @@ pub struct Layout {
     pub site_css: String,
     pub brand_css: String,
     pub favicon: String,
-    /// Where "Status" goes: the owner's external status page, or Candor's own `/status`.
-    pub status_href: String,
+    /// Where "Status" goes: the owner's external status page, or Candor's own `/status` once it
+    /// has something to show; None until then (no link to an empty page).
+    pub status_href: Option<String>,
 }
 
 impl Layout {

@@ -141,6 +141,17 @@ impl Site {
         if *snapshot == *self.status {
             return self;
         }
+        if snapshot.listed() != self.status.listed() {
+            // The Status link comes or goes: the frame of every page changes.
+            let rebuilt = Site::build_with(&self.published, snapshot, &self.public_url, self.built_for);
+            return Site {
+                source: self.source.take(),
+                fingerprint: std::mem::take(&mut self.fingerprint),
+                status_fingerprint: std::mem::take(&mut self.status_fingerprint),
+                needs_check: AtomicBool::new(self.needs_check.load(std::sync::atomic::Ordering::Relaxed)),
+                ..rebuilt
+            };
+        }
         let banner = status::Banner::of(&snapshot);
         if banner != status::Banner::of(&self.status) {
             self.pages.insert(
@@ -197,7 +208,7 @@ impl Site {
         }
         let before = &self.published;
         let p = source.published(today);
-        let layout = pages::Layout::new(&p);
+        let layout = pages::Layout::new(&p, self.status.listed());
         let all = layout != self.layout;
         let changed = Changed::between(before, &p);
         let mut map = self.pages.clone();
@@ -322,7 +333,8 @@ impl Site {
             );
         }
         if changed.items() || changed.documents {
-            put_if_changed(&mut map, "/llms.txt", llms::CONTENT_TYPE, llms::render(&p, public_url));
+            let text = llms::render(&p, public_url, layout.status_href.as_deref());
+            put_if_changed(&mut map, "/llms.txt", llms::CONTENT_TYPE, text);
         }
         let paths: Vec<String> = map.keys().filter(|k| map[*k].content_type == HTML).cloned().collect();
         map.insert(

@@ -29,14 +29,15 @@ fn md(text: &str) -> String {
     out.trim().to_owned()
 }
 
-/// The document for `p`, with addresses under `base` (the public URL, no trailing slash).
-pub fn render(p: &Published, base: &str) -> String {
+/// The document for `p`, with addresses under `base` (the public URL, no trailing slash);
+/// `status_href` is where the pages' Status link goes, if they have one.
+pub fn render(p: &Published, base: &str, status_href: Option<&str>) -> String {
     let prof = &p.profile.body;
     let name = md(&prof.name);
-    let status = match &prof.status_url {
-        Some(url) => url.clone(),
-        None => format!("{base}/status"),
-    };
+    let status = status_href.map(|href| match href.starts_with('/') {
+        true => format!("{base}{href}"),
+        false => href.to_owned(),
+    });
     let mut o = String::new();
     // Writing to a String cannot fail.
     let _ = writeln!(o, "# {name} Trust Center\n");
@@ -83,7 +84,9 @@ pub fn render(p: &Published, base: &str) -> String {
     if !p.faq.is_empty() {
         let _ = writeln!(o, "- [FAQ]({base}/faq): {} questions and answers", p.faq.len());
     }
-    let _ = writeln!(o, "- [System status]({status}): current availability and incidents");
+    if let Some(status) = status {
+        let _ = writeln!(o, "- [System status]({status}): current availability and incidents");
+    }
     let _ = writeln!(o, "- [trust.json]({base}/trust.json): every public fact above, as JSON");
     let _ = writeln!(
         o,
@@ -157,10 +160,12 @@ mod tests {
 
     #[test]
     fn an_empty_trust_center_still_says_where_things_are() {
-        let text = render(&Published::empty(), "https://trust.example");
+        let text = render(&Published::empty(), "https://trust.example", Some("/status"));
         assert!(text.starts_with("# Candor Trust Center\n"));
         assert!(text.contains("(https://trust.example/trust.json)"));
         assert!(text.contains("[System status](https://trust.example/status)"));
+        let text = render(&Published::empty(), "https://trust.example", None);
+        assert!(!text.contains("System status"), "no status page to point to");
         assert!(!text.contains("## Documents"));
     }
 }

@@ -151,7 +151,7 @@ impl Site {
     }
 
     pub fn build_with(p: &Published, status: Arc<status::Snapshot>, public_url: &str, today: NaiveDate) -> Site {
-        let layout = pages::Layout::new(p);
+        let layout = pages::Layout::new(p, status.listed());
         let mut map = HashMap::new();
         fn put(map: &mut HashMap<String, CachedPage>, path: String, content_type: &'static str, body: String) {
             map.insert(path, CachedPage::new(content_type, body));
@@ -206,7 +206,7 @@ impl Site {
             &mut map,
             "/llms.txt".into(),
             llms::CONTENT_TYPE,
-            llms::render(p, public_url),
+            llms::render(p, public_url, layout.status_href.as_deref()),
         );
         put(
             &mut map,

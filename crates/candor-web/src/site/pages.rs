@@ -14,7 +14,9 @@ pub fn human_date(d: NaiveDate) -> String {
 }
 
 impl Layout {
-    pub fn new(p: &Published) -> Layout {
+    /// The frame of every page of `p`; `status_listed`: Candor's own status page has something
+    /// to show ([`super::status::Snapshot::listed`]).
+    pub fn new(p: &Published, status_listed: bool) -> Layout {
         let link = |href: &str, label: &str| Link {
             href: href.into(),
             label: label.into(),
@@ -38,8 +40,13 @@ impl Layout {
         if !p.faq.is_empty() {
             nav.push(link("/faq", "FAQ"));
         }
-        let status_href = p.profile.body.status_url.clone().unwrap_or_else(|| "/status".into());
-        nav.push(link(&status_href, "Status"));
+        let status_href = match &p.profile.body.status_url {
+            Some(external) => Some(external.clone()),
+            None => status_listed.then(|| "/status".to_owned()),
+        };
+        if let Some(href) = &status_href {
+            nav.push(link(href, "Status"));
+        }
         let mut footer_links: Vec<Link> = p
             .pages
             .iter()

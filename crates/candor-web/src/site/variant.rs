@@ -29,7 +29,7 @@ impl ViewerContent {
             None => site.published.clone(),
         };
         ViewerContent {
-            layout: Layout::new(&published).for_viewer(),
+            layout: Layout::new(&published, site.status.listed()).for_viewer(),
             published,
             search: OnceLock::new(),
         }

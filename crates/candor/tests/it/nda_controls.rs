@@ -231,7 +231,40 @@ both_dbs!(
         // public controls.
         let (home, ..) = page(&b, "/").await;
         assert!(home.contains("<a href=\"/controls\">Controls</a>"), "{home}");
-        assert!(home.contains("<a href=\"/status\">Status</a>"));
+        // Candor's own status page is linked only once it has something to show.
+        assert!(
+            !home.contains("href=\"/status\""),
+            "no link to an empty status page: {home}"
+        );
+        let (status_page, ..) = page(&b, "/status").await;
+        assert!(!status_page.contains("All systems operational"), "{status_page}");
+        let draft = candor_app::status::ComponentDraft {
+            group_id: None,
+            name: "API".into(),
+            description: String::new(),
+            showcase: true,
+            only_show_if_degraded: false,
+        };
+        let done = app.state.app().create_status_component(&owner(), &draft).await.unwrap();
+        app.state.apply(done.effects).await;
+        for path in ["/", "/faq", "/s/encryption"] {
+            let (html, ..) = page(&b, path).await;
+            assert!(html.contains("<a href=\"/status\">Status</a>"), "{path}: {html}");
+            assert!(
+                html.contains("<a href=\"/status\">System status</a>"),
+                "footer of {path}"
+            );
+        }
+        let (status_page, ..) = page(&b, "/status").await;
+        assert!(status_page.contains("All systems operational"), "{status_page}");
+        let gone = app
+            .state
+            .app()
+            .delete_status_component(&owner(), done.value)
+            .await
+            .unwrap();
+        app.state.apply(gone.effects).await;
+        assert!(!page(&b, "/faq").await.0.contains("href=\"/status\""));
         let (overview, ..) = page(&b, "/controls").await;
         assert!(overview.contains("aria-current=\"page\">Controls</a>"));
         for href in [

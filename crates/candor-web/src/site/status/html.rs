@@ -204,7 +204,9 @@ struct StatusTemplate<'a> {
     current: &'a str,
     query: &'a str,
     indicator: &'static str,
-    description: &'static str,
+    /// The overall status, None while nothing is watched (no component, no open incident, no
+    /// maintenance running): "All systems operational" over an empty page would claim too much.
+    description: Option<&'static str>,
     blocks: Vec<GroupBlock>,
     active: Vec<IncidentCard>,
     running: Vec<WindowCard>,
@@ -221,7 +223,7 @@ pub fn status(layout: &Layout, s: &Snapshot) -> String {
         current: "/status",
         query: "",
         indicator: p.indicator.as_str(),
-        description: p.description,
+        description: s.in_use().then_some(p.description),
         blocks: blocks(s),
         active: p.open_incidents.iter().map(|i| incident_card(s, i)).collect(),
         running: p.active_maintenances.iter().map(|m| window_card(s, m)).collect(),

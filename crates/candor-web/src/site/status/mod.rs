@@ -65,6 +65,18 @@ impl Snapshot {
         }
     }
 
+    /// Whether the status page has anything to show: components, incidents or notices, or
+    /// maintenance. Until it does, no page links to it (Candor's own; an external status page
+    /// named in the profile is always linked).
+    pub fn listed(&self) -> bool {
+        let p = &self.page;
+        self.in_use()
+            || !p.recent_incidents.is_empty()
+            || !p.notices.is_empty()
+            || !p.upcoming_maintenances.is_empty()
+            || !p.maintenances.is_empty()
+    }
+
     /// Whether the trust center uses its status page at all (the home page's banner says
     /// nothing until it does).
     pub fn in_use(&self) -> bool {

@@ -245,6 +245,25 @@ fn a_status_change_renders_what_a_full_render_gives() {
         "the home page's banner"
     );
     assert!(after.pages.contains_key("/status/incidents/3"));
+    assert!(
+        text(&after, "/faq").contains("<a href=\"/status\">Status</a>"),
+        "linked once listed"
+    );
+    assert!(
+        !text(&site_with(Snapshot::empty()), "/faq").contains("href=\"/status\""),
+        "not while empty"
+    );
+    // A change while the page stays listed re-renders only the status parts, to the same bytes.
+    let mut quieter = snapshot();
+    quieter.page.open_incidents.clear();
+    let updated = site_with(snapshot()).with_status(Arc::new(quieter.clone()));
+    let full = site_with(quieter);
+    let mut paths: Vec<&String> = updated.pages.keys().chain(full.pages.keys()).collect();
+    paths.sort();
+    paths.dedup();
+    for path in paths {
+        assert!(updated.pages.get(path) == full.pages.get(path), "{path} differs");
+    }
     // And back: pages of incidents no longer in the snapshot go.
     let back = after.with_status(Arc::new(Snapshot::empty()));
     assert!(!back.pages.contains_key("/status/incidents/3"));
