@@ -172,6 +172,12 @@ impl Store {
     ///
     /// `url` is `sqlite://path/to/file.db` or `postgres://...`.
     pub async fn open(url: &str) -> StoreResult<Store> {
+        Store::open_at(url, None).await
+    }
+
+    /// Like [`Store::open`], applying migrations only up to `version` when given: a restore
+    /// loads an older archive into the schema it was taken from, then [`Store::migrate`]s it.
+    pub async fn open_at(url: &str, version: Option<i64>) -> StoreResult<Store> {
         sqlx::any::install_default_drivers();
         let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             Backend::Postgres
@@ -222,8 +228,18 @@ impl Store {
             backend,
             audit_checkpoint: None,
         };
-        migrate::run(&store).await?;
+        migrate::run(&store, version).await?;
         Ok(store)
+    }
+
+    /// Applies every migration not yet applied (after [`Store::open_at`]).
+    pub async fn migrate(&self) -> StoreResult<()> {
+        migrate::run(self, None).await
+    }
+
+    /// The schema version this build creates: the last migration's.
+    pub fn current_schema_version() -> i64 {
+        migrate::latest()
     }
 
     /// Checkpoints the audit log's head in `file` after every appended entry.

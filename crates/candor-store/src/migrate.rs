@@ -44,13 +44,20 @@ const MIGRATIONS: &[Migration] = &[
     migration!(20, "demo_status", "0020_demo_status.sql"),
 ];
 
-pub(crate) async fn run(store: &Store) -> StoreResult<()> {
+/// The last migration's version.
+pub(crate) fn latest() -> i64 {
+    MIGRATIONS.last().map_or(0, |m| m.version)
+}
+
+/// Applies the migrations not yet applied, each in its own transaction; with `up_to`, only
+/// those up to that version.
+pub(crate) async fn run(store: &Store, up_to: Option<i64>) -> StoreResult<()> {
     sqlx::raw_sql(
         "CREATE TABLE IF NOT EXISTS candor_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
     )
     .execute(&store.pool)
     .await?;
-    for m in MIGRATIONS {
+    for m in MIGRATIONS.iter().filter(|m| up_to.is_none_or(|v| m.version <= v)) {
         let mut tx = store.begin().await?;
         let done = sqlx::query("SELECT version FROM candor_migrations WHERE version = $1")
             .bind(m.version)

@@ -1,6 +1,6 @@
 //! `candor backup`, `candor restore` and `candor dr-drill`.
 
-use crate::cli::{apply_cli, cli_actor, open_app, open_store};
+use crate::cli::{apply_cli, cli_actor, open_app, open_store, open_store_at};
 use anyhow::Context;
 use candor_app::backup::{self, Destination};
 use candor_web::bootstrap::DEFAULT_ORG;
@@ -105,7 +105,9 @@ pub async fn restore(config: &Config, archive: &Path, force: bool) -> anyhow::Re
             return Ok(ExitCode::FAILURE);
         }
     };
-    let store = open_store(config).await?;
+    // At the archive's schema version: an archive taken before an upgrade is loaded as it was,
+    // then upgraded below like any database.
+    let store = open_store_at(config, Some(manifest.schema_version)).await?;
     let blobs = candor_blob::BlobStore::open(&config.storage.backend)?;
     let loaded = backup::load_archive(archive, &manifest, &store, &blobs, &ring, force, &progress).await;
     bar.end();
@@ -114,6 +116,10 @@ pub async fn restore(config: &Config, archive: &Path, force: bool) -> anyhow::Re
         eprintln!("Restore refused: {e}");
         return Ok(ExitCode::FAILURE);
     }
+    store
+        .migrate()
+        .await
+        .context("the archive was restored but could not be upgraded to this version")?;
     let org = store.ensure_org(DEFAULT_ORG).await?;
     let app = open_app(config, store.clone(), org, false)?;
     let taken = when(manifest.created_at);

@@ -153,11 +153,16 @@ fn init_logging(config: &Config) {
 
 /// Opens the database, with the audit log's head checkpointed beside it.
 pub(crate) async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    open_store_at(config, None).await
+}
+
+/// The store with migrations applied only up to `version` (see [`Store::open_at`]).
+pub(crate) async fn open_store_at(config: &Config, version: Option<i64>) -> anyhow::Result<Store> {
     if config.database_url.starts_with("sqlite:") {
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("cannot create data directory {}", config.data_dir.display()))?;
     }
-    let store = Store::open(&config.database_url).await.with_context(|| {
+    let store = Store::open_at(&config.database_url, version).await.with_context(|| {
         format!(
             "cannot open database {}",
             candor_store::redact_url(&config.database_url)

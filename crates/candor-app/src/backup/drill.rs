@@ -110,11 +110,14 @@ async fn restore_and_check(
 ) -> Result<Checked> {
     std::fs::create_dir_all(scratch).map_err(anyhow::Error::from)?;
     let url = format!("sqlite://{}", scratch.join("drill.db").display());
-    let store = Store::open(&url).await?;
+    let store = Store::open_at(&url, Some(manifest.schema_version)).await?;
     let blobs = BlobStore::open(&Backend::Local(scratch.join("blobs"))).map_err(anyhow::Error::from)?;
     let checked = async {
         load_archive(archive, manifest, &store, &blobs, ring, false, progress).await?;
-        check(&store, &blobs, manifest, ring, progress).await
+        let checked = check(&store, &blobs, manifest, ring, progress).await?;
+        // An archive taken before an upgrade must also upgrade: the restore would do it next.
+        store.migrate().await?;
+        Ok(checked)
     }
     .await;
     store.close().await;

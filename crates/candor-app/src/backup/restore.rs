@@ -28,6 +28,23 @@ fn archive_error(e: ArchiveError) -> Error {
     }
 }
 
+/// Refuses an archive this Candor cannot load into a database at schema version `target`.
+fn check_versions(manifest: &Manifest, target: i64) -> Result<()> {
+    let (archive, ours) = (manifest.schema_version, Store::current_schema_version());
+    if archive > ours {
+        return Err(Error::BadRequest(format!(
+            "the archive was written by a newer Candor (candor {}, schema version {archive}) than this one (schema version {ours}): restore it with candor {} or later",
+            manifest.candor_version, manifest.candor_version
+        )));
+    }
+    if target != archive {
+        return Err(Error::BadRequest(format!(
+            "the target database is at schema version {target} and the archive at {archive}: restore into a new, empty database (a new SQLite file, or a database made with createdb); Candor creates it at the archive's version, loads it, then upgrades it"
+        )));
+    }
+    Ok(())
+}
+
 /// Decrypts the whole archive and checks every entry against the manifest. Writes nothing.
 pub async fn verify_archive(path: &Path, ring: &KeyRing, progress: Progress<'_>) -> Result<Manifest> {
     let total = tokio::fs::metadata(path).await.map(|m| m.len()).unwrap_or(0);
@@ -40,6 +57,11 @@ pub async fn verify_archive(path: &Path, ring: &KeyRing, progress: Progress<'_>)
 /// Loads a verified archive into `store` and `blobs`. A database that holds any row is refused
 /// unless `replace` (then everything in it is replaced). The audit checkpoint beside the
 /// database, if any, is set to the restored log's head.
+///
+/// `store` must be at the archive's schema version: open it with
+/// `Store::open_at(url, Some(manifest.schema_version))`, and [`Store::migrate`] it afterwards,
+/// so an archive taken before an upgrade is loaded as it was and then upgraded like any
+/// database.
 pub async fn load_archive(
     path: &Path,
     manifest: &Manifest,
@@ -49,13 +71,7 @@ pub async fn load_archive(
     replace: bool,
     progress: Progress<'_>,
 ) -> Result<()> {
-    let here = store.schema_version().await?;
-    if manifest.schema_version != here {
-        return Err(Error::BadRequest(format!(
-            "the archive holds a database at schema version {} and this Candor is at version {here}: restore with the Candor version that wrote it (candor {}), then upgrade",
-            manifest.schema_version, manifest.candor_version
-        )));
-    }
+    check_versions(manifest, store.schema_version().await?)?;
     let mut load = store.begin_load(replace).await.map_err(|e| match e {
         StoreError::Conflict(what) => Error::Conflict(format!(
             "the target is not empty ({what}); restore into an empty database, or pass --force to replace everything in it"

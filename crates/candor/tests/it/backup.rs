@@ -526,3 +526,76 @@ async fn backups_go_to_s3_and_drill_from_there() {
         text(&refused.stderr)
     );
 }
+
+/// An archive taken before an upgrade (here: at schema version 19, before the status page's
+/// demo flag) restores into a new, empty database of either kind: loaded at its own version,
+/// then upgraded, so the upgrade's data step runs on the restored rows too (the demo's status
+/// page is recognised). A target already at a newer version is refused with what to do, and a
+/// drill of the old archive passes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_archive_from_before_an_upgrade_restores_and_is_upgraded() {
+    let src = populated(Db::Sqlite).await.unwrap();
+    let seeded = src.state.app().seed_status_demo(candor_store::now()).await.unwrap();
+    src.state.apply(seeded.effects).await;
+    // The source database as the previous release left it.
+    for table in ["status_groups", "status_components", "incidents", "maintenances"] {
+        src.sql(&format!("ALTER TABLE {table} DROP COLUMN demo")).await;
+    }
+    src.sql("DELETE FROM candor_migrations WHERE version = 20").await;
+    // Taken by the running server: `candor backup` would upgrade the database first.
+    let out = tempfile::tempdir().unwrap();
+    let dest = candor_app::backup::Destination::Dir(out.path().to_path_buf());
+    let quiet = |_: &str, _: u64, _: u64| {};
+    let run = src
+        .state
+        .app()
+        .backup(&candor_app::Actor::System, &dest, &quiet)
+        .await
+        .unwrap();
+    assert!(run.value.ok, "{:?}", run.value);
+    let archive = out.path().join(&run.value.archive);
+    let archive_arg = archive.display().to_string();
+    let org = src.state.app().org();
+
+    for db in [Db::Sqlite, Db::Postgres] {
+        let Some(dst) = Target::new(db, Some(&source_dir(&src))).await else {
+            continue;
+        };
+        let printed = ok(&dst.candor(&["restore", &archive_arg]));
+        assert!(printed.contains("every digest checked"), "{printed}");
+        let copy = Store::open(&dst.url).await.unwrap();
+        assert_eq!(copy.schema_version().await.unwrap(), Store::current_schema_version());
+        let demo = copy.demo_content(org).await.unwrap().status;
+        assert_eq!((demo.groups.len(), demo.components.len()), (2, 5), "{db:?}");
+        assert_eq!(copy.status_components(org).await.unwrap().len(), 5);
+        copy.close().await;
+        ok(&dst.candor(&["audit", "verify"]));
+    }
+
+    // A target already at the newer version: refused, nothing loaded.
+    let dst = Target::new(Db::Sqlite, Some(&source_dir(&src))).await.unwrap();
+    ok(&dst.candor(&["init", "--start-over"]));
+    let rows = |url: String| async move {
+        let store = Store::open(&url).await.unwrap();
+        let counts = store.row_counts().await.unwrap();
+        store.close().await;
+        counts
+    };
+    let before = rows(dst.url.clone()).await;
+    let refused = dst.candor(&["restore", "--force", &archive_arg]);
+    let err = text(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(1), "{err}\n{}", text(&refused.stdout));
+    assert!(
+        err.contains("schema version 20 and the archive at 19") && err.contains("new, empty database"),
+        "{err}"
+    );
+    assert_eq!(rows(dst.url.clone()).await, before, "nothing was loaded or removed");
+
+    let printed = ok(&candor(
+        &src.db_url,
+        &source_dir(&src),
+        &["dr-drill", &archive_arg],
+        &[],
+    ));
+    assert!(printed.contains("drill passed"), "{printed}");
+}
