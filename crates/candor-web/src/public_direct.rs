@@ -21,6 +21,9 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
+/// Where the Statuspage-compatible JSON lives (public, cached like a page).
+const STATUS_JSON: &str = "/api/v2/";
+
 /// Answers cached pages for one listener.
 #[derive(Clone)]
 pub(crate) struct DirectPages {
@@ -47,6 +50,9 @@ impl DirectPages {
             return None;
         }
         let path = uri.path();
+        if path.starts_with(STATUS_JSON) {
+            return self.status_json(method, path, headers, peer);
+        }
         if self.routes.takes(path) {
             return None;
         }
@@ -59,13 +65,39 @@ impl DirectPages {
         let _in_flight = state.metrics().request_started();
         let site = state.site_if_current()?;
         let mut res = crate::public::cached(state, &site, method, path, headers)?;
+        self.finish(&mut res, FALLBACK_ROUTE, method, headers, peer, started);
+        Some(res)
+    }
+
+    /// The Statuspage JSON under `/api/v2/` (its own routes, so not a page of the site above):
+    /// status widgets poll it, so it is answered here too, as its route answers it.
+    fn status_json(&self, method: &Method, path: &str, headers: &HeaderMap, peer: IpAddr) -> Option<Response> {
+        let route = self.routes.exact.get(path).copied()?;
+        let started = Instant::now();
+        let _in_flight = self.state.metrics().request_started();
+        let site = self.state.site_if_current()?;
+        let mut res = crate::site::status::handlers::json_from(&site, path, headers);
+        self.finish(&mut res, route, method, headers, peer, started);
+        Some(res)
+    }
+
+    /// What the router's layers add to every answer: security headers, the request id, metrics.
+    fn finish(
+        &self,
+        res: &mut Response,
+        route: &str,
+        method: &Method,
+        headers: &HeaderMap,
+        peer: IpAddr,
+        started: Instant,
+    ) {
+        let state = &self.state;
         state.security_headers().apply(res.headers_mut());
         res.headers_mut()
             .insert(request_id::HEADER, request_id::for_request(state, Some(peer), headers));
         state
             .metrics()
-            .request_done(method, FALLBACK_ROUTE, res.status().as_u16(), started.elapsed());
-        Some(res)
+            .request_done(method, route, res.status().as_u16(), started.elapsed());
     }
 }
 

@@ -56,9 +56,14 @@ fn failed(e: impl std::fmt::Display) -> Response {
 /// `/api/v2/*.json`: the document from the rendered site, readable by any origin (status
 /// widgets fetch it from other sites; it holds nothing that is not public).
 pub async fn json(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
-    let site = state.site().await;
-    let mut res = match site.pages.get(uri.path()) {
-        Some(p) => cached(p, &headers),
+    json_from(&*state.site().await, uri.path(), &headers)
+}
+
+/// The `/api/v2/` document at `path` from `site` (also answered before the router:
+/// `public_direct`).
+pub fn json_from(site: &Site, path: &str, headers: &HeaderMap) -> Response {
+    let mut res = match site.pages.get(path) {
+        Some(p) => cached(p, headers),
         None => (
             StatusCode::NOT_FOUND,
             [(header::CONTENT_TYPE, "application/json")],
