@@ -27,6 +27,20 @@ fn owner() -> Actor {
     }
 }
 
+/// Puts a component named API on the status page (the site shows it at once); its id.
+async fn add_component(app: &TestApp) -> i64 {
+    let draft = candor_app::status::ComponentDraft {
+        group_id: None,
+        name: "API".into(),
+        description: String::new(),
+        showcase: true,
+        only_show_if_degraded: false,
+    };
+    let done = app.state.app().create_status_component(&owner(), &draft).await.unwrap();
+    app.state.apply(done.effects).await;
+    done.value
+}
+
 async fn with_documents(app: &TestApp) {
     candor_web::demo_documents::seed(&app.state).await.unwrap();
 }
@@ -238,15 +252,7 @@ both_dbs!(
         );
         let (status_page, ..) = page(&b, "/status").await;
         assert!(!status_page.contains("All systems operational"), "{status_page}");
-        let draft = candor_app::status::ComponentDraft {
-            group_id: None,
-            name: "API".into(),
-            description: String::new(),
-            showcase: true,
-            only_show_if_degraded: false,
-        };
-        let done = app.state.app().create_status_component(&owner(), &draft).await.unwrap();
-        app.state.apply(done.effects).await;
+        let api = add_component(&app).await;
         for path in ["/", "/faq", "/s/encryption"] {
             let (html, ..) = page(&b, path).await;
             assert!(html.contains("<a href=\"/status\">Status</a>"), "{path}: {html}");
@@ -260,7 +266,7 @@ both_dbs!(
         let gone = app
             .state
             .app()
-            .delete_status_component(&owner(), done.value)
+            .delete_status_component(&owner(), api)
             .await
             .unwrap();
         app.state.apply(gone.effects).await;
@@ -344,15 +350,7 @@ async fn continuity_evidence(db: Db) {
     let (text, ..) = page(&b, path).await;
     assert!(!text.contains("Current status") && !text.contains("Last disaster-recovery test"));
 
-    let draft = candor_app::status::ComponentDraft {
-        group_id: None,
-        name: "API".into(),
-        description: String::new(),
-        showcase: true,
-        only_show_if_degraded: false,
-    };
-    let done = app.state.app().create_status_component(&owner(), &draft).await.unwrap();
-    app.state.apply(done.effects).await;
+    add_component(&app).await;
     let (text, ..) = page(&b, path).await;
     assert!(text.contains("<dt>Current status</dt>"), "{text}");
     assert!(text.contains(">All systems operational</a>"), "{text}");
