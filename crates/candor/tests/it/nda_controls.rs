@@ -263,12 +263,7 @@ both_dbs!(
         }
         let (status_page, ..) = page(&b, "/status").await;
         assert!(status_page.contains("All systems operational"), "{status_page}");
-        let gone = app
-            .state
-            .app()
-            .delete_status_component(&owner(), api)
-            .await
-            .unwrap();
+        let gone = app.state.app().delete_status_component(&owner(), api).await.unwrap();
         app.state.apply(gone.effects).await;
         assert!(!page(&b, "/faq").await.0.contains("href=\"/status\""));
         let (overview, ..) = page(&b, "/controls").await;
