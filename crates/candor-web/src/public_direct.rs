@@ -6,7 +6,9 @@
 //! extractors that copy the request's headers: most of the work per page view, and what put the
 //! tail of our latency behind nginx's. Here the connection's service looks the page up first and
 //! adds what those layers would have added: the security headers, the request id and the
-//! request's metrics. The page view is counted where both ways meet (`public::cached`).
+//! request's metrics. The page view is counted where both ways meet (`public::cached`). The one
+//! route answered here as well is the Statuspage JSON under `/api/v2/`, which status widgets poll
+//! as often as pages are viewed; it goes through the same function as its route.
 //! Everything else (a route's path, another method, a page not in the site, a site to re-render
 //! because the date changed, a viewer's session cookie, debug logging) goes through the router as
 //! before, so the answers are the same either way (tested in `it/metrics.rs` and `it/origin.rs`).
