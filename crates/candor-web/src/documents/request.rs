@@ -61,12 +61,14 @@ async fn nda_documents(state: &AppState) -> WebResult<Vec<(String, String)>> {
 
 async fn render(
     state: &AppState,
+    headers: &HeaderMap,
     status: StatusCode,
     fields: &HashMap<String, String>,
     chosen: &[String],
     errors: FormErrors,
 ) -> WebResult<Response> {
     let site = state.site().await;
+    let layout = super::visitor_layout(state, &site, headers).await?;
     let (csrf, set) = form_csrf(state);
     let get = |k: &str| fields.get(k).map(String::as_str).unwrap_or("");
     let documents = nda_documents(state)
@@ -78,7 +80,7 @@ async fn render(
         })
         .collect();
     let html = RequestPage {
-        layout: &site.layout,
+        layout: &layout,
         current: "/documents",
         query: "",
         csrf: &csrf,
@@ -94,12 +96,24 @@ async fn render(
     Ok((status, [(header::SET_COOKIE, set)], Html(html)).into_response())
 }
 
-pub async fn form(State(state): State<AppState>, Query(q): Query<HashMap<String, String>>) -> WebResult<Response> {
+pub async fn form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> WebResult<Response> {
     let chosen: Vec<String> = q
         .get("documents")
         .map(|d| d.split(',').map(str::to_owned).collect())
         .unwrap_or_default();
-    render(&state, StatusCode::OK, &HashMap::new(), &chosen, FormErrors::none()).await
+    render(
+        &state,
+        &headers,
+        StatusCode::OK,
+        &HashMap::new(),
+        &chosen,
+        FormErrors::none(),
+    )
+    .await
 }
 
 pub async fn submit(
@@ -155,13 +169,21 @@ pub async fn submit(
         errors.push("documents", "choose from the list.");
     }
     if !errors.is_empty() {
-        return render(&state, StatusCode::UNPROCESSABLE_ENTITY, &fields, &chosen, errors).await;
+        return render(
+            &state,
+            &headers,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &fields,
+            &chosen,
+            errors,
+        )
+        .await;
     }
     // The mail budgets: generous per client address, small per email address. A refusal shows
     // the form again as it was typed, with the wait.
     if let Err(secs) = state.spend_mail_budgets(&ip, &email).await {
         errors.push("", too_quick(secs));
-        let res = render(&state, StatusCode::OK, &fields, &chosen, errors).await?;
+        let res = render(&state, &headers, StatusCode::OK, &fields, &chosen, errors).await?;
         return Ok(refused(res, secs));
     }
     let request = candor_store::NewRequest {

@@ -31,15 +31,17 @@ struct SubscribePage<'a> {
 
 async fn render(
     state: &AppState,
+    headers: &HeaderMap,
     status: StatusCode,
     email: &str,
     choice: &Choice,
     errors: FormErrors,
 ) -> WebResult<Response> {
     let site = state.site().await;
+    let layout = crate::documents::visitor_layout(state, &site, headers).await?;
     let (csrf, set) = PUBLIC_FORMS.issue(state);
     let html = SubscribePage {
-        layout: &site.layout,
+        layout: &layout,
         current: "/subscribe",
         query: "",
         csrf: csrf.expose(),
@@ -53,12 +55,12 @@ async fn render(
 }
 
 /// The form, with every topic ticked.
-pub async fn form(State(state): State<AppState>) -> WebResult<Response> {
+pub async fn form(State(state): State<AppState>, headers: HeaderMap) -> WebResult<Response> {
     let all = Choice {
         topics: Topic::ALL.to_vec(),
         components: vec![],
     };
-    render(&state, StatusCode::OK, "", &all, FormErrors::none()).await
+    render(&state, &headers, StatusCode::OK, "", &all, FormErrors::none()).await
 }
 
 /// A sign-up. Rate-limited per client and per address like every form that sends mail; the
@@ -77,14 +79,22 @@ pub async fn submit(
     if let Err(secs) = state.spend_mail_budgets(&ip, &email).await {
         let mut errors = FormErrors::none();
         errors.push("", too_quick(secs));
-        let res = render(&state, StatusCode::OK, &email, &choice, errors).await?;
+        let res = render(&state, &headers, StatusCode::OK, &email, &choice, errors).await?;
         return Ok(refused(res, secs));
     }
     let done = match state.app().subscribe(&ip, &email, &choice).await {
         Ok(done) => done,
         Err(e) => {
             let errors = form_errors(e)?;
-            return render(&state, StatusCode::UNPROCESSABLE_ENTITY, &email, &choice, errors).await;
+            return render(
+                &state,
+                &headers,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &email,
+                &choice,
+                errors,
+            )
+            .await;
         }
     };
     state.apply(done.effects).await;

@@ -161,6 +161,14 @@ both_dbs!(
         assert!(section.contains(&format!("id=\"{NDA_SLUG}\"")), "{section}");
         assert!(section.contains("<span class=\"pill confidential\">Confidential</span>"));
         assert!(section.contains("<a href=\"/viewer\">Your documents</a>"));
+        // The visitor's forms keep the link for them (asking for more documents, subscribing);
+        // not for anyone else.
+        for form in ["/documents/request", "/subscribe"] {
+            let mine = viewer.get_text(form).await.1;
+            assert!(mine.contains("<a href=\"/viewer\">Your documents</a>"), "{form}: {mine}");
+            let theirs = anonymous.get_text(form).await.1;
+            assert!(!theirs.contains("Your documents"), "{form}");
+        }
         let (overview, ..) = page(&viewer, "/controls").await;
         assert!(overview.contains(&format!("/s/secure-development#{NDA_SLUG}")));
         let (home, ..) = page(&viewer, "/").await;
