@@ -165,7 +165,10 @@ both_dbs!(
         // not for anyone else.
         for form in ["/documents/request", "/subscribe"] {
             let mine = viewer.get_text(form).await.1;
-            assert!(mine.contains("<a href=\"/viewer\">Your documents</a>"), "{form}: {mine}");
+            assert!(
+                mine.contains("<a href=\"/viewer\">Your documents</a>"),
+                "{form}: {mine}"
+            );
             let theirs = anonymous.get_text(form).await.1;
             assert!(!theirs.contains("Your documents"), "{form}");
         }
