@@ -269,6 +269,21 @@ impl AppState {
     pub(crate) fn reset_backoff(&self) -> &crate::http::ratelimit::Backoff {
         &self.inner.reset_backoff
     }
+    /// The public frame for a visitor's form: with "Your documents" in the header when a viewer
+    /// is signed in (asking for more documents, say), as on the site's own pages for them.
+    pub(crate) async fn visitor_layout(
+        &self,
+        headers: &axum::http::HeaderMap,
+    ) -> crate::http::error::WebResult<crate::http::public_layout::Layout> {
+        let site = self.site().await;
+        let signed_in = crate::http::viewer_session::carries_session(self, headers)
+            && crate::http::viewer_session::signed_in(self, headers).await?.is_some();
+        Ok(match signed_in {
+            true => site.viewer_content().layout.clone(),
+            false => site.layout.clone(),
+        })
+    }
+
     /// Spends one request of the mail budgets of the client address `ip` and of `email`, or
     /// says how many seconds to wait when either is spent (and spends neither). A refusal says
     /// nothing about whether the address is known: every address has a budget of its own.

@@ -93,18 +93,3 @@ async fn org_name(state: &AppState) -> String {
 async fn current_nda(state: &AppState) -> WebResult<candor_store::Nda> {
     Ok(state.app().current_nda(&org_name(state).await).await?)
 }
-
-/// The public frame for a visitor's form: with "Your documents" in the header when a viewer is
-/// signed in (asking for more documents, say), as on the site's own pages for them.
-pub(crate) async fn visitor_layout(
-    state: &AppState,
-    site: &crate::site::Site,
-    headers: &HeaderMap,
-) -> WebResult<crate::http::public_layout::Layout> {
-    let signed_in = crate::http::viewer_session::carries_session(state, headers)
-        && crate::http::viewer_session::signed_in(state, headers).await?.is_some();
-    Ok(match signed_in {
-        true => site.viewer_content().layout.clone(),
-        false => site.layout.clone(),
-    })
-}

@@ -67,8 +67,7 @@ async fn render(
     chosen: &[String],
     errors: FormErrors,
 ) -> WebResult<Response> {
-    let site = state.site().await;
-    let layout = super::visitor_layout(state, &site, headers).await?;
+    let layout = state.visitor_layout(headers).await?;
     let (csrf, set) = form_csrf(state);
     let get = |k: &str| fields.get(k).map(String::as_str).unwrap_or("");
     let documents = nda_documents(state)

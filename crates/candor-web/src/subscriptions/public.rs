@@ -37,8 +37,7 @@ async fn render(
     choice: &Choice,
     errors: FormErrors,
 ) -> WebResult<Response> {
-    let site = state.site().await;
-    let layout = crate::documents::visitor_layout(state, &site, headers).await?;
+    let layout = state.visitor_layout(headers).await?;
     let (csrf, set) = PUBLIC_FORMS.issue(state);
     let html = SubscribePage {
         layout: &layout,
