@@ -22,15 +22,16 @@ pub struct DemoRemoved {
 }
 
 impl App {
-    /// The demo items, documents and status page parts still present (nothing when the demo was never loaded or is
-    /// gone already).
+    /// The demo items, documents and status page parts still present (nothing when the demo
+    /// was never loaded or is gone already).
     pub async fn demo_content(&self) -> Result<DemoContent> {
         Ok(self.store.demo_content(self.org).await?)
     }
 
-    /// Removes every demo item, demo document and demo status page part. Subscribers are not told: the demo was never
-    /// the organization's own content. Nothing left is not an error (removing twice is harmless)
-    /// and writes no entry. The encrypted files are removed once the rows are gone.
+    /// Removes every demo item, demo document and demo status page part. Subscribers are not
+    /// told: the demo was never the organization's own content. Nothing left is not an error
+    /// (removing twice is harmless) and writes no entry. The encrypted files are removed once
+    /// the rows are gone.
     pub async fn remove_demo(&self, actor: &Actor) -> Result<Done<DemoRemoved>> {
         let mut work = self.begin().await?;
         let org = work.org();
