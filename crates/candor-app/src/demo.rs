@@ -12,15 +12,6 @@ use candor_store::DemoContent;
 use serde_json::json;
 use std::collections::BTreeMap;
 
-/// What the removal took away.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct DemoRemoved {
-    pub items: usize,
-    pub documents: usize,
-    /// Status page parts: groups, components, incidents and notices, maintenance windows.
-    pub status_parts: usize,
-}
-
 impl App {
     /// The demo items, documents and status page parts still present (nothing when the demo
     /// was never loaded or is gone already).
@@ -32,12 +23,12 @@ impl App {
     /// told: the demo was never the organization's own content. Nothing left is not an error
     /// (removing twice is harmless) and writes no entry. The encrypted files are removed once
     /// the rows are gone.
-    pub async fn remove_demo(&self, actor: &Actor) -> Result<Done<DemoRemoved>> {
+    pub async fn remove_demo(&self, actor: &Actor) -> Result<Done<()>> {
         let mut work = self.begin().await?;
         let org = work.org();
         let demo = work.demo_content(org).await?;
         if demo.is_empty() {
-            return work.finish(DemoRemoved::default()).await;
+            return work.finish(()).await;
         }
         let mut per_kind: BTreeMap<&str, usize> = BTreeMap::new();
         for (kind, slug) in &demo.items {
@@ -64,14 +55,9 @@ impl App {
             work.delete_status_group(org, id).await?;
         }
         work.site_changed(SiteChange::Everything);
-        let removed = DemoRemoved {
-            items: demo.items.len(),
-            documents: demo.documents.len(),
-            status_parts: status.len(),
-        };
         let details = json!({
-            "items": removed.items,
-            "documents": removed.documents,
+            "items": demo.items.len(),
+            "documents": demo.documents.len(),
             "kinds": per_kind,
             "document_slugs": demo.documents,
             "status": {
@@ -82,7 +68,7 @@ impl App {
             },
         });
         work.audit(actor, Action::ContentDemoRemove, "demo", details).await?;
-        let done = work.finish(removed).await?;
+        let done = work.finish(()).await?;
         for id in &blobs {
             self.remove_blob(id).await;
         }

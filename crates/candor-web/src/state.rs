@@ -288,13 +288,25 @@ impl AppState {
     /// says how many seconds to wait when either is spent (and spends neither). A refusal says
     /// nothing about whether the address is known: every address has a budget of its own.
     pub(crate) async fn spend_mail_budgets(&self, ip: &str, email: &str) -> Result<(), u64> {
+        self.mail_budgets_wait(ip, email).await?;
+        self.take_mail_budgets(ip, email).await
+    }
+
+    /// `Err(seconds)` while the mail budget of `ip` or of `email` is spent; spends nothing (a
+    /// form whose checks run inside its use case asks first and spends only on success).
+    pub(crate) async fn mail_budgets_wait(&self, ip: &str, email: &str) -> Result<(), u64> {
         let (per_address, per_email) = (&self.inner.mail_address_budget, &self.inner.mail_email_budget);
         let waits = [per_address.check(ip).await, per_email.check(email).await];
-        if let Some(secs) = waits.iter().filter_map(|w| w.err()).max() {
-            return Err(secs);
+        match waits.iter().filter_map(|w| w.err()).max() {
+            Some(secs) => Err(secs),
+            None => Ok(()),
         }
-        per_email.take(email).await?;
-        per_address.take(ip).await
+    }
+
+    /// Spends one request of each budget.
+    pub(crate) async fn take_mail_budgets(&self, ip: &str, email: &str) -> Result<(), u64> {
+        self.inner.mail_email_budget.take(email).await?;
+        self.inner.mail_address_budget.take(ip).await
     }
     /// Tells the outbox worker that mail was queued, so it goes out now rather than at the next poll.
     pub fn wake_outbox(&self) {

@@ -30,11 +30,14 @@ fn archive_error(e: ArchiveError) -> Error {
 
 /// Refuses an archive this Candor cannot load into a database at schema version `target`.
 fn check_versions(manifest: &Manifest, target: i64) -> Result<()> {
-    let (archive, ours) = (manifest.schema_version, Store::current_schema_version());
+    let (archive, ours, by) = (
+        manifest.schema_version,
+        Store::current_schema_version(),
+        &manifest.candor_version,
+    );
     if archive > ours {
         return Err(Error::BadRequest(format!(
-            "the archive was written by a newer Candor (candor {}, schema version {archive}) than this one (schema version {ours}): restore it with candor {} or later",
-            manifest.candor_version, manifest.candor_version
+            "the archive was written by a newer Candor (candor {by}, schema version {archive}) than this one (schema version {ours}): restore it with candor {by} or later"
         )));
     }
     if target != archive {

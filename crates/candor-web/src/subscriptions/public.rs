@@ -75,7 +75,9 @@ pub async fn submit(
     let ip = peer.ip().to_string();
     let email = field(&pairs, "email").trim().to_lowercase();
     let choice = choice_of(&pairs);
-    if let Err(secs) = state.spend_mail_budgets(&ip, &email).await {
+    // Asked first, spent once the sign-up is accepted: a form sent back to fix (no topic
+    // ticked) mails nobody, so it costs nothing.
+    if let Err(secs) = state.mail_budgets_wait(&ip, &email).await {
         let mut errors = FormErrors::none();
         errors.push("", too_quick(secs));
         let res = render(&state, &headers, StatusCode::OK, &email, &choice, errors).await?;
@@ -96,6 +98,8 @@ pub async fn submit(
             .await;
         }
     };
+    // Spent by a sign-up that raced this one in: the mail is queued already, so let it go.
+    let _ = state.take_mail_budgets(&ip, &email).await;
     state.apply(done.effects).await;
     message(
         &state,
